@@ -1,0 +1,112 @@
+"""Authentication of every view: the ``connect_auth`` view option and the security policy.
+
+Each view declares ``connect_auth="jwt" | "context" | "public"``; a view without one is a
+configuration error at start-up, so no route can be left unprotected by omission. The security
+policy asks the ``ack_authenticate`` hook for the identity, so another host protocol can plug in
+beside Connect without touching views.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pyramid.exceptions import ConfigurationError
+from pyramid.response import Response
+
+from atlassian_connect_kit.auth.identity import AUTH_MODES, AuthenticationFailed, Identity
+
+if TYPE_CHECKING:
+    from pyramid.config import Configurator
+    from pyramid.interfaces import IViewDeriverInfo
+    from pyramid.request import Request
+
+log = logging.getLogger(__name__)
+PLUGIN_MANAGER_KEY = "ack.plugin_manager"
+
+
+def unauthorized(reason: str, status: int = 401) -> Response:
+    """A short JSON 401 (or other 4xx/503) response that never echoes a credential."""
+    response = Response(json_body={"error": reason}, status=status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'JWT realm="atlassian-connect"'
+    response.cache_control.no_store = True
+    return response
+
+
+class ConnectSecurityPolicy:
+    """Pyramid security policy whose identity comes from the ``ack_authenticate`` hook."""
+
+    def identity(self, request: Request) -> Identity | None:
+        """Authenticate the request for the mode its view declared (``None`` when public)."""
+        mode = getattr(request, "ack_auth_mode", "public")
+        if mode == "public":
+            return None
+        pm = request.registry[PLUGIN_MANAGER_KEY]
+        result: Identity | None = pm.hook.ack_authenticate(request=request, mode=mode)
+        return result
+
+    def authenticated_userid(self, request: Request) -> str | None:
+        """The accountId of the authenticated user, if any."""
+        identity = request.identity
+        return identity.account_id if identity is not None else None
+
+    def permits(self, request: Request, context: Any, permission: str) -> bool:
+        """Views are guarded by their ``connect_auth`` mode, not by permissions."""
+        return True
+
+    def remember(self, request: Request, userid: Any, **kw: Any) -> list[tuple[str, str]]:
+        """Connect authentication is per request; nothing is remembered."""
+        return []
+
+    def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
+        """Nothing to forget (no sessions)."""
+        return []
+
+
+def connect_auth_deriver(view: Callable[..., Any], info: IViewDeriverInfo) -> Callable[..., Any]:
+    """Wrap a view so it authenticates by its declared mode before it runs."""
+    if info.exception_only:
+        return view
+    mode = info.options.get("connect_auth")
+    if mode not in AUTH_MODES:
+        name = getattr(info.original_view, "__qualname__", repr(info.original_view))
+        raise ConfigurationError(
+            f"view {name} must declare connect_auth as one of {', '.join(AUTH_MODES)}"
+        )
+
+    def authenticated_view(context: Any, request: Request) -> Any:
+        request.ack_auth_mode = mode
+        if mode == "public":
+            return view(context, request)
+        try:
+            identity = request.identity
+        except AuthenticationFailed as failure:
+            log.info(
+                "authentication refused for %s %s: %s", request.method, request.path, failure.reason
+            )
+            return unauthorized(failure.reason, failure.status)
+        if identity is None:
+            return unauthorized("authentication required")
+        response = view(context, request)
+        if isinstance(response, Response):
+            response.cache_control.no_store = True
+        return response
+
+    return authenticated_view
+
+
+connect_auth_deriver.options = ("connect_auth",)  # type: ignore[attr-defined]
+
+
+def includeme(config: Configurator) -> None:
+    """Install the security policy and the ``connect_auth`` view option."""
+    config.set_security_policy(ConnectSecurityPolicy())
+    config.add_view_deriver(connect_auth_deriver, name="connect_auth")
+
+    def forbidden(request: Request) -> Response:
+        return unauthorized("authentication required")
+
+    # Pyramid answers an unauthenticated request with 403 by default; Connect expects 401.
+    config.add_forbidden_view(forbidden)

@@ -1,0 +1,145 @@
+"""The ``ack`` command. Core subcommands are registered through the same hook plugins use."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from atlassian_connect_kit import __version__
+from atlassian_connect_kit.hookspecs import hookimpl
+from atlassian_connect_kit.plugins import PluginError, make_plugin_manager
+from atlassian_connect_kit.settings import Settings, SettingsError, load_settings
+
+
+class CommandError(Exception):
+    """A command cannot proceed; the message is the one-line reason printed to stderr."""
+
+
+def read_ini_settings(path: str) -> dict[str, Any]:
+    """Read the ``[app:main]`` settings of a PasteDeploy ini (with ``%(here)s`` expanded)."""
+    from pyramid.paster import get_appsettings
+
+    if not Path(path).is_file():
+        raise CommandError(f"-c {path}: no such file")
+    try:
+        raw = dict(get_appsettings(path, name="main"))
+    except Exception as exc:  # PasteDeploy raises many types for a bad ini; report one line
+        raise CommandError(f"-c {path}: cannot read the [app:main] section ({exc})") from None
+    raw.setdefault("here", str(Path(path).resolve().parent))
+    return raw
+
+
+def settings_from_args(args: argparse.Namespace, *, require_base_url: bool = True) -> Settings:
+    """Load settings from ``-c INI`` (or from built-in defaults and the environment without it)."""
+    raw: dict[str, Any] = read_ini_settings(args.config) if getattr(args, "config", None) else {}
+    base_url = getattr(args, "base_url", None)
+    if base_url:
+        raw["ack.base_url"] = base_url
+    environ = dict(os.environ)
+    if base_url:
+        environ.pop("ACK_BASE_URL", None)  # the command line wins over the environment
+    return load_settings(raw, environ=environ, require_base_url=require_base_url)
+
+
+def plugin_manager_for(settings: Settings) -> pluggy.PluginManager:
+    """Build the plugin manager for a command, with the plugins the settings enable."""
+    return make_plugin_manager(settings.plugins)
+
+
+def add_config_argument(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """Give a subcommand the standard ``-c/--config INI`` option."""
+    parser.add_argument(
+        "-c",
+        "--config",
+        metavar="INI",
+        required=required,
+        help="PasteDeploy ini file whose [app:main] section holds the ack.* settings",
+    )
+
+
+# --- ack descriptor -----------------------------------------------------------------------------
+
+
+def command_descriptor(args: argparse.Namespace) -> int:
+    """Print or write the rendered, validated descriptor."""
+    from atlassian_connect_kit.descriptor import build_descriptor
+
+    settings = settings_from_args(args)
+    descriptor = build_descriptor(settings, plugin_manager_for(settings))
+    text = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        target = Path(args.output)
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(target)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+@hookimpl(trylast=True)
+def ack_cli_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the core commands."""
+    descriptor = subparsers.add_parser(
+        "descriptor", help="print the Connect descriptor (atlassian-connect.json)"
+    )
+    add_config_argument(descriptor, required=False)
+    descriptor.add_argument("--base-url", help="override ack.base_url")
+    descriptor.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead")
+    descriptor.set_defaults(handler=command_descriptor)
+
+
+# --- the entry point ----------------------------------------------------------------------------
+
+
+def _preparse_config(argv: Sequence[str]) -> str | None:
+    """Find ``-c INI`` before the full parse, so the ini's plugins can add their commands."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("-c", "--config")
+    known, _ = pre.parse_known_args(list(argv))
+    return known.config if isinstance(known.config, str) else None
+
+
+def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
+    """Build the ``ack`` argument parser with every command the plugin manager contributes."""
+    parser = argparse.ArgumentParser(
+        prog="ack", description="atlassian-connect-kit: run and operate an Atlassian Connect app."
+    )
+    parser.add_argument("--version", action="version", version=f"ack {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    pm.hook.ack_cli_commands(subparsers=subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``ack``; print a one-line reason and return non-zero on failure."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        config_path = _preparse_config(argv)
+        plugins: tuple[str, ...] = ()
+        if config_path and Path(config_path).is_file():
+            plugins = load_settings(read_ini_settings(config_path), require_base_url=False).plugins
+        parser = build_parser(make_plugin_manager(plugins))
+        args = parser.parse_args(argv)
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help()
+            return 2
+        status: int = handler(args)
+        return status
+    except (CommandError, SettingsError, PluginError, ValueError, OSError) as exc:
+        print(f"ack: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""Every hook of atlassian-connect-kit, in one place.
+
+Plugins implement these with ``@atlassian_connect_kit.hookimpl``. Hooks are always called with
+keyword arguments, so an implementation may accept any subset of the arguments it needs. The kit's
+own features are implemented as plugins too (see ``plugins.DEFAULT_PLUGINS``), registered
+``trylast`` so an add-on can override them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from pyramid.config import Configurator
+    from pyramid.request import Request
+
+    from atlassian_connect_kit.auth.identity import Identity
+    from atlassian_connect_kit.inventory import InventoryEntry
+    from atlassian_connect_kit.settings import Settings
+    from atlassian_connect_kit.storage.store import TenantRecord
+
+PROJECT_NAME = "atlassian_connect_kit"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+# --- Descriptor -------------------------------------------------------------------------------
+
+
+@hookspec
+def ack_descriptor_fragment(settings: Settings) -> Mapping[str, Any] | None:
+    """Contribute a fragment to the Connect descriptor.
+
+    Return a mapping with any of ``modules`` (``{module type: [module, ...]}``) and ``scopes``
+    (a list of scope names), or ``None``. Module lists are concatenated per module type across
+    plugins, scopes are unioned and sorted; module keys must be unique across every plugin.
+    """
+
+
+# --- Web application --------------------------------------------------------------------------
+
+
+@hookspec
+def ack_configure(config: Configurator, settings: Settings) -> None:
+    """Add a plugin's routes, views, templates and static assets to the Pyramid configuration.
+
+    Called once at start-up, after the kit's core is configured. Every view must declare its
+    authentication mode with the ``connect_auth`` view predicate (``"jwt"``, ``"context"`` or
+    ``"public"``); start-up fails when one does not.
+    """
+
+
+@hookspec(firstresult=True)
+def ack_authenticate(request: Request, mode: str) -> Identity | None:
+    """Authenticate an incoming request for a view declared with ``mode``.
+
+    Return the request's :class:`~atlassian_connect_kit.auth.identity.Identity`, or raise
+    :class:`~atlassian_connect_kit.auth.identity.AuthenticationFailed` with a short, safe reason.
+    The first implementation that returns a value wins: the kit's Connect JWT authentication is
+    registered last, so an adapter for another host protocol can answer first for its requests
+    and return ``None`` for the others.
+    """
+
+
+# --- Tenant lifecycle -------------------------------------------------------------------------
+
+
+@hookspec
+def ack_tenant_installed(tenant: TenantRecord, request: Request) -> None:
+    """Tell a plugin that a tenant installed the app (or re-installed it with a new secret).
+
+    Called after the tenant is stored, from the verified ``/installed`` callback.
+    """
+
+
+@hookspec
+def ack_tenant_uninstalled(client_key: str, request: Request | None) -> None:
+    """Tell a plugin that a tenant is being removed, before its row is deleted.
+
+    A plugin deletes everything it keeps for ``client_key`` here. ``request`` is ``None`` when
+    the removal comes from the ``ack tenants purge`` commands rather than a callback.
+    """
+
+
+@hookspec
+def ack_tenant_enabled(tenant: TenantRecord, request: Request) -> None:
+    """Tell a plugin that a tenant enabled the app."""
+
+
+@hookspec
+def ack_tenant_disabled(tenant: TenantRecord, request: Request) -> None:
+    """Tell a plugin that a tenant disabled the app; its requests get 401 until re-enabled."""
+
+
+# --- Data inventory ---------------------------------------------------------------------------
+
+
+@hookspec
+def ack_data_inventory(settings: Settings) -> Sequence[InventoryEntry] | None:
+    """Declare what a plugin stores: one entry per table column, with purpose and retention.
+
+    ``ack privacy`` prints the inventory and a test fails when the live schema holds a table or
+    column that no plugin declared. Tables declared here are included in backups and purged per
+    tenant on uninstall (their ``tenant_column`` names the clientKey column).
+    """
+
+
+# --- Command line -----------------------------------------------------------------------------
+
+
+@hookspec
+def ack_cli_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add subcommands to the ``ack`` command.
+
+    Add a parser with ``subparsers.add_parser(name, help=...)`` and give it a handler with
+    ``parser.set_defaults(handler=callable)``; the handler receives the parsed
+    ``argparse.Namespace`` and returns the exit status. Only the core and the plugins enabled by
+    the ``-c INI`` given on the command line contribute commands.
+    """

@@ -1,0 +1,246 @@
+"""Read and validate the ``ack.*`` settings, with their environment overrides.
+
+Every setting the kit knows is declared once in :data:`SETTINGS` with its default and parser; the
+rest of the kit reads the typed :class:`Settings` object, never the raw mapping. Each ``ack.x.y``
+setting can be overridden by the environment variable ``ACK_X_Y``; ``sqlalchemy.url`` comes from
+``ACK_DATABASE_URL``. A bad value fails at start-up with one line naming the setting.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_APP_KEY = "smart-timesheet-report"
+DEFAULT_INSTALL_KEYS_URL = "https://connect-install-keys.atlassian.com"
+DEFAULT_OAUTH2_TOKEN_URL = (
+    "https://oauth-2-authorization-server.services.atlassian.com/oauth2/token"
+)
+DEFAULT_OAUTH2_AUDIENCE = "https://oauth-2-authorization-server.services.atlassian.com"
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message is one line naming the setting."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.setting = name
+
+
+def env_var_name(setting: str) -> str:
+    """Return the environment variable that overrides ``setting`` (``ack.a.b`` -> ``ACK_A_B``)."""
+    if setting == "sqlalchemy.url":
+        return "ACK_DATABASE_URL"
+    return setting.upper().replace(".", "_")
+
+
+def _parse_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(name, f"expected true or false, got {value!r}")
+
+
+def _int_parser(minimum: int, maximum: int | None = None) -> Callable[[str, str], int]:
+    def parse(name: str, value: str) -> int:
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise SettingsError(name, f"expected a whole number, got {value!r}") from None
+        if number < minimum or (maximum is not None and number > maximum):
+            upper = f" and {maximum}" if maximum is not None else ""
+            raise SettingsError(name, f"must be at least {minimum}{upper}, got {number}")
+        return number
+
+    return parse
+
+
+def _float_parser(minimum: float) -> Callable[[str, str], float]:
+    def parse(name: str, value: str) -> float:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise SettingsError(name, f"expected a number, got {value!r}") from None
+        if number < minimum:
+            raise SettingsError(name, f"must be at least {minimum}, got {number}")
+        return number
+
+    return parse
+
+
+def _text(name: str, value: str) -> str:
+    return value.strip()
+
+
+def _word_list(name: str, value: str) -> tuple[str, ...]:
+    return tuple(value.split())
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One documented setting: its name, default (as text) and parser."""
+
+    name: str
+    default: str | None
+    parse: Callable[[str, str], Any]
+    help: str
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "ack.base_url", None, _text, "the app's public URL (https; http://localhost in dev)"
+    ),
+    SettingSpec("ack.app_key", DEFAULT_APP_KEY, _text, "the descriptor key and iss of app JWTs"),
+    SettingSpec("ack.app_name", "Smart Timesheet Report", _text, "the descriptor name"),
+    SettingSpec(
+        "ack.app_description",
+        "Worklogs as a timesheet grid: people, issues and projects against days, weeks, months.",
+        _text,
+        "the descriptor description",
+    ),
+    SettingSpec("ack.vendor_name", "Smart Timesheet", _text, "the descriptor vendor name"),
+    SettingSpec("ack.vendor_url", "https://smart-timesheet.example.com", _text, "vendor URL"),
+    SettingSpec("ack.descriptor_template", "", _text, "path of the descriptor template"),
+    SettingSpec("ack.plugins", "", _word_list, "entry-point names of the plugins to enable"),
+    SettingSpec("sqlalchemy.url", None, _text, "the tenant store's database URL"),
+    SettingSpec("ack.encryption_keys", "", _text, "kid:KEY entries; the first encrypts"),
+    SettingSpec("ack.install_keys_url", DEFAULT_INSTALL_KEYS_URL, _text, "signed-install keys"),
+    SettingSpec("ack.oauth2_token_url", DEFAULT_OAUTH2_TOKEN_URL, _text, "act-as-user tokens"),
+    SettingSpec("ack.oauth2_audience", DEFAULT_OAUTH2_AUDIENCE, _text, "aud of user assertions"),
+    SettingSpec("ack.dev_mode", "false", _parse_bool, "allow http and local conveniences"),
+    SettingSpec("ack.jwt_leeway", "30", _int_parser(0, 60), "clock skew allowed, seconds"),
+    SettingSpec("ack.tenant_cache_seconds", "30", _float_parser(0), "tenant cache lifetime"),
+    SettingSpec("ack.context_token_seconds", "300", _int_parser(30, 900), "page token lifetime"),
+    SettingSpec("ack.host.max_attempts", "5", _int_parser(1, 20), "attempts per Jira call"),
+    SettingSpec("ack.host.max_wait_seconds", "60", _float_parser(0), "retry waits per call"),
+    SettingSpec("ack.host.timeout_seconds", "30", _float_parser(0.1), "timeout per attempt"),
+    SettingSpec("ack.host.concurrency", "8", _int_parser(1, 64), "parallel calls per tenant"),
+    SettingSpec("ack.backup.dir", "", _text, "where backups are written"),
+    SettingSpec("ack.backup.key", "", _text, "kid:KEY or KEY encrypting backups"),
+    SettingSpec("ack.backup.keep_days", "35", _int_parser(1), "keep every backup this young"),
+    SettingSpec("ack.backup.keep_months", "13", _int_parser(0), "monthly backups kept"),
+    SettingSpec("ack.backup.rpo_hours", "24", _float_parser(0.1), "recovery point objective"),
+    SettingSpec("ack.backup.rto_hours", "8", _float_parser(0.1), "recovery time objective"),
+    SettingSpec("ack.security.contact", "", _text, "security contact (mailto: or https:)"),
+    SettingSpec("ack.security.policy_url", "", _text, "disclosure policy URL"),
+    SettingSpec(
+        "ack.security.frame_ancestors",
+        "https://*.atlassian.net https://*.jira.com https://*.jira-dev.com",
+        _word_list,
+        "origins allowed to frame the app's pages",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated settings of one application (or one ``ack`` command)."""
+
+    base_url: str
+    app_key: str
+    app_name: str
+    app_description: str
+    vendor_name: str
+    vendor_url: str
+    descriptor_template: str
+    plugins: tuple[str, ...]
+    database_url: str
+    encryption_keys: str = field(repr=False)
+    install_keys_url: str
+    oauth2_token_url: str
+    oauth2_audience: str
+    dev_mode: bool
+    jwt_leeway: int
+    tenant_cache_seconds: float
+    context_token_seconds: int
+    host_max_attempts: int
+    host_max_wait_seconds: float
+    host_timeout_seconds: float
+    host_concurrency: int
+    backup_dir: str
+    backup_key: str = field(repr=False)
+    backup_keep_days: int
+    backup_keep_months: int
+    backup_rpo_hours: float
+    backup_rto_hours: float
+    security_contact: str
+    security_policy_url: str
+    security_frame_ancestors: tuple[str, ...]
+    here: str = "."
+    raw: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def base_path(self) -> str:
+        """The path part of the base URL, without a trailing slash (``""`` at the root)."""
+        return urlsplit(self.base_url).path.rstrip("/")
+
+
+def _attribute_name(setting: str) -> str:
+    name = setting.removeprefix("ack.").replace(".", "_")
+    return "database_url" if setting == "sqlalchemy.url" else name
+
+
+def _check_url(name: str, value: str, *, dev_mode: bool, local_http_only: bool = True) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise SettingsError(name, f"not an absolute http(s) URL: {value!r}")
+    if parts.query or parts.fragment:
+        raise SettingsError(name, "must not carry a query or fragment")
+    if parts.scheme == "http":
+        if not dev_mode:
+            raise SettingsError(name, "must use https outside dev mode (ack.dev_mode = true)")
+        if local_http_only and parts.hostname not in LOCAL_HOSTS:
+            raise SettingsError(name, "http is only allowed for localhost or 127.0.0.1")
+
+
+def load_settings(
+    raw: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+    here: str | None = None,
+    require_base_url: bool = True,
+) -> Settings:
+    """Build :class:`Settings` from an ini's ``[app:main]`` mapping and the environment.
+
+    Raises :class:`SettingsError` naming the first setting that is missing or invalid.
+    """
+    environ = os.environ if environ is None else environ
+    here = here or str(raw.get("here") or os.getcwd())
+    merged: dict[str, str] = {k: str(v) for k, v in raw.items() if isinstance(v, str | int | float)}
+    for spec in SETTINGS:
+        override = environ.get(env_var_name(spec.name))
+        if override is not None:
+            merged[spec.name] = override
+    values: dict[str, Any] = {}
+    for spec in SETTINGS:
+        text = merged.get(spec.name)
+        if text is None or (text.strip() == "" and spec.default is not None):
+            text = spec.default
+        if text is None:
+            if spec.name == "sqlalchemy.url":
+                text = f"sqlite:///{Path(here, 'var', 'ack.sqlite')}"
+            elif spec.name == "ack.base_url" and not require_base_url:
+                text = ""
+            else:
+                raise SettingsError(spec.name, "is required")
+        values[_attribute_name(spec.name)] = spec.parse(spec.name, text)
+    dev_mode = bool(values["dev_mode"])
+    if values["base_url"] or require_base_url:
+        _check_url("ack.base_url", values["base_url"], dev_mode=dev_mode)
+        values["base_url"] = values["base_url"].rstrip("/")
+    for name in ("ack.install_keys_url", "ack.oauth2_token_url"):
+        _check_url(name, values[_attribute_name(name)], dev_mode=dev_mode)
+    if not values["app_key"] or len(values["app_key"]) > 64:
+        raise SettingsError("ack.app_key", "must be 1 to 64 characters")
+    for name in ("ack.security.contact",):
+        contact = values[_attribute_name(name)]
+        if contact and not contact.startswith(("mailto:", "https://", "tel:")):
+            raise SettingsError(name, "must be a mailto:, https: or tel: URI")
+    return Settings(**values, here=here, raw=dict(merged))

@@ -1,0 +1,51 @@
+"""Smart Timesheet Report for Jira: worklogs as a timesheet grid, a plugin of atlassian-connect-kit.
+
+Enabled by naming ``smart_timesheet`` in ``ack.plugins``. It contributes a general page and a
+project page to the descriptor, and its routes, and calls Jira only through the kit's host client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from atlassian_connect_kit import hookimpl
+
+if TYPE_CHECKING:
+    from pyramid.config import Configurator
+
+    from atlassian_connect_kit.settings import Settings
+
+PAGE_URL = "/timesheet"
+
+
+@hookimpl
+def ack_descriptor_fragment(settings: Settings) -> Mapping[str, Any]:
+    """The Timesheet pages: one in Jira's Apps menu, one in every project's sidebar."""
+    return {
+        "scopes": ["READ", "ACT_AS_USER"],
+        "modules": {
+            "generalPages": [
+                {
+                    "key": "smart-timesheet",
+                    "name": {"value": "Timesheet"},
+                    "url": PAGE_URL,
+                    "location": "system.top.navigation.bar",
+                }
+            ],
+            "jiraProjectPages": [
+                {
+                    "key": "smart-timesheet-project",
+                    "name": {"value": "Timesheet"},
+                    "url": PAGE_URL + "?project={project.key}",
+                    "weight": 100,
+                }
+            ],
+        },
+    }
+
+
+@hookimpl
+def ack_configure(config: Configurator, settings: Settings) -> None:
+    """Add the Timesheet routes and views."""
+    config.include("smart_timesheet_plugin.views")

@@ -1,0 +1,77 @@
+import pytest
+
+from atlassian_connect_kit.settings import SETTINGS, SettingsError, env_var_name, load_settings
+
+BASE = {"ack.base_url": "https://app.example.com"}
+
+
+def test_defaults_follow_the_documented_contract():
+    settings = load_settings(BASE, environ={}, here="/srv/app")
+    assert settings.app_key == "smart-timesheet-report"
+    assert settings.plugins == ()
+    assert settings.dev_mode is False
+    assert settings.database_url == "sqlite:////srv/app/var/ack.sqlite"
+    assert settings.install_keys_url == "https://connect-install-keys.atlassian.com"
+    assert settings.oauth2_token_url.endswith("/oauth2/token")
+    assert 0 < settings.jwt_leeway <= 60
+    assert settings.tenant_cache_seconds == 30
+
+
+def test_environment_overrides_every_setting_by_its_upper_case_name():
+    environ = {
+        "ACK_BASE_URL": "https://other.example.com/",
+        "ACK_PLUGINS": "smart_timesheet",
+        "ACK_HOST_MAX_ATTEMPTS": "7",
+        "ACK_DATABASE_URL": "postgresql+psycopg://db/app",
+    }
+    settings = load_settings(BASE, environ=environ)
+    assert settings.base_url == "https://other.example.com"
+    assert settings.plugins == ("smart_timesheet",)
+    assert settings.host_max_attempts == 7
+    assert settings.database_url == "postgresql+psycopg://db/app"
+
+
+def test_env_var_names():
+    assert env_var_name("ack.base_url") == "ACK_BASE_URL"
+    assert env_var_name("ack.backup.dir") == "ACK_BACKUP_DIR"
+    assert env_var_name("sqlalchemy.url") == "ACK_DATABASE_URL"
+
+
+@pytest.mark.parametrize(
+    ("raw", "setting", "fragment"),
+    [
+        ({}, "ack.base_url", "required"),
+        ({"ack.base_url": "http://app.example.com"}, "ack.base_url", "https"),
+        ({"ack.base_url": "not a url"}, "ack.base_url", "absolute"),
+        ({"ack.base_url": "https://app.example.com?x=1"}, "ack.base_url", "query"),
+        (
+            {"ack.base_url": "http://app.example.com", "ack.dev_mode": "true"},
+            "ack.base_url",
+            "localhost",
+        ),
+        ({**BASE, "ack.install_keys_url": "http://127.0.0.1:1"}, "ack.install_keys_url", "https"),
+        ({**BASE, "ack.jwt_leeway": "600"}, "ack.jwt_leeway", "at most"),
+        ({**BASE, "ack.jwt_leeway": "soon"}, "ack.jwt_leeway", "whole number"),
+        ({**BASE, "ack.dev_mode": "maybe"}, "ack.dev_mode", "true or false"),
+    ],
+)
+def test_invalid_settings_fail_with_one_line_naming_the_setting(raw, setting, fragment):
+    with pytest.raises(SettingsError) as info:
+        load_settings(raw, environ={})
+    message = str(info.value)
+    assert message.startswith(setting + ":")
+    assert fragment in message.replace("must be at least 0 and 60", "at most")
+    assert "\n" not in message
+
+
+def test_dev_mode_allows_local_http():
+    settings = load_settings(
+        {"ack.base_url": "http://localhost:6543", "ack.dev_mode": "true"}, environ={}
+    )
+    assert settings.base_url == "http://localhost:6543"
+    assert settings.base_path == ""
+
+
+def test_every_setting_has_a_unique_name():
+    names = [spec.name for spec in SETTINGS]
+    assert len(names) == len(set(names))
