@@ -1,0 +1,294 @@
+"""The key ring: secrets stay readable across rotation and unreadable anywhere they don't belong."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from atlassian_connect_kit.storage.crypto import (
+    DecryptionError,
+    KeyRing,
+    KeyRingError,
+    decrypt_bytes,
+    encrypt_bytes,
+    generate_key,
+    generate_key_line,
+    new_kid,
+    parse_key,
+)
+
+CLIENT_KEY = "jira:7f3c2a10-0000-4000-8000-000000000001"
+OTHER_CLIENT_KEY = "jira:7f3c2a10-0000-4000-8000-000000000002"
+SECRET = "tenant-shared-secret-that-must-stay-secret"
+
+OLD_KEY = bytes(range(32))
+NEW_KEY = bytes(range(100, 132))
+
+
+def text_of(key: bytes, *, padded: bool) -> str:
+    """Write a key as URL-safe base64, with or without padding."""
+    text = base64.urlsafe_b64encode(key).decode("ascii")
+    return text if padded else text.rstrip("=")
+
+
+@pytest.fixture
+def ring() -> KeyRing:
+    """A ring of one key."""
+    return KeyRing([("k1", OLD_KEY)])
+
+
+def test_round_trip(ring: KeyRing) -> None:
+    kid, blob = ring.encrypt(SECRET, associated_data=CLIENT_KEY)
+
+    assert kid == "k1"
+    assert ring.decrypt(kid, blob, associated_data=CLIENT_KEY) == SECRET
+
+
+def test_round_trip_of_unicode_and_empty_text(ring: KeyRing) -> None:
+    for plaintext in ("", "clé secrète ✓ 宮崎"):
+        kid, blob = ring.encrypt(plaintext, associated_data=CLIENT_KEY)
+        assert ring.decrypt(kid, blob, associated_data=CLIENT_KEY) == plaintext
+
+
+def test_the_blob_does_not_reveal_the_plaintext(ring: KeyRing) -> None:
+    _, blob = ring.encrypt(SECRET, associated_data=CLIENT_KEY)
+
+    assert SECRET not in blob
+    assert SECRET.encode() not in base64.urlsafe_b64decode(blob + "==")
+
+
+def test_each_write_uses_a_fresh_nonce(ring: KeyRing) -> None:
+    blobs = {ring.encrypt(SECRET, associated_data=CLIENT_KEY)[1] for _ in range(20)}
+    nonces = {base64.urlsafe_b64decode(blob + "==")[:12] for blob in blobs}
+
+    assert len(blobs) == 20
+    assert len(nonces) == 20
+
+
+def test_a_blob_copied_to_another_row_does_not_decrypt(ring: KeyRing) -> None:
+    kid, blob = ring.encrypt(SECRET, associated_data=CLIENT_KEY)
+
+    with pytest.raises(DecryptionError, match="'k1'"):
+        ring.decrypt(kid, blob, associated_data=OTHER_CLIENT_KEY)
+
+
+def test_a_tampered_blob_does_not_decrypt(ring: KeyRing) -> None:
+    kid, blob = ring.encrypt(SECRET, associated_data=CLIENT_KEY)
+    raw = bytearray(base64.urlsafe_b64decode(blob + "=="))
+    raw[-1] ^= 1
+    tampered = base64.urlsafe_b64encode(bytes(raw)).decode()
+
+    with pytest.raises(DecryptionError):
+        ring.decrypt(kid, tampered, associated_data=CLIENT_KEY)
+
+
+@pytest.mark.parametrize("blob", ["", "c2hvcnQ", "not base64 at all!", "ä"])
+def test_a_malformed_blob_does_not_decrypt(ring: KeyRing, blob: str) -> None:
+    with pytest.raises(DecryptionError, match="'k1'"):
+        ring.decrypt("k1", blob, associated_data=CLIENT_KEY)
+
+
+def test_an_unknown_kid_does_not_decrypt(ring: KeyRing) -> None:
+    _, blob = ring.encrypt(SECRET, associated_data=CLIENT_KEY)
+
+    with pytest.raises(DecryptionError, match="'gone'"):
+        ring.decrypt("gone", blob, associated_data=CLIENT_KEY)
+
+
+def test_a_blob_under_the_same_kid_but_another_key_does_not_decrypt(ring: KeyRing) -> None:
+    impostor = KeyRing([("k1", NEW_KEY)])
+    kid, blob = impostor.encrypt(SECRET, associated_data=CLIENT_KEY)
+
+    with pytest.raises(DecryptionError):
+        ring.decrypt(kid, blob, associated_data=CLIENT_KEY)
+
+
+def test_decryption_errors_never_show_the_plaintext_or_the_blob(ring: KeyRing) -> None:
+    kid, blob = ring.encrypt(SECRET, associated_data=CLIENT_KEY)
+
+    with pytest.raises(DecryptionError) as failure:
+        ring.decrypt(kid, blob, associated_data=OTHER_CLIENT_KEY)
+
+    assert SECRET not in str(failure.value)
+    assert blob not in str(failure.value)
+    assert CLIENT_KEY not in str(failure.value)
+
+
+def test_rotation_reads_old_blobs_and_writes_with_the_new_key() -> None:
+    old_ring = KeyRing.from_setting(f"k2025:{text_of(OLD_KEY, padded=False)}")
+    old_kid, old_blob = old_ring.encrypt(SECRET, associated_data=CLIENT_KEY)
+    rotated = KeyRing.from_setting(
+        f"k2026:{text_of(NEW_KEY, padded=False)}\n  k2025:{text_of(OLD_KEY, padded=True)}"
+    )
+
+    new_kid_, new_blob = rotated.encrypt(SECRET, associated_data=CLIENT_KEY)
+
+    assert rotated.decrypt(old_kid, old_blob, associated_data=CLIENT_KEY) == SECRET
+    assert (rotated.primary_kid, new_kid_) == ("k2026", "k2026")
+    assert rotated.kids == ("k2026", "k2025")
+    with pytest.raises(DecryptionError):
+        old_ring.decrypt(new_kid_, new_blob, associated_data=CLIENT_KEY)
+
+
+def test_has_tells_which_kids_the_ring_holds() -> None:
+    ring = KeyRing([("a", OLD_KEY), ("b", NEW_KEY)])
+
+    assert (ring.has("a"), ring.has("b"), ring.has("c")) == (True, True, False)
+
+
+def test_the_ring_never_shows_its_keys() -> None:
+    ring = KeyRing([("k1", OLD_KEY)])
+
+    assert repr(ring) == "KeyRing(kids=('k1',))"
+    assert text_of(OLD_KEY, padded=False) not in repr(ring)
+
+
+@pytest.mark.parametrize("padded", [True, False])
+def test_padded_and_unpadded_keys_are_both_accepted(padded: bool) -> None:
+    assert parse_key(text_of(OLD_KEY, padded=padded)) == OLD_KEY
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (text_of(bytes(16), padded=True), "16 bytes"),
+        (text_of(bytes(33), padded=False), "33 bytes"),
+        ("", "0 bytes"),
+        (text_of(OLD_KEY, padded=True) + "=", "padding"),
+        (base64.standard_b64encode(b"\xfb" * 32).decode(), "URL-safe"),
+        ("this is not a key at all, is it? no, not at all", "not URL-safe base64"),
+    ],
+)
+def test_unusable_keys_are_refused_with_the_problem_named(text: str, problem: str) -> None:
+    with pytest.raises(KeyRingError, match=re.escape(problem)):
+        parse_key(text)
+
+
+def test_generated_keys_are_unpadded_random_32_byte_keys() -> None:
+    first, second = generate_key(), generate_key()
+
+    assert "=" not in first
+    assert len(parse_key(first)) == 32
+    assert first != second
+
+
+def test_a_generated_key_line_is_a_one_key_ring() -> None:
+    line = generate_key_line("primary")
+
+    ring = KeyRing.from_setting(line)
+
+    assert ring.kids == ("primary",)
+
+
+def test_the_default_kid_carries_the_utc_date() -> None:
+    late_evening_west_of_utc = datetime(2026, 11, 26, 22, 30, tzinfo=timezone(timedelta(hours=-5)))
+
+    kid = generate_key_line(now=late_evening_west_of_utc).split(":")[0]
+
+    assert re.fullmatch(r"k20261127[0-9a-f]{4}", kid)
+
+
+def test_default_kids_differ_on_the_same_day() -> None:
+    moment = datetime(2026, 11, 27, tzinfo=UTC)
+
+    assert len({new_kid(now=moment) for _ in range(20)}) > 1
+
+
+@pytest.mark.parametrize("kid", ["", "has space", "x" * 65, "a:b", "ü"])
+def test_a_key_line_refuses_a_bad_kid(kid: str) -> None:
+    with pytest.raises(KeyRingError, match="kid"):
+        generate_key_line(kid)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("", "ack.encryption_keys is empty"),
+        ("  \n ", "ack.encryption_keys is empty"),
+        (
+            f"a:{text_of(OLD_KEY, padded=False)} {text_of(NEW_KEY, padded=False)}",
+            "entry 2 has no kid",
+        ),
+        (
+            f"a:{text_of(OLD_KEY, padded=False)} :{text_of(NEW_KEY, padded=False)}",
+            "entry 2 has no kid",
+        ),
+        (
+            f"a:{text_of(OLD_KEY, padded=False)} b:{text_of(bytes(16), padded=False)}",
+            "entry 2: key is 16 bytes",
+        ),
+        (
+            f"a:{text_of(OLD_KEY, padded=False)} a:{text_of(NEW_KEY, padded=False)}",
+            "entry 2 repeats the kid of entry 1",
+        ),
+        (f"bad/kid:{text_of(OLD_KEY, padded=False)}", "entry 1 has an invalid kid"),
+    ],
+)
+def test_a_bad_setting_is_refused_naming_the_entry(setting: str, message: str) -> None:
+    with pytest.raises(KeyRingError) as refused:
+        KeyRing.from_setting(setting)
+
+    assert message in str(refused.value)
+    assert str(refused.value).startswith("ack.encryption_keys")
+    for key in (OLD_KEY, NEW_KEY, bytes(16)):
+        assert text_of(key, padded=False) not in str(refused.value)
+
+
+def test_a_key_pasted_where_the_kid_belongs_is_not_echoed() -> None:
+    pasted_key = text_of(OLD_KEY, padded=False)
+
+    with pytest.raises(KeyRingError) as refused:
+        KeyRing.from_setting(f"{pasted_key}:k1")
+
+    assert pasted_key not in str(refused.value)
+    assert "entry 1" in str(refused.value)
+
+
+def test_a_ring_needs_at_least_one_key() -> None:
+    with pytest.raises(KeyRingError):
+        KeyRing([])
+
+
+def test_a_ring_refuses_a_key_of_the_wrong_length() -> None:
+    with pytest.raises(KeyRingError, match="entry 1: key is 31 bytes"):
+        KeyRing([("k1", bytes(31))])
+
+
+def test_whole_files_round_trip_with_the_byte_helpers() -> None:
+    data = bytes(range(256)) * 10
+
+    blob = encrypt_bytes(OLD_KEY, data, b"backup:2026-11-27")
+
+    assert blob != encrypt_bytes(OLD_KEY, data, b"backup:2026-11-27")
+    assert len(blob) == 12 + len(data) + 16
+    assert decrypt_bytes(OLD_KEY, blob, b"backup:2026-11-27") == data
+
+
+@pytest.mark.parametrize(
+    ("key", "associated_data", "blob_slice"),
+    [
+        (NEW_KEY, b"backup:2026-11-27", slice(None)),
+        (OLD_KEY, b"backup:2026-11-28", slice(None)),
+        (OLD_KEY, b"backup:2026-11-27", slice(0, 27)),
+    ],
+)
+def test_the_byte_helpers_refuse_the_wrong_key_context_or_a_truncated_blob(
+    key: bytes, associated_data: bytes, blob_slice: slice
+) -> None:
+    blob = encrypt_bytes(OLD_KEY, b"tenant rows", b"backup:2026-11-27")
+
+    with pytest.raises(DecryptionError):
+        decrypt_bytes(key, blob[blob_slice], associated_data)
+
+
+def test_the_ring_encrypts_bytes_under_its_primary_key() -> None:
+    ring = KeyRing([("new", NEW_KEY), ("old", OLD_KEY)])
+
+    kid, blob = ring.encrypt_bytes(b"archive", associated_data=b"backup")
+
+    assert kid == "new"
+    assert decrypt_bytes(NEW_KEY, blob, b"backup") == b"archive"
+    assert ring.decrypt_bytes(kid, blob, associated_data=b"backup") == b"archive"
