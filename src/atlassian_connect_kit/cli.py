@@ -16,6 +16,9 @@ from atlassian_connect_kit import __version__
 from atlassian_connect_kit.hookspecs import hookimpl
 from atlassian_connect_kit.plugins import PluginError, make_plugin_manager
 from atlassian_connect_kit.settings import Settings, SettingsError, load_settings
+from atlassian_connect_kit.storage.crypto import DecryptionError
+from atlassian_connect_kit.storage.db import DatabaseUnavailable
+from atlassian_connect_kit.storage.store import MissingKeyError
 
 
 class CommandError(Exception):
@@ -84,6 +87,63 @@ def command_descriptor(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- ack db ... ---------------------------------------------------------------------------------
+
+
+def command_db_upgrade(args: argparse.Namespace) -> int:
+    """Apply the packaged migrations to the configured database."""
+    from atlassian_connect_kit.storage.db import current_revision, upgrade
+    from atlassian_connect_kit.storage.service import engine_for
+
+    settings = settings_from_args(args, require_base_url=False)
+    engine = engine_for(settings)
+    try:
+        before = current_revision(engine)
+        upgrade(engine, args.revision)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    print(f"database upgraded from {before or 'empty'} to {after}")
+    return 0
+
+
+# --- ack keys ... -------------------------------------------------------------------------------
+
+
+def command_keys_generate(args: argparse.Namespace) -> int:
+    """Print a new ``kid:KEY`` entry for ``ack.encryption_keys`` or ``ack.backup.key``."""
+    from atlassian_connect_kit.storage.crypto import generate_key_line
+
+    print(generate_key_line(args.kid))
+    return 0
+
+
+def command_keys_rotate(args: argparse.Namespace) -> int:
+    """Re-encrypt every stored secret under the primary key, in one transaction."""
+    from atlassian_connect_kit.storage.service import engine_for, load_keyring
+    from atlassian_connect_kit.storage.store import TenantStore
+
+    settings = settings_from_args(args, require_base_url=False)
+    keyring = load_keyring(settings, create_in_dev_mode=False)
+    engine = engine_for(settings)
+    try:
+        result = TenantStore(engine, keyring, cache_seconds=0).rotate(keyring)
+    finally:
+        engine.dispose()
+    print(
+        f"re-encrypted {result.reencrypted} of {result.total} tenant secrets under "
+        f"{keyring.primary_kid} ({result.already_current} already current)"
+    )
+    retired = [kid for kid in keyring.kids if kid != keyring.primary_kid]
+    if retired:
+        print(
+            "keep the retired keys "
+            + ", ".join(retired)
+            + " in ack.encryption_keys until every backup made before this rotation has expired"
+        )
+    return 0
+
+
 @hookimpl(trylast=True)
 def ack_cli_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the core commands."""
@@ -94,6 +154,24 @@ def ack_cli_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     descriptor.add_argument("--base-url", help="override ack.base_url")
     descriptor.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead")
     descriptor.set_defaults(handler=command_descriptor)
+
+    db = subparsers.add_parser("db", help="manage the tenant store's database")
+    db_commands = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
+    db_upgrade = db_commands.add_parser("upgrade", help="apply the packaged migrations")
+    add_config_argument(db_upgrade)
+    db_upgrade.add_argument("--revision", default="head", help="target revision (default head)")
+    db_upgrade.set_defaults(handler=command_db_upgrade)
+
+    keys = subparsers.add_parser("keys", help="manage encryption keys")
+    key_commands = keys.add_subparsers(dest="keys_command", metavar="COMMAND", required=True)
+    generate = key_commands.add_parser("generate", help="print a new kid:KEY entry")
+    generate.add_argument("--kid", help="key id to use (default: date-based)")
+    generate.set_defaults(handler=command_keys_generate)
+    rotate = key_commands.add_parser(
+        "rotate", help="re-encrypt every tenant secret under the primary key"
+    )
+    add_config_argument(rotate)
+    rotate.set_defaults(handler=command_keys_rotate)
 
 
 # --- the entry point ----------------------------------------------------------------------------
@@ -134,7 +212,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         status: int = handler(args)
         return status
-    except (CommandError, SettingsError, PluginError, ValueError, OSError) as exc:
+    except (
+        CommandError,
+        SettingsError,
+        PluginError,
+        ValueError,
+        OSError,
+        DecryptionError,
+        MissingKeyError,
+        DatabaseUnavailable,
+    ) as exc:
         print(f"ack: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -49,10 +49,12 @@ def includeme(config: Configurator) -> None:
 
     # Authentication first: every view added afterwards must declare its connect_auth mode.
     config.include("atlassian_connect_kit.auth.policy")
-    # JSON renderer and templates used by the core's and plugins' views.
-    config.include("pyramid_chameleon")
     # The descriptor is built and validated now, so a bad template or fragment fails start-up.
     config.registry[DESCRIPTOR_KEY] = build_descriptor(settings, pm)
+    # The encrypted tenant store (dev mode migrates the database here) and its 503 view.
+    config.include("atlassian_connect_kit.storage.service")
+    # Chameleon templates for the core's and plugins' pages.
+    config.include("pyramid_chameleon")
     # Core features and plugins, through the same hook: core plugins are registered trylast.
     pm.hook.ack_configure(config=config, settings=settings)
 

@@ -22,6 +22,9 @@ ENTRY_POINT_GROUP = "atlassian_connect_kit"
 # The core, in the order its features are configured.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "atlassian_connect_kit.descriptor",
+    "atlassian_connect_kit.auth.connect",
+    "atlassian_connect_kit.lifecycle",
+    "atlassian_connect_kit.host.requests_api",
     "atlassian_connect_kit.cli",
 )
 

@@ -11,6 +11,8 @@ import requests
 from pyramid.config import Configurator
 from webtest import TestApp
 
+from atlassian_connect_kit.storage.crypto import generate_key_line
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -61,6 +63,7 @@ def test_an_existing_pyramid_app_can_include_the_kit(tmp_path):
     settings = {
         "ack.base_url": "https://app.example.com",
         "sqlalchemy.url": f"sqlite:///{tmp_path}/ack.sqlite",
+        "ack.encryption_keys": generate_key_line(),
     }
     with Configurator(settings=settings) as config:
         config.include("atlassian_connect_kit")

@@ -1,0 +1,1 @@
+"""Authentication: qsh, Connect JWTs, install keys, the security policy and identities."""

@@ -12,9 +12,12 @@ Everything here is pure: strings in, strings out.
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 _TOKEN_PARAMETER = b"jwt"
+_UNRESERVED_BYTES = re.compile(rb"[A-Za-z0-9._~-]*")
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9._~-]*")
 
 
 def canonical_path(path: str, base_path: str = "") -> str:
@@ -96,11 +99,15 @@ def _decode_component(component: str) -> bytes:
     # "+" must become a space before percent-decoding, so that "%2B" survives as a literal plus.
     # Decoding to bytes rather than text keeps malformed UTF-8 distinct instead of collapsing it
     # into replacement characters.
+    if _PLAIN_TEXT.fullmatch(component):
+        return component.encode("ascii")  # nothing to decode: the common case, kept cheap
     return unquote_to_bytes(component.replace("+", " "))
 
 
 def _encode_component(component: bytes) -> str:
     # With nothing marked safe, quote() leaves exactly the RFC 3986 unreserved characters bare.
+    if _UNRESERVED_BYTES.fullmatch(component):
+        return component.decode("ascii")  # quote() would return it unchanged
     return quote(component, safe="")
 
 

@@ -1,0 +1,1 @@
+"""The encrypted tenant store: database, models, key ring, migrations."""

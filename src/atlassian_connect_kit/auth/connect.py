@@ -1,0 +1,134 @@
+"""Connect JWT authentication of incoming requests: the kit's ``ack_authenticate`` implementation.
+
+The unverified ``iss`` only selects the tenant; the token is then verified with that tenant's
+secret, HS256 pinned, and its ``qsh`` checked against the request exactly as it arrived. A failed
+verification re-reads the tenant once, so a secret rotated by another process works at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from atlassian_connect_kit.auth.identity import AuthenticationFailed, Identity
+from atlassian_connect_kit.auth.qsh import query_string_hash
+from atlassian_connect_kit.auth.tokens import (
+    TokenError,
+    mint_context_token,
+    token_from_request,
+    unverified_issuer,
+    verify_tenant_token,
+)
+from atlassian_connect_kit.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from pyramid.config import Configurator
+    from pyramid.request import Request
+
+    from atlassian_connect_kit.settings import Settings
+    from atlassian_connect_kit.storage.store import TenantRecord
+
+
+def raw_path(request: Request) -> str:
+    """The request path as the client sent it (still percent-encoded), for the qsh."""
+    environ = request.environ
+    for key in ("RAW_URI", "REQUEST_URI"):
+        raw = environ.get(key)
+        if isinstance(raw, str) and raw.startswith("/"):
+            return raw.split("?", 1)[0]
+    path: str = request.path
+    return path
+
+
+def request_qsh(request: Request, base_path: str) -> str:
+    """The query string hash of ``request``, relative to the app's base path."""
+    query = request.environ.get("QUERY_STRING", "")
+    return query_string_hash(request.method, raw_path(request), query, base_path)
+
+
+def _verify(
+    token: str, tenant: TenantRecord, request: Request, settings: Settings, mode: str
+) -> dict[str, Any]:
+    return verify_tenant_token(
+        token,
+        shared_secret=tenant.shared_secret,
+        client_key=tenant.client_key,
+        expected_qsh=request_qsh(request, settings.base_path),
+        allow_context_qsh=mode == "context",
+        leeway=settings.jwt_leeway,
+    )
+
+
+def authenticate_connect_request(request: Request, mode: str) -> Identity:
+    """Verify the request's Connect JWT for a ``jwt`` or ``context`` view; raise on failure."""
+    from atlassian_connect_kit.config import get_settings
+    from atlassian_connect_kit.storage.service import get_tenant_store
+
+    settings = get_settings(request.registry)
+    store = get_tenant_store(request.registry)
+    token = token_from_request(request.GET.get("jwt"), request.headers.get("Authorization"))
+    if token is None:
+        raise AuthenticationFailed("authentication required")
+    try:
+        client_key = unverified_issuer(token)
+    except TokenError as error:
+        raise AuthenticationFailed(str(error)) from None
+    tenant = store.get(client_key)
+    if tenant is None:
+        raise AuthenticationFailed("unknown tenant")
+    try:
+        claims = _verify(token, tenant, request, settings, mode)
+    except TokenError as error:
+        current = store.get(client_key, fresh=True)
+        if current is None or current.shared_secret == tenant.shared_secret:
+            raise AuthenticationFailed(str(error)) from None
+        try:
+            claims = _verify(token, current, request, settings, mode)
+        except TokenError as second_error:
+            raise AuthenticationFailed(str(second_error)) from None
+        tenant = current
+    if not tenant.enabled:
+        current = store.get(client_key, fresh=True)
+        if current is None or not current.enabled:
+            raise AuthenticationFailed("the app is disabled for this site")
+        tenant = current
+    store.touch(client_key)
+    subject = claims.get("sub")
+    context = claims.get("context")
+    return Identity(
+        client_key=tenant.client_key,
+        account_id=subject if isinstance(subject, str) and subject else None,
+        base_url=tenant.base_url,
+        context=context if isinstance(context, dict) else {},
+        mode=mode,
+    )
+
+
+def context_token(request: Request) -> str:
+    """Mint a short-lived context token for the authenticated viewer, for the page's XHRs."""
+    from atlassian_connect_kit.config import get_settings
+    from atlassian_connect_kit.storage.service import get_tenant_store
+
+    identity: Identity | None = request.identity
+    if identity is None:
+        raise AuthenticationFailed("authentication required")
+    tenant = get_tenant_store(request.registry).get(identity.client_key)
+    if tenant is None:
+        raise AuthenticationFailed("unknown tenant")
+    return mint_context_token(
+        client_key=tenant.client_key,
+        shared_secret=tenant.shared_secret,
+        account_id=identity.account_id,
+        lifetime_seconds=get_settings(request.registry).context_token_seconds,
+    )
+
+
+@hookimpl(trylast=True)
+def ack_authenticate(request: Request, mode: str) -> Identity | None:
+    """Authenticate with Atlassian Connect JWTs (the kit's default host protocol)."""
+    return authenticate_connect_request(request, mode)
+
+
+@hookimpl(trylast=True)
+def ack_configure(config: Configurator, settings: Settings) -> None:
+    """Give views ``request.ack_context_token()`` to hand a context token to their page."""
+    config.add_request_method(context_token, "ack_context_token")

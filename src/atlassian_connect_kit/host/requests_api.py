@@ -1,0 +1,106 @@
+"""Host clients on the request: ``request.jira`` (as the viewer) and ``request.jira_as_app``.
+
+Views and plugins call Jira through these and never see a shared secret. The HTTP session and the
+access-token cache are shared by every request of the process, so connections and user tokens are
+reused across reports.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from atlassian_connect_kit.auth.identity import AuthenticationFailed
+from atlassian_connect_kit.hookspecs import hookimpl
+from atlassian_connect_kit.host.client import (
+    HostClient,
+    HostConfig,
+    TenantCredentials,
+    create_session,
+)
+from atlassian_connect_kit.host.oauth2 import AccessTokenCache
+
+if TYPE_CHECKING:
+    import requests
+    from pyramid.config import Configurator
+    from pyramid.request import Request
+
+    from atlassian_connect_kit.settings import Settings
+
+HOST_KEY = "ack.host"
+
+
+class HostServices:
+    """What every host client of the process shares: configuration, HTTP session, token cache."""
+
+    def __init__(self, config: HostConfig, session: requests.Session) -> None:
+        self.config = config
+        self.session = session
+        self.token_cache = AccessTokenCache()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HostServices:
+        """Build the host services from the ``ack.host.*`` and OAuth 2.0 settings."""
+        config = HostConfig(
+            app_key=settings.app_key,
+            max_attempts=settings.host_max_attempts,
+            max_wait_seconds=settings.host_max_wait_seconds,
+            timeout_seconds=settings.host_timeout_seconds,
+            concurrency=settings.host_concurrency,
+            oauth2_token_url=settings.oauth2_token_url,
+            oauth2_audience=settings.oauth2_audience,
+        )
+        return cls(config, create_session(pool_size=max(8, settings.host_concurrency * 4)))
+
+    def credentials(self, registry: Any, client_key: str) -> TenantCredentials:
+        """The tenant's credentials, read from the tenant store."""
+        from atlassian_connect_kit.storage.service import get_tenant_store
+
+        tenant = get_tenant_store(registry).get(client_key)
+        if tenant is None:
+            raise AuthenticationFailed("unknown tenant")
+        return TenantCredentials(
+            client_key=tenant.client_key,
+            base_url=tenant.base_url,
+            shared_secret=tenant.shared_secret,
+            oauth_client_id=tenant.oauth_client_id,
+        )
+
+
+def jira_as_app(request: Request) -> HostClient:
+    """A client calling the request's tenant as the app (every project the app can see)."""
+    identity = request.identity
+    if identity is None:
+        raise AuthenticationFailed("authentication required")
+    services: HostServices = request.registry[HOST_KEY]
+    credentials = services.credentials(request.registry, identity.client_key)
+    return HostClient.as_app(credentials, services.config, session=services.session)
+
+
+def jira_as_viewer(request: Request) -> HostClient:
+    """A client calling the request's tenant as the viewing user (Jira's permissions apply).
+
+    Falls back to the app only for requests made by the product itself (no user).
+    """
+    identity = request.identity
+    if identity is None:
+        raise AuthenticationFailed("authentication required")
+    if identity.account_id is None:
+        return jira_as_app(request)
+    services: HostServices = request.registry[HOST_KEY]
+    credentials = services.credentials(request.registry, identity.client_key)
+    return HostClient.as_user(
+        credentials,
+        identity.account_id,
+        services.config,
+        token_cache=services.token_cache,
+        scopes=("READ", "ACT_AS_USER"),
+        session=services.session,
+    )
+
+
+@hookimpl(trylast=True)
+def ack_configure(config: Configurator, settings: Settings) -> None:
+    """Add ``request.jira`` and ``request.jira_as_app`` (built once per request, on first use)."""
+    config.registry[HOST_KEY] = HostServices.from_settings(settings)
+    config.add_request_method(jira_as_viewer, "jira", reify=True)
+    config.add_request_method(jira_as_app, "jira_as_app", reify=True)

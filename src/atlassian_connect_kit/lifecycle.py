@@ -1,0 +1,215 @@
+"""The lifecycle callbacks Jira sends: installed, uninstalled, enabled, disabled.
+
+``installed`` and ``uninstalled`` accept only RS256 tokens signed by Atlassian (signed install):
+the key comes from the install-keys service by kid, ``aud`` must name this app's base URL and
+``iss`` the body's clientKey. HS256 tokens, context tokens and unsigned calls are refused before
+anything is written, so nobody can overwrite a tenant's secret by re-installing. ``enabled`` and
+``disabled`` are signed with the tenant's current shared secret.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from pyramid.httpexceptions import HTTPNoContent
+from pyramid.response import Response
+
+from atlassian_connect_kit.auth.connect import request_qsh
+from atlassian_connect_kit.auth.install_keys import (
+    InstallKeyFetcher,
+    InstallKeyUnavailable,
+    InvalidKeyId,
+)
+from atlassian_connect_kit.auth.policy import PLUGIN_MANAGER_KEY, unauthorized
+from atlassian_connect_kit.auth.tokens import (
+    TokenError,
+    token_from_request,
+    unverified_header,
+    unverified_issuer,
+    verify_install_token,
+    verify_tenant_token,
+)
+from atlassian_connect_kit.hookspecs import hookimpl
+from atlassian_connect_kit.storage.store import InstallPayload
+
+if TYPE_CHECKING:
+    from pyramid.config import Configurator
+    from pyramid.request import Request
+
+    from atlassian_connect_kit.settings import Settings
+
+log = logging.getLogger(__name__)
+KEY_FETCHER_KEY = "ack.install_key_fetcher"
+
+
+class LifecycleRefused(Exception):
+    """A lifecycle callback is refused; ``status`` and ``reason`` make the short response."""
+
+    def __init__(self, reason: str, status: int = 401) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+def _settings(request: Request) -> Settings:
+    from atlassian_connect_kit.config import get_settings
+
+    return get_settings(request.registry)
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise LifecycleRefused("the body must be JSON", 400) from None
+    if not isinstance(body, dict):
+        raise LifecycleRefused("the body must be a JSON object", 400)
+    return body
+
+
+def _header_token(request: Request) -> str:
+    # Lifecycle callbacks carry their token in the Authorization header only.
+    token = token_from_request(None, request.headers.get("Authorization"))
+    if token is None:
+        raise LifecycleRefused("a signed lifecycle token is required")
+    return token
+
+
+def verify_signed_lifecycle(request: Request) -> dict[str, Any]:
+    """Verify an RS256 ``installed``/``uninstalled`` callback and return its JSON body."""
+    settings = _settings(request)
+    token = _header_token(request)
+    try:
+        header = unverified_header(token)
+    except TokenError as error:
+        raise LifecycleRefused(str(error)) from None
+    if header.get("alg") != "RS256":
+        raise LifecycleRefused("lifecycle callbacks must be signed with RS256")
+    fetcher: InstallKeyFetcher = request.registry[KEY_FETCHER_KEY]
+    try:
+        public_key = fetcher.public_key(header.get("kid"))
+    except InvalidKeyId as error:
+        raise LifecycleRefused(str(error)) from None
+    except InstallKeyUnavailable as error:
+        log.warning("signed install could not be verified: %s", error)
+        raise LifecycleRefused("install key service unavailable, try again", 503) from None
+    body = _json_body(request)
+    client_key = body.get("clientKey")
+    if not isinstance(client_key, str) or not client_key:
+        raise LifecycleRefused("clientKey is missing", 400)
+    try:
+        verify_install_token(
+            token,
+            public_key_pem=public_key,
+            app_base_url=settings.base_url,
+            client_key=client_key,
+            expected_qsh=request_qsh(request, settings.base_path),
+            leeway=settings.jwt_leeway,
+        )
+    except TokenError as error:
+        raise LifecycleRefused(str(error)) from None
+    return body
+
+
+def installed_view(request: Request) -> Response:
+    """Store (or update) the tenant from a verified signed install."""
+    from atlassian_connect_kit.storage.service import get_tenant_store
+
+    body = verify_signed_lifecycle(request)
+    try:
+        payload = InstallPayload.from_lifecycle_body(body, allow_http=_settings(request).dev_mode)
+    except ValueError as error:
+        raise LifecycleRefused(str(error), 400) from None
+    tenant = get_tenant_store(request.registry).save_install(payload)
+    log.info("tenant installed: %s", tenant.client_key)
+    request.registry[PLUGIN_MANAGER_KEY].hook.ack_tenant_installed(tenant=tenant, request=request)
+    return HTTPNoContent()
+
+
+def uninstalled_view(request: Request) -> Response:
+    """Tell plugins, then delete the tenant's row, from a verified signed uninstall."""
+    from atlassian_connect_kit.storage.service import get_tenant_store
+
+    body = verify_signed_lifecycle(request)
+    client_key = str(body["clientKey"])
+    store = get_tenant_store(request.registry)
+    if store.get(client_key, fresh=True) is not None:
+        pm = request.registry[PLUGIN_MANAGER_KEY]
+        pm.hook.ack_tenant_uninstalled(client_key=client_key, request=request)
+        store.delete(client_key)
+        log.info("tenant uninstalled and deleted: %s", client_key)
+    return HTTPNoContent()
+
+
+def _toggle(request: Request, enabled: bool) -> Response:
+    from atlassian_connect_kit.storage.service import get_tenant_store
+
+    settings = _settings(request)
+    token = _header_token(request)
+    try:
+        client_key = unverified_issuer(token)
+    except TokenError as error:
+        raise LifecycleRefused(str(error)) from None
+    store = get_tenant_store(request.registry)
+    tenant = store.get(client_key, fresh=True)
+    if tenant is None:
+        raise LifecycleRefused("unknown tenant")
+    try:
+        verify_tenant_token(
+            token,
+            shared_secret=tenant.shared_secret,
+            client_key=tenant.client_key,
+            expected_qsh=request_qsh(request, settings.base_path),
+            allow_context_qsh=False,
+            leeway=settings.jwt_leeway,
+        )
+    except TokenError as error:
+        raise LifecycleRefused(str(error)) from None
+    body = _json_body(request)
+    if body.get("clientKey") not in (None, client_key):
+        raise LifecycleRefused("clientKey does not match the token")
+    store.set_enabled(client_key, enabled)
+    updated = store.get(client_key, fresh=True) or tenant
+    pm = request.registry[PLUGIN_MANAGER_KEY]
+    if enabled:
+        pm.hook.ack_tenant_enabled(tenant=updated, request=request)
+    else:
+        pm.hook.ack_tenant_disabled(tenant=updated, request=request)
+    log.info("tenant %s: %s", "enabled" if enabled else "disabled", client_key)
+    return HTTPNoContent()
+
+
+def enabled_view(request: Request) -> Response:
+    """Mark the tenant enabled (HS256 with its current secret)."""
+    return _toggle(request, True)
+
+
+def disabled_view(request: Request) -> Response:
+    """Mark the tenant disabled (HS256 with its current secret): its requests then get 401."""
+    return _toggle(request, False)
+
+
+def lifecycle_refused_view(exc: LifecycleRefused, request: Request) -> Response:
+    """A short refusal that names no token, secret or claim value."""
+    log.info("lifecycle %s refused: %s", request.path, exc.reason)
+    return unauthorized(exc.reason, exc.status)
+
+
+@hookimpl(trylast=True)
+def ack_configure(config: Configurator, settings: Settings) -> None:
+    """Register the lifecycle routes (paths as in the descriptor template)."""
+    config.registry[KEY_FETCHER_KEY] = InstallKeyFetcher(settings.install_keys_url)
+    views = {
+        "installed": installed_view,
+        "uninstalled": uninstalled_view,
+        "enabled": enabled_view,
+        "disabled": disabled_view,
+    }
+    for event, view in views.items():
+        route = f"ack.lifecycle.{event}"
+        config.add_route(route, f"/{event}", request_method="POST")
+        # "public" to the JWT policy: these views verify their own, lifecycle-specific tokens.
+        config.add_view(view, route_name=route, connect_auth="public")
+    config.add_exception_view(lifecycle_refused_view, context=LifecycleRefused)

@@ -1,0 +1,221 @@
+"""The kit's database foundation: declarative base, engines, packaged migrations, unavailability.
+
+Every table the kit owns is declared on :class:`Base`, whose naming convention gives constraints
+and indexes stable names on every backend, so migrations can refer to them by name. The schema is
+created and upgraded only by the Alembic migrations shipped inside this package
+(:func:`upgrade`), which need no ini file and work from an installed wheel.
+
+Any database error that means "the database cannot be reached right now" is re-raised as
+:class:`DatabaseUnavailable`, which the web layer answers with 503 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, MetaData, create_engine, event, exc
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import DateTime, TypeDecorator
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Constraint and index names, so every backend gets the same, predictable names."""
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+"""The Alembic script directory shipped inside the package."""
+
+KIT_TABLE_PREFIX = "ack_"
+"""Every table the kit owns starts with this, which keeps them apart from the host application's."""
+
+VERSION_TABLE = "ack_alembic_version"
+"""The kit's own Alembic version table: the host application may run Alembic of its own."""
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
+"""How long a SQLite connection waits for another writer before giving up."""
+
+SERVER_CONNECT_TIMEOUT_SECONDS = 10
+"""How long a connection attempt to a database server may take before it counts as unavailable."""
+
+
+_DIALECTS_STORING_OFFSETS = frozenset({"postgresql", "mssql"})
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table the kit owns."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def is_kit_table(name: str | None) -> bool:
+    """Tell whether a table name belongs to the kit, so migrations leave other tables alone."""
+    return name is not None and name.startswith(KIT_TABLE_PREFIX)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC timestamp, stored to the whole second on every backend.
+
+    SQLite and MySQL/MariaDB keep no offset and MariaDB keeps no fraction by default, so values
+    are converted to UTC and truncated before they are written, and read back as aware UTC
+    datetimes whatever the backend returns.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """Refuse naive datetimes; convert aware ones to UTC whole seconds for storage."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("timestamps stored by the kit must be timezone-aware")
+        utc = value.astimezone(dt.UTC).replace(microsecond=0)
+        if dialect.name in _DIALECTS_STORING_OFFSETS:
+            return utc
+        # The column holds a bare wall-clock time here: make it the UTC one, explicitly, rather
+        # than leave the driver to drop or mangle the offset.
+        return utc.replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        """Return stored timestamps as aware UTC datetimes."""
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"expected a datetime from the database, got {type(value).__name__}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or refused to serve the request right now."""
+
+
+def is_unavailability(error: BaseException) -> bool:
+    """Tell whether a SQLAlchemy error means the database is unavailable, not that a query is wrong.
+
+    Operational and interface errors (refused or dropped connections, timeouts, locked SQLite
+    files, server shutdowns), disconnects detected on any DBAPI error and an exhausted connection
+    pool all count; integrity and programming errors do not.
+    """
+    if isinstance(error, exc.DBAPIError):
+        return error.connection_invalidated or isinstance(
+            error, exc.OperationalError | exc.InterfaceError
+        )
+    return isinstance(error, exc.DisconnectionError | exc.TimeoutError)
+
+
+@contextmanager
+def unavailability_as_error() -> Iterator[None]:
+    """Re-raise errors that mean the database is unavailable as :class:`DatabaseUnavailable`.
+
+    The message names only the driver's error class and its first line (a refused connection, a
+    timeout): never the SQL statement or its parameters. The original error stays as the cause.
+    """
+    try:
+        yield
+    except exc.SQLAlchemyError as error:
+        if not is_unavailability(error):
+            raise
+        raise DatabaseUnavailable(_describe_unavailability(error)) from error
+
+
+def _describe_unavailability(error: exc.SQLAlchemyError) -> str:
+    original = error.orig if isinstance(error, exc.DBAPIError) else error
+    summary = f"database unavailable: {type(original).__name__}"
+    lines = str(original).strip().splitlines()
+    return f"{summary}: {lines[0][:200]}" if lines else summary
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for ``url`` with the kit's connection settings.
+
+    SQLite enforces foreign keys and waits for a busy file instead of failing at once; an
+    in-memory SQLite database is shared by all threads of the engine. Server databases check
+    each pooled connection before use, so a restarted server costs no failed request, and give
+    up connecting after a bounded time. Statement parameters are kept out of error messages.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _make_sqlite_engine(url, in_memory=parsed.database in (None, "", ":memory:"))
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() in ("postgresql", "mysql", "mariadb"):
+        connect_args["connect_timeout"] = SERVER_CONNECT_TIMEOUT_SECONDS
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
+
+
+def _make_sqlite_engine(url: str, *, in_memory: bool) -> Engine:
+    connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+    pool_options: dict[str, Any] = {}
+    if in_memory:
+        # Each new connection to ":memory:" is a new, empty database: keep exactly one.
+        connect_args["check_same_thread"] = False
+        pool_options["poolclass"] = StaticPool
+    engine = create_engine(url, connect_args=connect_args, hide_parameters=True, **pool_options)
+
+    @event.listens_for(engine, "connect")
+    def enforce_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    return engine
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply the packaged migrations to ``engine``'s database up to ``revision``."""
+    _run_migrations(command.upgrade, engine, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Revert the packaged migrations on ``engine``'s database down to ``revision``.
+
+    ``"base"`` reverts them all, dropping the kit's tables.
+    """
+    _run_migrations(command.downgrade, engine, revision)
+
+
+def _run_migrations(run: Callable[[Config, str], None], engine: Engine, revision: str) -> None:
+    config = _alembic_config()
+    # One transaction for the whole run: where the backend has transactional DDL (SQLite,
+    # PostgreSQL, SQL Server), a failed migration leaves the schema as it was.
+    with unavailability_as_error(), engine.begin() as connection:
+        config.attributes["connection"] = connection
+        run(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the migration revision ``engine``'s database is at, or None before the first one."""
+    with unavailability_as_error(), engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        return context.get_current_revision()
+
+
+def head_revision() -> str:
+    """Return the newest revision of the packaged migrations."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
+    return head

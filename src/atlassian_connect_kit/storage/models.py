@@ -1,0 +1,34 @@
+"""The tables the kit owns.
+
+Only what authentication and calls to Jira need is kept from an install: everything else in the
+lifecycle payload (site description, entitlement numbers, versions) is dropped on arrival.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from atlassian_connect_kit.storage.db import Base, UTCDateTime
+
+
+class Tenant(Base):
+    """One Jira Cloud site that installed the app, with its shared secret encrypted at rest."""
+
+    __tablename__ = "ack_tenants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_key: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    base_url: Mapped[str] = mapped_column(String(255), nullable=False)
+    # The AES-GCM blob of the shared secret (bound to client_key); the plaintext is never stored.
+    shared_secret: Mapped[str] = mapped_column(Text, nullable=False)
+    # The key-ring key id that encrypted shared_secret, so keys can rotate without downtime.
+    secret_key_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    oauth_client_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    installation_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    installed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

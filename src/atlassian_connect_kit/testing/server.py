@@ -1,0 +1,100 @@
+"""Serve a kit application over real HTTP on 127.0.0.1, in a background thread.
+
+The port is chosen by the operating system before the application is built, so the application's
+``ack.base_url`` can name it: Jira (real or fake) calls the app back on that URL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+from waitress.server import create_server
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class AppServer:
+    """A waitress server on an ephemeral 127.0.0.1 port whose app is built once the port is known.
+
+    ``AppServer(build)`` calls ``build(base_url)`` to make the WSGI app, then serves it until
+    :meth:`stop`. Use it as a context manager in tests.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[str], WSGIApp],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 8,
+    ) -> None:
+        self._app: WSGIApp | None = None
+        self._server = create_server(
+            self._dispatch,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="atlassian-connect-kit",
+            clear_untrusted_proxy_headers=True,
+        )
+        self.port: int = int(self._server.effective_port)
+        self.base_url = f"http://{host}:{self.port}"
+        self._app = build(self.base_url)
+        self._thread = threading.Thread(
+            target=self._server.run, name=f"app-server-{self.port}", daemon=True
+        )
+        self._started = False
+
+    def _dispatch(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        assert self._app is not None, "the app is built before the server starts"
+        return self._app(environ, start_response)
+
+    @property
+    def app(self) -> WSGIApp:
+        """The WSGI application being served."""
+        assert self._app is not None
+        return self._app
+
+    def start(self) -> AppServer:
+        """Start serving in a daemon thread; returns self."""
+        if not self._started:
+            self._thread.start()
+            self._started = True
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        self._server.close()
+        if self._started:
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> AppServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def serve_kit_app(
+    settings: Mapping[str, Any], *, plugins: Iterable[object] = (), threads: int = 8
+) -> AppServer:
+    """Build the kit app with ``settings`` (``ack.base_url`` filled in) and serve it; started."""
+    from atlassian_connect_kit.config import make_app
+
+    extra = tuple(plugins)
+
+    def build(base_url: str) -> WSGIApp:
+        app: WSGIApp = make_app({**settings, "ack.base_url": base_url}, extra_plugins=extra)
+        return app
+
+    return AppServer(build, threads=threads).start()

@@ -1,0 +1,96 @@
+"""The packaged migrations build exactly the schema the models declare, and can be reverted."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, select
+
+from atlassian_connect_kit.storage import models  # noqa: F401 - registers the tables on Base
+from atlassian_connect_kit.storage.db import (
+    VERSION_TABLE,
+    Base,
+    current_revision,
+    downgrade,
+    head_revision,
+    is_kit_table,
+    make_engine,
+    upgrade,
+)
+
+
+def _schema_differences(database_url: str) -> list[object]:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "version_table": VERSION_TABLE,
+                    "compare_type": True,
+                    # Only the kit's tables: others in the database are not the kit's business.
+                    "include_name": lambda name, kind, parents: (
+                        kind != "table" or is_kit_table(name)
+                    ),
+                },
+            )
+            return list(compare_metadata(context, Base.metadata))
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_of_an_empty_database_builds_the_models_schema(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        assert current_revision(engine) is None
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+        assert inspect(engine).has_table("ack_tenants")
+    finally:
+        engine.dispose()
+    assert _schema_differences(database_url) == []
+
+
+def test_constraints_carry_the_naming_convention_names(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        inspector = inspect(engine)
+        unique_names = {c["name"] for c in inspector.get_unique_constraints("ack_tenants")}
+        # MySQL and MariaDB keep unique constraints as unique indexes.
+        unique_names |= {i["name"] for i in inspector.get_indexes("ack_tenants") if i.get("unique")}
+        assert "uq_ack_tenants_client_key" in unique_names
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_base_removes_the_tables_and_upgrade_restores_them(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        downgrade(engine, "base")
+        assert current_revision(engine) is None
+        assert not inspect(engine).has_table("ack_tenants")
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+    assert _schema_differences(database_url) == []
+
+
+def test_migrations_leave_the_host_applications_alembic_history_alone(database_url: str) -> None:
+    host_metadata = MetaData()
+    host_versions = Table("alembic_version", host_metadata, Column("version_num", String(32)))
+    host_table = Table("timesheet_notes", host_metadata, Column("id", Integer, primary_key=True))
+    engine = make_engine(database_url)
+    try:
+        host_metadata.create_all(engine)
+        with engine.begin() as connection:
+            connection.execute(host_versions.insert().values(version_num="hostapp42"))
+        upgrade(engine)
+        downgrade(engine, "base")
+        with engine.connect() as connection:
+            assert connection.scalars(select(host_versions.c.version_num)).all() == ["hostapp42"]
+        assert inspect(engine).has_table(host_table.name)
+    finally:
+        engine.dispose()
