@@ -21,6 +21,9 @@ from atlassian_connect_kit.storage.db import DatabaseUnavailable
 from atlassian_connect_kit.storage.store import MissingKeyError
 
 
+DEMO_PORT = 6500
+
+
 class CommandError(Exception):
     """A command cannot proceed; the message is the one-line reason printed to stderr."""
 
@@ -144,6 +147,19 @@ def command_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- ack demo -----------------------------------------------------------------------------------
+
+
+def command_demo(args: argparse.Namespace) -> int:
+    """Run the add-on installed into a fake Jira site, with a host page to use it."""
+    from atlassian_connect_kit.demo import run_demo
+
+    plugins = None
+    if args.config:
+        plugins = settings_from_args(args, require_base_url=False).plugins
+    return run_demo(port=args.port, seed=args.seed, plugins=plugins)
+
+
 @hookimpl(trylast=True)
 def ack_cli_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the core commands."""
@@ -172,6 +188,14 @@ def ack_cli_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     )
     add_config_argument(rotate)
     rotate.set_defaults(handler=command_keys_rotate)
+
+    demo = subparsers.add_parser(
+        "demo", help="run the add-on in a fake Jira site with synthetic data, on this machine"
+    )
+    add_config_argument(demo, required=False)
+    demo.add_argument("--port", type=int, default=DEMO_PORT, help=f"host page port ({DEMO_PORT})")
+    demo.add_argument("--seed", type=int, default=1, help="seed of the synthetic data (1)")
+    demo.set_defaults(handler=command_demo)
 
 
 # --- the entry point ----------------------------------------------------------------------------

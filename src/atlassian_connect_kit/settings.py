@@ -115,6 +115,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ack.oauth2_token_url", DEFAULT_OAUTH2_TOKEN_URL, _text, "act-as-user tokens"),
     SettingSpec("ack.oauth2_audience", DEFAULT_OAUTH2_AUDIENCE, _text, "aud of user assertions"),
     SettingSpec("ack.dev_mode", "false", _parse_bool, "allow http and local conveniences"),
+    SettingSpec(
+        "ack.all_js_url",
+        "https://connect-cdn.atl-paas.net/all.js",
+        _text,
+        "Atlassian's all.js, loaded by the app's pages",
+    ),
     SettingSpec("ack.jwt_leeway", "30", _int_parser(0, 60), "clock skew allowed, seconds"),
     SettingSpec("ack.tenant_cache_seconds", "30", _float_parser(0), "tenant cache lifetime"),
     SettingSpec("ack.context_token_seconds", "300", _int_parser(30, 900), "page token lifetime"),
@@ -157,6 +163,7 @@ class Settings:
     oauth2_token_url: str
     oauth2_audience: str
     dev_mode: bool
+    all_js_url: str
     jwt_leeway: int
     tenant_cache_seconds: float
     context_token_seconds: int
@@ -235,7 +242,7 @@ def load_settings(
     if values["base_url"] or require_base_url:
         _check_url("ack.base_url", values["base_url"], dev_mode=dev_mode)
         values["base_url"] = values["base_url"].rstrip("/")
-    for name in ("ack.install_keys_url", "ack.oauth2_token_url"):
+    for name in ("ack.install_keys_url", "ack.oauth2_token_url", "ack.all_js_url"):
         _check_url(name, values[_attribute_name(name)], dev_mode=dev_mode)
     if not values["app_key"] or len(values["app_key"]) > 64:
         raise SettingsError("ack.app_key", "must be 1 to 64 characters")

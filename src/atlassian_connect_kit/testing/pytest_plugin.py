@@ -1,26 +1,108 @@
-"""Pytest fixtures for testing add-ons built on atlassian-connect-kit.
+"""Pytest fixtures for testing add-ons built on atlassian-connect-kit against a fake Jira Cloud.
 
 Installed with the kit (entry point ``pytest11``), so an add-on's test suite gets these fixtures
-without configuration. See docs/testing.md.
+without configuration. Override ``ack_plugins`` (entry-point names) or ``ack_extra_plugins``
+(plugin objects) to choose what the app under test runs, ``fake_jira_site`` to choose the data.
+See docs/testing.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+if TYPE_CHECKING:
+    # Imported lazily below: this module loads in every pytest run of an environment where the kit
+    # is installed, so it must stay cheap to import.
+    from atlassian_connect_kit.testing.fakejira import FakeJira, SiteData
+    from atlassian_connect_kit.testing.fakejira.connect import InstalledApp
+    from atlassian_connect_kit.testing.server import AppServer
+
 
 @pytest.fixture
-def ack_make_app() -> Callable[..., Any]:
-    """A factory that builds the kit's WSGI app from settings and extra plugin objects.
+def fake_jira_site() -> SiteData:
+    """The synthetic Jira data the fake site serves (small, deterministic)."""
+    from atlassian_connect_kit.testing.fakejira import generate_site
 
-    ``ack_make_app({"ack.base_url": ...}, plugins=[my_plugin])`` returns the Pyramid router.
+    return generate_site(seed=7, start=date(2026, 1, 5), days=28)
+
+
+@pytest.fixture
+def fake_jira(fake_jira_site: SiteData) -> Iterator[FakeJira]:
+    """A fake Jira Cloud site on 127.0.0.1, started for the test and stopped after it."""
+    from atlassian_connect_kit.testing.fakejira import FakeJira
+
+    with FakeJira(fake_jira_site) as site:
+        yield site
+
+
+@pytest.fixture
+def ack_plugins() -> Sequence[str]:
+    """Entry-point names of the plugins the app under test enables (``ack.plugins``)."""
+    return ()
+
+
+@pytest.fixture
+def ack_extra_plugins() -> Sequence[object]:
+    """Plugin objects registered directly into the app under test (not through entry points)."""
+    return ()
+
+
+@pytest.fixture
+def ack_settings(tmp_path: Path, fake_jira: FakeJira, ack_plugins: Sequence[str]) -> dict[str, Any]:
+    """Settings for the app under test: dev mode, a fresh SQLite file and key, the fake site."""
+    from atlassian_connect_kit.storage.crypto import generate_key_line
+
+    return {
+        "ack.dev_mode": "true",
+        "ack.plugins": " ".join(ack_plugins),
+        "ack.encryption_keys": generate_key_line(),
+        "ack.install_keys_url": fake_jira.install_keys_url,
+        "ack.oauth2_token_url": fake_jira.oauth2_token_url,
+        "ack.oauth2_audience": fake_jira.oauth_audience,
+        "ack.host.max_wait_seconds": "5",
+        "sqlalchemy.url": f"sqlite:///{tmp_path / 'ack.sqlite'}",
+        "here": str(tmp_path),
+    }
+
+
+@pytest.fixture
+def ack_server(
+    ack_settings: Mapping[str, Any], ack_extra_plugins: Sequence[object]
+) -> Iterator[AppServer]:
+    """The app under test, served over HTTP on an ephemeral 127.0.0.1 port."""
+    from atlassian_connect_kit.testing.server import serve_kit_app
+
+    server = serve_kit_app(ack_settings, plugins=ack_extra_plugins)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def installed_tenant(fake_jira: FakeJira, ack_server: AppServer) -> InstalledApp:
+    """The app installed into the fake site through the real signed lifecycle, and enabled."""
+    app = fake_jira.install(ack_server.base_url)
+    assert 200 <= app.install_status < 300, f"install answered {app.install_status}"
+    assert fake_jira.enable(app) in (200, 204, None)
+    return app
+
+
+@pytest.fixture
+def signed_page_url(fake_jira: FakeJira, installed_tenant: InstalledApp) -> Callable[..., str]:
+    """Return a factory of iframe URLs signed the way Jira signs them for a module and user.
+
+    ``signed_page_url("/my-page", account_id=...)``; without an account id, the site's first
+    active user opens the page.
     """
-    from atlassian_connect_kit.config import make_app
 
-    def factory(settings: Mapping[str, Any], plugins: Iterable[object] = ()) -> Any:
-        return make_app(settings, extra_plugins=plugins)
+    def factory(module_url: str, *, account_id: str | None = None, **context: str) -> str:
+        user = account_id or next(u for u in fake_jira.data.users if u.active).account_id
+        return fake_jira.signed_url(installed_tenant, module_url, account_id=user, context=context)
 
     return factory

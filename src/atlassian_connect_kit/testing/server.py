@@ -54,6 +54,10 @@ class AppServer:
         assert self._app is not None, "the app is built before the server starts"
         return self._app(environ, start_response)
 
+    def replace_app(self, app: WSGIApp) -> None:
+        """Serve ``app`` from now on (for servers whose app needs other servers' URLs first)."""
+        self._app = app
+
     @property
     def app(self) -> WSGIApp:
         """The WSGI application being served."""
