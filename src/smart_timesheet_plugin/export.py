@@ -1,0 +1,201 @@
+"""CSV and Excel files of a timesheet report.
+
+Both are written from the report's JSON (see :func:`~smart_timesheet_plugin.report.report_to_json`),
+the very document the page shows, so exported totals equal the screen's by construction. Durations
+are decimal hours.
+
+CSV: RFC 4180 (comma separated, CRLF line ends, quotes where needed), UTF-8 *without* a byte order
+mark. The CSV is meant for scripts and importers, several of which take a BOM for part of the first
+header; people opening the report in Excel get the XLSX, which carries its encoding itself. Hours
+are written with two decimals and a point, whatever the reader's locale; empty cells are zero.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Final
+
+import xlsxwriter
+
+from smart_timesheet_plugin.params import ReportParams
+
+#: Header of the label column of each grouping dimension.
+DIMENSION_HEADERS: Final[Mapping[str, str]] = {
+    "user": "User",
+    "project": "Project",
+    "issue": "Issue",
+    "parent": "Parent",
+    "issuetype": "Issue type",
+}
+#: Header of the row totals column, and first cell of the column totals row.
+TOTAL_HEADER: Final = "Total"
+
+_SECONDS_PER_HOUR: Final = 3600
+_HUNDREDTH: Final = Decimal("0.01")
+# Spreadsheet programs read a cell starting with one of these as a formula (or as the start of
+# one); labels come from Jira users, so such a cell is defused with a leading apostrophe.
+_FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
+# Excel's limits on a worksheet, and on the characters of its name.
+_EXCEL_MAX_ROWS: Final = 1_048_576
+_EXCEL_MAX_COLUMNS: Final = 16_384
+_SHEET_NAME_FORBIDDEN: Final = re.compile(r"[\[\]:*?/\\]")
+_SHEET_NAME_MAX: Final = 31
+_LABEL_WIDTH_MAX: Final = 60
+_NUMBER_WIDTH: Final = 10
+_HOURS_FORMAT: Final = "0.00"
+_EXTENSION: Final = re.compile(r"[A-Za-z0-9]{1,10}")
+
+
+def hours_text(seconds: int) -> str:
+    """Seconds as decimal hours with two decimals, halves rounded up: 5400 -> ``"1.50"``."""
+    hours = Decimal(seconds) / _SECONDS_PER_HOUR
+    return str(hours.quantize(_HUNDREDTH, rounding=ROUND_HALF_UP))
+
+
+def defuse_formula(text: str) -> str:
+    """``text`` safe to open in a spreadsheet: prefixed ``'`` when it could start a formula."""
+    if text.startswith(_FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+def report_csv(report_json: Mapping[str, Any], *, group: Sequence[str]) -> bytes:
+    """The report as CSV bytes.
+
+    One header row (a column per grouping level named after its dimension, each column key,
+    ``Total``), one line per report row in the report's order (a subtotal row fills only its first
+    label), then a ``Total`` line with the column totals and the grand total.
+    """
+    column_keys = [column["key"] for column in report_json["columns"]]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([*_label_headers(group), *column_keys, TOTAL_HEADER])
+    for row in report_json["rows"]:
+        cells: Mapping[str, int] = row["cells"]
+        writer.writerow(
+            [
+                *(defuse_formula(label) for label in _padded(row["labels"], len(group))),
+                *(hours_text(cells[key]) if key in cells else "" for key in column_keys),
+                hours_text(row["total"]),
+            ]
+        )
+    totals: Mapping[str, int] = report_json["totals"]
+    writer.writerow(
+        [
+            TOTAL_HEADER,
+            *([""] * (len(group) - 1)),
+            *(hours_text(totals.get(key, 0)) for key in column_keys),
+            hours_text(report_json["total"]),
+        ]
+    )
+    return buffer.getvalue().encode("utf-8")
+
+
+def report_xlsx(report_json: Mapping[str, Any], *, group: Sequence[str], title: str) -> bytes:
+    """The report as an Excel workbook (XLSX bytes), built in memory.
+
+    Hours are numeric cells shown with two decimals (the full value is kept, so sums in the sheet
+    match). The header row and the label columns are frozen, subtotal rows are bold, and a Total
+    column and a Total row hold the report's totals as values. ``title`` names the worksheet and
+    the document.
+
+    Raises :class:`ValueError` when the report has more rows or columns than a worksheet holds.
+    """
+    column_keys: list[str] = [column["key"] for column in report_json["columns"]]
+    rows: list[Mapping[str, Any]] = report_json["rows"]
+    label_count = len(group)
+    if len(rows) + 2 > _EXCEL_MAX_ROWS or label_count + len(column_keys) + 1 > _EXCEL_MAX_COLUMNS:
+        raise ValueError("the report is larger than an Excel worksheet")
+
+    output = io.BytesIO()
+    # Text is always written as text: labels must never turn into formulas, numbers or links.
+    workbook = xlsxwriter.Workbook(
+        output,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    workbook.set_properties({"title": title})
+    sheet = workbook.add_worksheet(_sheet_name(title))
+    header_format = workbook.add_format({"bold": True, "bottom": 1})
+    # quote_prefix keeps a label text even when someone edits the cell later.
+    label_format = workbook.add_format({"quote_prefix": True})
+    hours_format = workbook.add_format({"num_format": _HOURS_FORMAT})
+    subtotal_label_format = workbook.add_format({"bold": True, "quote_prefix": True})
+    subtotal_hours_format = workbook.add_format({"bold": True, "num_format": _HOURS_FORMAT})
+    total_label_format = workbook.add_format({"bold": True, "top": 1})
+    total_hours_format = workbook.add_format({"bold": True, "top": 1, "num_format": _HOURS_FORMAT})
+
+    headings = [*_label_headers(group), *column_keys, TOTAL_HEADER]
+    for index, heading in enumerate(headings):
+        sheet.write_string(0, index, heading, header_format)
+
+    total_column = label_count + len(column_keys)
+    label_widths = [len(heading) for heading in headings[:label_count]]
+    for row_number, row in enumerate(rows, start=1):
+        subtotal = bool(row.get("subtotal"))
+        row_label_format = subtotal_label_format if subtotal else label_format
+        row_hours_format = subtotal_hours_format if subtotal else hours_format
+        # Labels go in as string cells, which a spreadsheet never evaluates, so unlike the CSV
+        # they are written exactly as Jira has them.
+        for index, label in enumerate(_padded(row["labels"], label_count)):
+            if label:
+                sheet.write_string(row_number, index, label, row_label_format)
+                label_widths[index] = max(label_widths[index], len(label))
+        cells: Mapping[str, int] = row["cells"]
+        for index, key in enumerate(column_keys, start=label_count):
+            if key in cells:
+                sheet.write_number(row_number, index, _hours(cells[key]), row_hours_format)
+        sheet.write_number(row_number, total_column, _hours(row["total"]), row_hours_format)
+
+    totals_row = len(rows) + 1
+    totals: Mapping[str, int] = report_json["totals"]
+    sheet.write_string(totals_row, 0, TOTAL_HEADER, total_label_format)
+    for index in range(1, label_count):
+        sheet.write_blank(totals_row, index, None, total_label_format)
+    for index, key in enumerate(column_keys, start=label_count):
+        sheet.write_number(totals_row, index, _hours(totals.get(key, 0)), total_hours_format)
+    sheet.write_number(totals_row, total_column, _hours(report_json["total"]), total_hours_format)
+
+    for index, width in enumerate(label_widths):
+        sheet.set_column(index, index, min(width, _LABEL_WIDTH_MAX) + 2)
+    sheet.set_column(label_count, total_column, _NUMBER_WIDTH)
+    sheet.freeze_panes(1, label_count)
+    workbook.close()
+    return output.getvalue()
+
+
+def export_filename(params: ReportParams, extension: str) -> str:
+    """Download name of an export, e.g. ``timesheet_2014-02-01_2014-02-28.csv``.
+
+    ``extension`` is given with or without its dot; only letters and digits are accepted.
+    """
+    extension = extension.removeprefix(".")
+    if not _EXTENSION.fullmatch(extension):
+        raise ValueError(f"not a file extension: {extension!r}")
+    return f"timesheet_{params.date_from.isoformat()}_{params.date_to.isoformat()}.{extension}"
+
+
+def _hours(seconds: int) -> float:
+    return seconds / _SECONDS_PER_HOUR
+
+
+def _label_headers(group: Sequence[str]) -> list[str]:
+    return [DIMENSION_HEADERS.get(dimension, dimension) for dimension in group]
+
+
+def _padded(labels: Sequence[str], count: int) -> list[str]:
+    """A row's labels padded to ``count`` cells (subtotal rows have fewer)."""
+    return [*labels, *([""] * (count - len(labels)))]
+
+
+def _sheet_name(title: str) -> str:
+    name = " ".join(_SHEET_NAME_FORBIDDEN.sub(" ", title).split()).strip("'")
+    return name[:_SHEET_NAME_MAX] or "Timesheet"

@@ -1,0 +1,397 @@
+"""Report parameters shared by the timesheet page, its JSON API and its exports.
+
+Every entry point reads the same query string, so one parser decides what a request asks for and
+one error type (:class:`ParameterError`) says what is wrong with it. Parsing is pure: the current
+date is passed in, never read from a clock.
+
+Query parameters (each single-valued unless noted; an empty value counts as absent):
+
+``from``, ``to``
+    ISO dates, both inclusive. Both absent: the preset, else the current week; one absent: the week
+    starting (or ending) on the other. At most :data:`MAX_RANGE_DAYS` days.
+``preset``
+    ``this-week``, ``last-week``, ``this-month`` or ``last-month``; used when ``from`` and ``to``
+    are both absent (explicit dates win).
+``columns``
+    ``day`` (default), ``week`` or ``month``.
+``week_start``
+    ``monday`` (default), ``sunday`` or ``saturday``.
+``group``
+    One or two of ``user``, ``project``, ``issue``, ``parent``, ``issuetype``, comma separated,
+    outermost first. Default ``user``.
+``project`` (repeatable, or comma separated)
+    Project keys to keep.
+``user`` (repeatable, or comma separated)
+    Author account ids to keep.
+``jql``
+    An extra JQL clause ANDed into the search; the fetcher wraps it in parentheses.
+``tz``
+    ``viewer`` (default), ``author`` or an IANA zone name such as ``Europe/Berlin``.
+``sort``
+    ``label`` (default) or ``total``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal, TypeGuard, TypeVar, get_args
+
+ColumnUnit = Literal["day", "week", "month"]
+WeekStart = Literal["monday", "sunday", "saturday"]
+GroupDimension = Literal["user", "project", "issue", "parent", "issuetype"]
+SortOrder = Literal["label", "total"]
+Preset = Literal["this-week", "last-week", "this-month", "last-month"]
+
+COLUMN_UNITS: Final[tuple[ColumnUnit, ...]] = get_args(ColumnUnit)
+WEEK_STARTS: Final[tuple[WeekStart, ...]] = get_args(WeekStart)
+GROUP_DIMENSIONS: Final[tuple[GroupDimension, ...]] = get_args(GroupDimension)
+SORT_ORDERS: Final[tuple[SortOrder, ...]] = get_args(SortOrder)
+PRESETS: Final[tuple[Preset, ...]] = get_args(Preset)
+
+_Option = TypeVar("_Option", bound=str)
+
+#: Special values of ``tz`` besides IANA zone names.
+TZ_VIEWER: Final = "viewer"
+TZ_AUTHOR: Final = "author"
+
+#: The longest report, in days: a leap year.
+MAX_RANGE_DAYS: Final = 366
+#: Earliest and latest dates a report may cover; far outside them dates stop meaning worklogs and
+#: time zone arithmetic leaves the range the standard library supports.
+EARLIEST_DATE: Final = datetime.date(1900, 1, 1)
+LATEST_DATE: Final = datetime.date(2999, 12, 31)
+#: Grouping levels a report may have.
+MAX_GROUP_LEVELS: Final = 2
+#: Longest accepted ``jql`` clause, in characters.
+MAX_JQL_LENGTH: Final = 2000
+#: Days added on each side of the report range when asking Jira for worklogs by date. Jira compares
+#: ``worklogDate`` on the searching user's calendar while the report may count days in another
+#: zone; zone offsets span UTC-12 to UTC+14, so the same instant can fall on dates up to two days
+#: apart, and a one-day margin would miss worklogs at the extremes.
+FETCH_PADDING_DAYS: Final = 2
+
+_WEEKDAY_NUMBER: Final[Mapping[WeekStart, int]] = {"monday": 0, "sunday": 6, "saturday": 5}
+_PROJECT_KEY: Final = re.compile(r"[A-Z][A-Z0-9_]{1,254}")
+_ACCOUNT_ID: Final = re.compile(r"[A-Za-z0-9:_-]{1,128}")
+# Zone names are looked up as files by zoneinfo; accepting only this shape keeps odd paths out.
+_ZONE_NAME: Final = re.compile(r"[A-Za-z0-9_+-]{1,64}(?:/[A-Za-z0-9_+-]{1,64}){0,3}")
+_JQL_FORBIDDEN_CHARACTERS: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class ParameterError(ValueError):
+    """A query parameter breaks its rules; the view answers HTTP 400 with the message.
+
+    ``parameter`` is the query name at fault (``from``, ``group``, ``tz``...), so a client can point
+    at the offending form field.
+    """
+
+    def __init__(self, parameter: str, problem: str) -> None:
+        super().__init__(f"{parameter}: {problem}")
+        self.parameter = parameter
+
+
+@dataclass(frozen=True, slots=True)
+class ReportParams:
+    """What one timesheet report shows; validated on construction, so holders can rely on it.
+
+    ``tz`` is ``"viewer"``, ``"author"`` or an IANA zone name. ``projects`` and ``users`` are
+    filters (empty: no filter). ``jql`` is extra JQL text, ``""`` when none.
+    """
+
+    date_from: datetime.date
+    date_to: datetime.date
+    columns: ColumnUnit = "day"
+    week_start: WeekStart = "monday"
+    group: tuple[GroupDimension, ...] = ("user",)
+    projects: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+    jql: str = ""
+    tz: str = TZ_VIEWER
+    sort: SortOrder = "label"
+
+    def __post_init__(self) -> None:
+        _check_range(self.date_from, self.date_to)
+        if self.columns not in COLUMN_UNITS:
+            raise ParameterError("columns", f"must be one of {', '.join(COLUMN_UNITS)}")
+        if self.week_start not in WEEK_STARTS:
+            raise ParameterError("week_start", f"must be one of {', '.join(WEEK_STARTS)}")
+        _check_group(self.group)
+        for key in self.projects:
+            _check_project_key(key)
+        for account_id in self.users:
+            _check_account_id(account_id)
+        _check_jql(self.jql)
+        _check_tz(self.tz)
+        if self.sort not in SORT_ORDERS:
+            raise ParameterError("sort", f"must be one of {', '.join(SORT_ORDERS)}")
+
+    @property
+    def day_count(self) -> int:
+        """Number of days in the report range, both ends included."""
+        return (self.date_to - self.date_from).days + 1
+
+    def jql_worklog_bounds(self) -> tuple[datetime.date, datetime.date]:
+        """Inclusive dates for the fetcher's ``worklogDate`` clause: the range padded on both sides.
+
+        The padding (:data:`FETCH_PADDING_DAYS`) makes sure every worklog that any time zone puts
+        inside the range is fetched; the report engine drops the extra ones.
+        """
+        padding = datetime.timedelta(days=FETCH_PADDING_DAYS)
+        return self.date_from - padding, self.date_to + padding
+
+    def to_query(self) -> dict[str, list[str]]:
+        """Render back to query parameters (dates explicit, defaults left out), e.g. export links.
+
+        ``parse_report_params(params.to_query(), today=...)`` gives back an equal object whatever
+        ``today`` is.
+        """
+        query: dict[str, list[str]] = {
+            "from": [self.date_from.isoformat()],
+            "to": [self.date_to.isoformat()],
+        }
+        if self.columns != "day":
+            query["columns"] = [self.columns]
+        if self.week_start != "monday":
+            query["week_start"] = [self.week_start]
+        if self.group != ("user",):
+            query["group"] = [",".join(self.group)]
+        if self.projects:
+            query["project"] = list(self.projects)
+        if self.users:
+            query["user"] = list(self.users)
+        if self.jql:
+            query["jql"] = [self.jql]
+        if self.tz != TZ_VIEWER:
+            query["tz"] = [self.tz]
+        if self.sort != "label":
+            query["sort"] = [self.sort]
+        return query
+
+
+def parse_report_params(
+    query: Mapping[str, Sequence[str]], *, today: datetime.date
+) -> ReportParams:
+    """Read report parameters from a query mapping each name to all of its values.
+
+    ``today`` is the viewer's current date; it fills in the default period. Raises
+    :class:`ParameterError` naming the first parameter at fault. Unknown names are ignored, so the
+    page may add its own (the Connect iframe adds ``jwt``, ``xdm_e``...).
+    """
+    week_start = _choice(query, "week_start", WEEK_STARTS) or "monday"
+    date_from, date_to = _period(query, today=today, week_start=week_start)
+    group_text = _single(query, "group")
+    return ReportParams(
+        date_from=date_from,
+        date_to=date_to,
+        columns=_choice(query, "columns", COLUMN_UNITS) or "day",
+        week_start=week_start,
+        group=_parse_group(group_text) if group_text is not None else ("user",),
+        # Project keys are upper case in Jira; accept what a user typed in lower case.
+        projects=tuple(dict.fromkeys(key.upper() for key in _multi(query, "project"))),
+        users=_multi(query, "user"),
+        jql=_single(query, "jql") or "",
+        tz=_single(query, "tz") or TZ_VIEWER,
+        sort=_choice(query, "sort", SORT_ORDERS) or "label",
+    )
+
+
+def preset_range(
+    preset: Preset, today: datetime.date, week_start: WeekStart
+) -> tuple[datetime.date, datetime.date]:
+    """The inclusive dates a named period covers when it is ``today``.
+
+    Weeks begin on ``week_start``; months are calendar months.
+    """
+    if preset in ("this-week", "last-week"):
+        first = week_start_of(today, week_start)
+        if preset == "last-week":
+            first -= datetime.timedelta(days=7)
+        return first, first + datetime.timedelta(days=6)
+    if preset in ("this-month", "last-month"):
+        first = today.replace(day=1)
+        if preset == "last-month":
+            first = (first - datetime.timedelta(days=1)).replace(day=1)
+        return first, _last_day_of_month(first)
+    raise ParameterError("preset", f"must be one of {', '.join(PRESETS)}")
+
+
+def week_start_of(day: datetime.date, week_start: WeekStart) -> datetime.date:
+    """The first day of the week containing ``day``, for weeks beginning on ``week_start``."""
+    offset = (day.weekday() - _WEEKDAY_NUMBER[week_start]) % 7
+    return day - datetime.timedelta(days=offset)
+
+
+def _last_day_of_month(day: datetime.date) -> datetime.date:
+    next_month = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return next_month - datetime.timedelta(days=1)
+
+
+def _period(
+    query: Mapping[str, Sequence[str]], *, today: datetime.date, week_start: WeekStart
+) -> tuple[datetime.date, datetime.date]:
+    """The report range: explicit dates, else the preset, else the current week."""
+    date_from = _date(query, "from")
+    date_to = _date(query, "to")
+    preset = _choice(query, "preset", PRESETS)
+    if date_from is None and date_to is None:
+        return preset_range(preset or "this-week", today, week_start)
+    # One explicit end: the report covers a week from (or up to) it.
+    week_tail = datetime.timedelta(days=6)
+    if date_from is None:
+        assert date_to is not None
+        return date_to - week_tail, date_to
+    if date_to is None:
+        return date_from, date_from + week_tail
+    return date_from, date_to
+
+
+def _values(query: Mapping[str, Sequence[str]], name: str) -> list[str]:
+    # A bare string is a Sequence[str] too; treat it as the single value it obviously is.
+    raw = query.get(name, ())
+    values = [raw] if isinstance(raw, str) else list(raw)
+    return [value.strip() for value in values if value.strip()]
+
+
+def _single(query: Mapping[str, Sequence[str]], name: str) -> str | None:
+    values = _values(query, name)
+    if len(values) > 1:
+        raise ParameterError(name, "given more than once")
+    return values[0] if values else None
+
+
+def _multi(query: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for value in _values(query, name):
+        for item in value.split(","):
+            item = item.strip()
+            if item:
+                seen[item] = None
+    return tuple(seen)
+
+
+def _choice(
+    query: Mapping[str, Sequence[str]], name: str, allowed: tuple[_Option, ...]
+) -> _Option | None:
+    value = _single(query, name)
+    if value is None:
+        return None
+    lowered = value.lower()
+    for option in allowed:
+        if option == lowered:
+            return option
+    raise ParameterError(name, f"must be one of {', '.join(allowed)}")
+
+
+def _date(query: Mapping[str, Sequence[str]], name: str) -> datetime.date | None:
+    value = _single(query, name)
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ParameterError(name, "must be a date written YYYY-MM-DD") from None
+
+
+def _parse_group(text: str) -> tuple[GroupDimension, ...]:
+    names = [part.strip().lower() for part in text.split(",")]
+    dimensions: list[GroupDimension] = []
+    for name in names:
+        if not _is_dimension(name):
+            raise ParameterError("group", f"must name {', '.join(GROUP_DIMENSIONS)}")
+        dimensions.append(name)
+    result = tuple(dimensions)
+    _check_group(result)
+    return result
+
+
+def _is_dimension(name: str) -> TypeGuard[GroupDimension]:
+    return name in GROUP_DIMENSIONS
+
+
+def _check_range(date_from: datetime.date, date_to: datetime.date) -> None:
+    for name, day in (("from", date_from), ("to", date_to)):
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise ParameterError(name, f"must lie between {EARLIEST_DATE} and {LATEST_DATE}")
+    if date_to < date_from:
+        raise ParameterError("to", "must not be before from")
+    if (date_to - date_from).days + 1 > MAX_RANGE_DAYS:
+        raise ParameterError("to", f"the range may span at most {MAX_RANGE_DAYS} days")
+
+
+def _check_group(group: tuple[str, ...]) -> None:
+    if not group or len(group) > MAX_GROUP_LEVELS:
+        raise ParameterError("group", f"give one or {MAX_GROUP_LEVELS} levels")
+    if len(set(group)) != len(group):
+        raise ParameterError("group", "a level may appear only once")
+    for name in group:
+        if name not in GROUP_DIMENSIONS:
+            raise ParameterError("group", f"must name {', '.join(GROUP_DIMENSIONS)}")
+
+
+def _check_project_key(key: str) -> None:
+    if not _PROJECT_KEY.fullmatch(key):
+        raise ParameterError("project", "project keys are letters, digits and underscores")
+
+
+def _check_account_id(account_id: str) -> None:
+    if not _ACCOUNT_ID.fullmatch(account_id):
+        raise ParameterError("user", "account ids are letters, digits, ':', '_' and '-'")
+
+
+def _check_jql(jql: str) -> None:
+    if len(jql) > MAX_JQL_LENGTH:
+        raise ParameterError("jql", f"may be at most {MAX_JQL_LENGTH} characters")
+    if _JQL_FORBIDDEN_CHARACTERS.search(jql):
+        raise ParameterError("jql", "contains control characters")
+    if not _parentheses_balance(jql):
+        # The fetcher wraps the clause in parentheses; unbalanced text could close them early
+        # and turn "range AND (clause)" into "range AND (...) OR (...)".
+        raise ParameterError("jql", "has unbalanced parentheses")
+
+
+def _parentheses_balance(jql: str) -> bool:
+    """True when every parenthesis outside quoted strings closes one opened before it."""
+    depth = 0
+    quote: str | None = None
+    escaped = False
+    for character in jql:
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif character == "\\":
+                escaped = True
+            elif character == quote:
+                quote = None
+        elif character in "\"'":
+            quote = character
+        elif character == "(":
+            depth += 1
+        elif character == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0 and quote is None
+
+
+def _check_tz(tz: str) -> None:
+    if tz in (TZ_VIEWER, TZ_AUTHOR):
+        return
+    if not is_known_zone(tz):
+        raise ParameterError("tz", "must be viewer, author or a zone name such as Europe/Paris")
+
+
+def is_known_zone(name: str) -> bool:
+    """True when ``name`` is an IANA time zone name the zone database knows."""
+    if not _ZONE_NAME.fullmatch(name):
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True

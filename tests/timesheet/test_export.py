@@ -1,0 +1,228 @@
+"""CSV and Excel exports: the same numbers as the report JSON, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import openpyxl
+import pytest
+from openpyxl.worksheet.worksheet import Worksheet
+
+from smart_timesheet_plugin.export import (
+    defuse_formula,
+    export_filename,
+    hours_text,
+    report_csv,
+    report_xlsx,
+)
+from smart_timesheet_plugin.params import GroupDimension, ReportParams
+from smart_timesheet_plugin.report import Worklog, build_report, parse_jira_datetime, report_to_json
+
+D = datetime.date
+# Hours are shown with two decimals: a value may be off by up to half a hundredth of an hour.
+ROUNDING_SECONDS = 18
+
+
+def worklog(started: str, seconds: int, author: str, name: str, project: str) -> Worklog:
+    return Worklog(
+        id=f"{author}-{started}",
+        issue_key=f"{project}-1",
+        issue_summary="Work",
+        issue_type="Task",
+        project_key=project,
+        project_name=f"Project {project}",
+        parent_key=None,
+        parent_summary=None,
+        author_id=author,
+        author_name=name,
+        author_tz="UTC",
+        started_ms=parse_jira_datetime(started),
+        seconds=seconds,
+        comment="",
+    )
+
+
+WORKLOGS = [
+    worklog("2014-02-24T09:00:00.000+0000", 3600, "acc-1", "Zoë Ågren, Jr.", "TS"),
+    worklog("2014-02-24T11:00:00.000+0000", 1000, "acc-2", '=HYPERLINK("http://x")', "TS"),
+    worklog("2014-02-25T09:00:00.000+0000", 5400, "acc-3", "+49 Hotline", "OPS"),
+    worklog("2014-02-26T09:00:00.000+0000", 17, "acc-4", "-minus", "OPS"),
+    worklog("2014-02-27T09:00:00.000+0000", 7201, "acc-5", "@handle", "OPS"),
+    worklog("2014-02-28T09:00:00.000+0000", 60, "acc-6", "\tTabbed", "TS"),
+    worklog("2014-03-01T09:00:00.000+0000", 999, "acc-7", '李 "quoted"\nname', "TS"),
+]
+
+
+def report_json(group: tuple[GroupDimension, ...]) -> dict[str, Any]:
+    params = ReportParams(D(2014, 2, 24), D(2014, 3, 2), group=group)
+    return report_to_json(build_report(WORKLOGS, params, viewer_tz="UTC"))
+
+
+@pytest.fixture(params=[("user",), ("project", "user")], ids=["one-level", "two-level"])
+def group(request: pytest.FixtureRequest) -> tuple[GroupDimension, ...]:
+    return request.param  # type: ignore[no-any-return]
+
+
+def hours_close(hours: float, seconds: int) -> bool:
+    return abs(hours * 3600 - seconds) <= ROUNDING_SECONDS
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def parse_csv(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def test_csv_totals_equal_the_json(group: tuple[GroupDimension, ...]) -> None:
+    report = report_json(group)
+    lines = parse_csv(report_csv(report, group=group))
+    keys = [column["key"] for column in report["columns"]]
+    header, *body, totals = lines
+    assert header == [*(dimension.title() for dimension in group), *keys, "Total"]
+    assert len(body) == len(report["rows"])
+    first_value = len(group)
+    for line, row in zip(body, report["rows"], strict=True):
+        for key, text in zip(keys, line[first_value:-1], strict=True):
+            assert hours_close(float(text or 0), row["cells"].get(key, 0))
+        assert hours_close(float(line[-1]), row["total"])
+    assert totals[0] == "Total"
+    assert totals[1:first_value] == [""] * (first_value - 1)
+    for key, text in zip(keys, totals[first_value:-1], strict=True):
+        assert hours_close(float(text), report["totals"][key])
+    assert hours_close(float(totals[-1]), report["total"])
+
+
+def test_csv_is_rfc_4180_utf8_without_bom() -> None:
+    data = report_csv(report_json(("user",)), group=("user",))
+    assert not data.startswith(b"\xef\xbb\xbf")
+    assert data.endswith(b"\r\n")
+    # Every record ends in CRLF; the bare newline inside one label stays within its quotes.
+    assert data.count(b"\r\n") == len(parse_csv(data))
+    assert '"Zoë Ågren, Jr."'.encode() in data
+    assert '"李 ""quoted""\nname"'.encode() in data
+
+
+def test_csv_rows_show_labels_and_two_decimal_hours() -> None:
+    lines = parse_csv(report_csv(report_json(("user",)), group=("user",)))
+    by_label = {line[0]: line for line in lines[1:-1]}
+    assert by_label["Zoë Ågren, Jr."][1:2] == ["1.00"]
+    assert by_label["'+49 Hotline"][2:3] == ["1.50"]
+    # 17 seconds on the 26th round to 0.00 hours; days without worklogs stay empty.
+    assert by_label["'-minus"][2:4] == ["", "0.00"]
+    assert by_label["'@handle"][-1] == "2.00"
+
+
+def test_csv_subtotal_rows_fill_only_their_own_label() -> None:
+    report = report_json(("project", "user"))
+    lines = parse_csv(report_csv(report, group=("project", "user")))
+    assert lines[1][:2] == ["OPS: Project OPS", ""]
+    assert lines[2][:2] == ["OPS: Project OPS", "'+49 Hotline"]
+    assert hours_close(float(lines[1][-1]), 5400 + 17 + 7201)
+
+
+@pytest.mark.parametrize("label", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_labels_that_could_run_as_formulas_are_defused(label: str) -> None:
+    assert defuse_formula(label) == "'" + label
+    assert defuse_formula("Ann " + label) == "Ann " + label
+
+
+def test_no_csv_cell_starts_a_formula() -> None:
+    for group in (("user",), ("project", "user")):
+        for line in parse_csv(report_csv(report_json(group), group=group)):
+            for cell in line[: len(group)]:
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0.00"), (17, "0.00"), (18, "0.01"), (5400, "1.50"), (7201, "2.00"), (86_399, "24.00")],
+)
+def test_hours_round_half_up_to_two_decimals(seconds: int, text: str) -> None:
+    assert hours_text(seconds) == text
+
+
+# --- Excel ------------------------------------------------------------------------------------
+
+
+def load_sheet(report: dict[str, Any], group: Sequence[str], title: str = "Timesheet") -> Worksheet:
+    workbook = openpyxl.load_workbook(io.BytesIO(report_xlsx(report, group=group, title=title)))
+    sheet = workbook.active
+    assert isinstance(sheet, Worksheet)
+    return sheet
+
+
+def test_xlsx_totals_equal_the_json(group: tuple[GroupDimension, ...]) -> None:
+    report = report_json(group)
+    sheet = load_sheet(report, group)
+    rows = list(sheet.iter_rows(values_only=True))
+    keys = [column["key"] for column in report["columns"]]
+    header, *body, totals = rows
+    assert list(header) == [*(dimension.title() for dimension in group), *keys, "Total"]
+    first_value = len(group)
+    assert len(body) == len(report["rows"])
+    for line, row in zip(body, report["rows"], strict=True):
+        assert [label for label in line[:first_value] if label is not None] == row["labels"]
+        for key, value in zip(keys, line[first_value:-1], strict=True):
+            assert hours_close(value or 0, row["cells"].get(key, 0))
+        assert hours_close(line[-1], row["total"])
+    assert totals[0] == "Total"
+    for key, value in zip(keys, totals[first_value:-1], strict=True):
+        assert hours_close(value, report["totals"][key])
+    assert hours_close(totals[-1], report["total"])
+
+
+def test_xlsx_numbers_are_typed_hours_with_two_decimals() -> None:
+    report = report_json(("user",))
+    sheet = load_sheet(report, ("user",))
+    total = sheet.cell(row=sheet.max_row, column=sheet.max_column)
+    assert total.data_type == "n"
+    assert total.number_format == "0.00"
+    assert total.value == pytest.approx(report["total"] / 3600)
+
+
+def test_xlsx_freezes_the_header_row_and_label_columns() -> None:
+    assert load_sheet(report_json(("user",)), ("user",)).freeze_panes == "B2"
+    assert load_sheet(report_json(("project", "user")), ("project", "user")).freeze_panes == "C2"
+
+
+def test_xlsx_subtotal_rows_are_bold() -> None:
+    report = report_json(("project", "user"))
+    sheet = load_sheet(report, ("project", "user"))
+    for index, row in enumerate(report["rows"], start=2):
+        is_subtotal = bool(row.get("subtotal"))
+        assert sheet.cell(row=index, column=sheet.max_column).font.b is is_subtotal
+
+
+def test_xlsx_keeps_labels_as_text_exactly() -> None:
+    sheet = load_sheet(report_json(("user",)), ("user",))
+    labels = {sheet.cell(row=row, column=1).value for row in range(2, sheet.max_row)}
+    assert '=HYPERLINK("http://x")' in labels  # a string cell, never evaluated
+    assert '李 "quoted"\nname' in labels
+    assert all(sheet.cell(row=row, column=1).data_type == "s" for row in range(2, sheet.max_row))
+
+
+def test_xlsx_column_widths_fit_labels() -> None:
+    sheet = load_sheet(report_json(("user",)), ("user",))
+    assert sheet.column_dimensions["A"].width >= len('=HYPERLINK("http://x")')
+    assert sheet.column_dimensions["B"].width >= 8
+
+
+def test_xlsx_sheet_is_named_after_a_cleaned_title() -> None:
+    sheet = load_sheet(report_json(("user",)), ("user",), title="Timesheet [Feb/Mar] 2014: all*")
+    assert sheet.title == "Timesheet Feb Mar 2014 all"
+
+
+# --- file names -------------------------------------------------------------------------------
+
+
+def test_export_filename_names_the_period() -> None:
+    params = ReportParams(D(2014, 2, 1), D(2014, 2, 28))
+    assert export_filename(params, "csv") == "timesheet_2014-02-01_2014-02-28.csv"
+    assert export_filename(params, ".xlsx") == "timesheet_2014-02-01_2014-02-28.xlsx"
+    with pytest.raises(ValueError):
+        export_filename(params, "csv; evil")
