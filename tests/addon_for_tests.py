@@ -13,7 +13,7 @@ from atlassian_connect_kit import hookimpl
 PAGE_KEY = "test-page"
 
 
-class TestAddon:
+class SampleAddon:
     """Registered by tests through ``extra_plugins``; records lifecycle notifications."""
 
     __name__ = "test_addon"

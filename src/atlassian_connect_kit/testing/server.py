@@ -44,9 +44,19 @@ class AppServer:
         self.base_url = f"http://{host}:{self.port}"
         self._app = build(self.base_url)
         self._thread = threading.Thread(
-            target=self._server.run, name=f"app-server-{self.port}", daemon=True
+            target=self._serve, name=f"app-server-{self.port}", daemon=True
         )
         self._started = False
+        self._stopping = False
+
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):
+            # Closing the listening socket from another thread ends the poll loop with EBADF
+            # (or a closed-descriptor ValueError): that is how the server stops.
+            if not self._stopping:
+                raise
 
     def _dispatch(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -72,10 +82,13 @@ class AppServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the listening socket."""
+        """Stop serving, close the listening socket and any open client connections."""
+        self._stopping = True
         self._server.close()
         if self._started:
             self._thread.join(timeout=10)
+        for channel in list(self._server._map.values()):
+            channel.close()
 
     def __enter__(self) -> AppServer:
         return self.start()
