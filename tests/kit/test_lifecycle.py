@@ -77,12 +77,15 @@ def test_signed_reinstall_replaces_the_secret(fake_jira, ack_server):
     second = fake_jira.rotate_secret(first)
     assert second.install_status == 204
     assert second.shared_secret != first.shared_secret
-    assert _store(ack_server).get(first.client_key, fresh=True).shared_secret == second.shared_secret
+    assert (
+        _store(ack_server).get(first.client_key, fresh=True).shared_secret == second.shared_secret
+    )
     assert _page_status(fake_jira, second) == 200
 
 
-@pytest.mark.parametrize("attack", ["hs256", "context", "wrong_aud", "bad_kid", "no_token",
-                                    "wrong_qsh", "iss_mismatch"])
+@pytest.mark.parametrize(
+    "attack", ["hs256", "context", "wrong_aud", "bad_kid", "no_token", "wrong_qsh", "iss_mismatch"]
+)
 def test_forged_reinstalls_are_refused_and_the_stored_secret_still_works(
     fake_jira, ack_server, attack
 ):
@@ -96,9 +99,15 @@ def test_forged_reinstalls_are_refused_and_the_stored_secret_still_works(
         )
     elif attack == "context":
         headers["Authorization"] = "JWT " + jwt.encode(
-            {"iss": app.client_key, "iat": int(time.time()), "exp": int(time.time()) + 60,
-             "qsh": "context-qsh", "aud": [audience]},
-            app.shared_secret, algorithm="HS256",
+            {
+                "iss": app.client_key,
+                "iat": int(time.time()),
+                "exp": int(time.time()) + 60,
+                "qsh": "context-qsh",
+                "aud": [audience],
+            },
+            app.shared_secret,
+            algorithm="HS256",
         )
     elif attack == "no_token":
         pass
@@ -116,7 +125,9 @@ def test_forged_reinstalls_are_refused_and_the_stored_secret_still_works(
             fake_jira, app.client_key, options.pop("audience", audience), **options
         )
         headers["Authorization"] = "JWT " + token
-    response = requests.post(f"{ack_server.base_url}/installed", json=body, headers=headers, timeout=10)
+    response = requests.post(
+        f"{ack_server.base_url}/installed", json=body, headers=headers, timeout=10
+    )
     assert response.status_code == 401
     assert "attacker-chosen-secret" not in response.text
     assert "JWT" not in response.text.replace("JWT realm", "")
@@ -149,12 +160,21 @@ def test_enabled_signed_with_another_secret_is_refused(fake_jira, ack_server):
     app = fake_jira.install(ack_server.base_url)
     now = int(time.time())
     token = jwt.encode(
-        {"iss": app.client_key, "iat": now, "exp": now + 60,
-         "qsh": query_string_hash("POST", "/disabled", "")},
-        "not-the-secret-of-this-tenant-0123456789abcdef", algorithm="HS256",
+        {
+            "iss": app.client_key,
+            "iat": now,
+            "exp": now + 60,
+            "qsh": query_string_hash("POST", "/disabled", ""),
+        },
+        "not-the-secret-of-this-tenant-0123456789abcdef",
+        algorithm="HS256",
     )
-    response = requests.post(f"{ack_server.base_url}/disabled", json={"clientKey": app.client_key},
-                             headers={"Authorization": f"JWT {token}"}, timeout=10)
+    response = requests.post(
+        f"{ack_server.base_url}/disabled",
+        json={"clientKey": app.client_key},
+        headers={"Authorization": f"JWT {token}"},
+        timeout=10,
+    )
     assert response.status_code == 401
     assert _store(ack_server).get(app.client_key, fresh=True).enabled
 

@@ -1,0 +1,275 @@
+"""Connect JWT authentication of page, API and public routes, over real HTTP."""
+
+import logging
+import time
+from urllib.parse import urlencode, urlsplit
+
+import jwt
+import pytest
+import requests
+from pyramid.interfaces import IExceptionResponse
+from atlassian_jwt import encode as atlassian_encode
+
+from atlassian_connect_kit.auth.identity import AUTH_MODES
+from atlassian_connect_kit.auth.qsh import query_string_hash
+from atlassian_connect_kit.storage.crypto import generate_key_line
+from atlassian_connect_kit.storage.db import DatabaseUnavailable
+from atlassian_connect_kit.storage.service import get_tenant_store
+from atlassian_connect_kit.testing.server import serve_kit_app
+from tests.addon_for_tests import SampleAddon
+
+
+@pytest.fixture
+def ack_extra_plugins():
+    return [SampleAddon()]
+
+
+def _token(app, path, query="", *, secret=None, lifetime=180, qsh=None, sub="user-1", **extra):
+    now = int(time.time())
+    claims = {
+        "iss": app.client_key,
+        "sub": sub,
+        "iat": now,
+        "exp": now + lifetime,
+        "qsh": qsh if qsh is not None else query_string_hash("GET", path, query),
+        **extra,
+    }
+    return jwt.encode(claims, secret or app.shared_secret, algorithm="HS256")
+
+
+def _get(server, path, query="", token=None, header=False):
+    url = f"{server.base_url}{path}"
+    headers = {}
+    if token and header:
+        headers["Authorization"] = f"JWT {token}"
+    elif token:
+        query = f"{query}&jwt={token}" if query else f"jwt={token}"
+    if query:
+        url = f"{url}?{query}"
+    return requests.get(url, headers=headers, timeout=10)
+
+
+AWKWARD_QUERIES = [
+    {"q": "some spaces here", "plus": "a+b", "uni": "naïve 日本", "json": '{"a": [1, 2]}'},
+    [("user", "b"), ("user", "a"), ("user", "a c"), ("x", "")],
+    {"jql": 'project = "A B" AND summary ~ "x+y%"'},
+]
+
+
+@pytest.mark.parametrize("params", AWKWARD_QUERIES)
+def test_atlassians_own_library_signs_urls_we_accept(installed_tenant, ack_server, params):
+    url = f"{ack_server.base_url}/test/page?{urlencode(params)}"
+    token = atlassian_encode.encode_token(
+        "GET", url, installed_tenant.client_key, installed_tenant.shared_secret
+    )
+    response = requests.get(url + "&jwt=" + token, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def test_the_page_gets_the_identity_and_a_context_token(installed_tenant, signed_page_url):
+    account_id = "557058:page-viewer"
+    response = requests.get(signed_page_url("/test/page", account_id=account_id), timeout=10)
+    assert response.status_code == 200
+    assert f"data-user='{account_id}'" in response.text
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("good", 200),
+        ("other_path", 401),
+        ("expired", 401),
+        ("other_secret", 401),
+        ("alg_none", 401),
+        ("no_qsh", 401),
+        ("context_qsh_on_page", 401),
+        ("foreign_aud", 401),
+        ("own_aud", 200),
+        ("unknown_tenant", 401),
+        ("garbage", 401),
+        ("no_token", 401),
+    ],
+)
+def test_page_route_tokens(installed_tenant, ack_server, case, expected):
+    app = installed_tenant
+    query = "a=1&b=two+words"
+    token = None
+    if case == "good":
+        token = _token(app, "/test/page", query)
+    elif case == "other_path":
+        token = _token(app, "/test/api/whoami", query)
+    elif case == "expired":
+        token = _token(app, "/test/page", query, lifetime=-3600)
+    elif case == "other_secret":
+        token = _token(app, "/test/page", query, secret="another-secret-0123456789abcdefghij")
+    elif case == "alg_none":
+        now = int(time.time())
+        token = jwt.encode(
+            {
+                "iss": app.client_key,
+                "iat": now,
+                "exp": now + 60,
+                "qsh": query_string_hash("GET", "/test/page", query),
+            },
+            None,
+            algorithm="none",
+        )
+    elif case == "no_qsh":
+        now = int(time.time())
+        token = jwt.encode(
+            {"iss": app.client_key, "iat": now, "exp": now + 60},
+            app.shared_secret,
+            algorithm="HS256",
+        )
+    elif case == "context_qsh_on_page":
+        token = _token(app, "/test/page", qsh="context-qsh")
+    elif case == "foreign_aud":
+        token = _token(app, "/test/page", query, aud="jira:someone-else")
+    elif case == "own_aud":
+        token = _token(app, "/test/page", query, aud=[app.client_key])
+    elif case == "unknown_tenant":
+        token = jwt.encode(
+            {
+                "iss": "jira:unknown",
+                "iat": int(time.time()),
+                "exp": int(time.time()) + 60,
+                "qsh": query_string_hash("GET", "/test/page", query),
+            },
+            app.shared_secret,
+            algorithm="HS256",
+        )
+    elif case == "garbage":
+        token = "not.a.token"
+    response = _get(ack_server, "/test/page", query, token)
+    assert response.status_code == expected, response.text
+    if expected == 401:
+        assert len(response.text) < 200
+        assert app.shared_secret not in response.text
+        if token:
+            assert token not in response.text
+
+
+def test_context_route_accepts_context_tokens_in_the_header(
+    installed_tenant, ack_server, fake_jira
+):
+    account_id = fake_jira.data.users[0].account_id
+    token = fake_jira.context_token(installed_tenant, account_id)
+    response = _get(ack_server, "/test/api/whoami", "x=1", token, header=True)
+    assert response.status_code == 200
+    assert response.json() == {
+        "clientKey": installed_tenant.client_key,
+        "accountId": account_id,
+        "mode": "context",
+    }
+    # A qsh that matches the request is accepted on a context route too.
+    exact = _token(installed_tenant, "/test/api/whoami", "x=1")
+    assert _get(ack_server, "/test/api/whoami", "x=1", exact, header=True).status_code == 200
+
+
+def test_public_route_needs_no_token(ack_server):
+    response = _get(ack_server, "/test/public")
+    assert response.status_code == 200
+    assert response.text == "public"
+
+
+def test_every_registered_view_declares_its_authentication_mode(ack_server):
+    introspector = ack_server.app.registry.introspector
+    views = [intr for intr in introspector.get_category("views") or []]
+    assert views, "the app registers views"
+    missing = []
+    for entry in views:
+        view = entry["introspectable"]
+        context = view.get("context")
+        renders_exceptions = context is IExceptionResponse or (
+            isinstance(context, type) and issubclass(context, BaseException)
+        )
+        if view.get("exception_only") or renders_exceptions:
+            # Exception views only ever render an error raised by an authenticated view.
+            continue
+        if view.get("connect_auth") not in AUTH_MODES:
+            missing.append((view.get("route_name"), view.title))
+    assert missing == []
+
+
+def test_a_view_without_a_mode_fails_at_start_up(tmp_path):
+    from pyramid.exceptions import ConfigurationExecutionError
+
+    class Careless:
+        __name__ = "careless"
+
+        from atlassian_connect_kit import hookimpl
+
+        @hookimpl
+        def ack_configure(self, config, settings):
+            config.add_route("careless", "/careless")
+            config.add_view(lambda request: {}, route_name="careless", renderer="json")
+
+    settings = {
+        "ack.dev_mode": "true",
+        "ack.encryption_keys": generate_key_line(),
+        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
+        "here": str(tmp_path),
+    }
+    with pytest.raises((ConfigurationExecutionError, Exception), match="connect_auth"):
+        serve_kit_app(settings, plugins=[Careless()]).stop()
+
+
+def test_a_secret_rotated_through_another_process_works_at_once(
+    fake_jira, installed_tenant, ack_server, ack_settings, ack_extra_plugins
+):
+    # A second process on the same database, with the tenant already cached.
+    other = serve_kit_app(ack_settings, plugins=ack_extra_plugins)
+    try:
+        query = "a=1"
+        assert _get(other, "/test/page", query, _token(installed_tenant, "/test/page", query)).ok
+        rotated = fake_jira.rotate_secret(installed_tenant)  # lands on ack_server only
+        assert rotated.install_status == 204
+        fresh = _token(rotated, "/test/page", query)
+        assert _get(other, "/test/page", query, fresh).status_code == 200
+        stale = _token(installed_tenant, "/test/page", query)
+        assert _get(other, "/test/page", query, stale).status_code == 401
+    finally:
+        other.stop()
+
+
+def test_logs_never_contain_tokens_or_secrets(
+    installed_tenant, ack_server, fake_jira, caplog, signed_page_url
+):
+    caplog.set_level(logging.DEBUG)
+    good = signed_page_url("/test/page")
+    token = good.split("jwt=")[1]
+    requests.get(good, timeout=10)
+    requests.get(good.replace("jwt=", "jwt=x"), timeout=10)
+    context = fake_jira.context_token(installed_tenant, fake_jira.data.users[0].account_id)
+    _get(ack_server, "/test/api/whoami", "", context, header=True)
+    _get(ack_server, "/test/api/whoami", "", context + "x", header=True)
+    requests.post(
+        f"{ack_server.base_url}/installed",
+        json={"clientKey": "x", "sharedSecret": "s3cr3t-value"},
+        headers={"Authorization": "JWT " + token},
+        timeout=10,
+    )
+    fake_jira.rotate_secret(installed_tenant)
+    # urllib3 logs the URLs this test itself requests (the iframe URLs Jira hands a browser, with
+    # their jwt parameter); everything the app, the kit and the server log is scanned.
+    text = "\n".join(
+        record.getMessage() for record in caplog.records if not record.name.startswith("urllib3")
+    )
+    assert text, "requests were logged"
+    for secret in (token, context, installed_tenant.shared_secret, "s3cr3t-value"):
+        assert secret not in text
+    assert "Authorization" not in text
+    assert "eyJ" not in text  # no JWT segment at all
+
+
+def test_database_unavailable_is_a_503(installed_tenant, ack_server, monkeypatch):
+    store = get_tenant_store(ack_server.app.registry)
+
+    def down(*args, **kwargs):
+        raise DatabaseUnavailable("connection refused")
+
+    monkeypatch.setattr(store, "get", down)
+    response = _get(ack_server, "/test/page", "a=1", _token(installed_tenant, "/test/page", "a=1"))
+    assert response.status_code == 503
+    assert "Traceback" not in response.text
