@@ -1,12 +1,326 @@
-"""The Timesheet's HTTP surface: the page, the JSON API and the exports."""
+"""The Timesheet's HTTP surface: the page, the JSON API, the cell detail and the exports.
+
+Every view reads the same parameters (:mod:`smart_timesheet_plugin.params`), fetches through the
+kit's host client acting as the viewer (so Jira's permissions apply) and turns Jira's failures into
+short messages a user can act on. Nothing is stored: exports are built in memory and streamed.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pyramid.response import Response
+from pyramid.static import static_view
+
+from atlassian_connect_kit.host import (
+    JiraAuthError,
+    JiraBadRequest,
+    JiraError,
+    JiraNotFound,
+    JiraRateLimited,
+    JiraTimeout,
+    JiraUnavailable,
+)
+from smart_timesheet_plugin.export import export_filename, report_csv, report_xlsx
+from smart_timesheet_plugin.params import (
+    GROUP_DIMENSIONS,
+    PRESETS,
+    ParameterError,
+    ReportParams,
+    parse_report_params,
+)
+from smart_timesheet_plugin.report import (
+    build_report,
+    detail_to_json,
+    report_to_json,
+    worklogs_in_cell,
+)
+from smart_timesheet_plugin.source import FetchResult, fetch_worklogs
 
 if TYPE_CHECKING:
     from pyramid.config import Configurator
+    from pyramid.request import Request
+
+log = logging.getLogger(__name__)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ReportFailed(Exception):
+    """A report cannot be produced; ``status`` and ``body`` make the JSON error response."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        parameter: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.parameter = parameter
+        self.retry_after = retry_after
+
+
+def _query(request: Request) -> dict[str, list[str]]:
+    query: dict[str, list[str]] = {}
+    for name, value in request.GET.items():
+        if name != "jwt":
+            query.setdefault(name, []).append(value)
+    return query
+
+
+def _today(request: Request) -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def request_params(request: Request) -> ReportParams:
+    """The report parameters of ``request``; a bad one becomes a 400 naming it."""
+    try:
+        return parse_report_params(_query(request), today=_today(request))
+    except ParameterError as error:
+        raise ReportFailed(400, str(error), parameter=error.parameter) from None
+
+
+def fetch_for(request: Request, params: ReportParams) -> FetchResult:
+    """Fetch the report's worklogs as the viewer, turning Jira's failures into ReportFailed."""
+    from atlassian_connect_kit.config import get_settings
+
+    concurrency = get_settings(request.registry).host_concurrency
+    try:
+        return fetch_worklogs(request.jira, params, max_workers=concurrency)
+    except JiraBadRequest as error:
+        detail = "; ".join(error.error_messages) or "Jira rejected the search"
+        # Jira names the offending field; a project the viewer cannot browse "does not exist".
+        if params.projects and "'project'" in detail:
+            raise ReportFailed(400, f"project: {detail}", parameter="project") from None
+        if params.users and "'worklogAuthor'" in detail:
+            raise ReportFailed(400, f"user: {detail}", parameter="user") from None
+        if params.jql:
+            raise ReportFailed(400, f"jql: {detail}", parameter="jql") from None
+        raise ReportFailed(502, "Jira rejected the report's search") from None
+    except JiraRateLimited as error:
+        raise ReportFailed(
+            429,
+            "Jira is rate limiting this site; try again shortly.",
+            retry_after=error.retry_after,
+        ) from None
+    except (JiraAuthError, JiraNotFound):
+        raise ReportFailed(
+            403, "Jira did not allow this report: you may lack permission to browse these issues."
+        ) from None
+    except JiraTimeout:
+        raise ReportFailed(504, "Jira took too long to answer; try a shorter period.") from None
+    except JiraUnavailable:
+        raise ReportFailed(503, "Jira is unavailable right now; try again shortly.") from None
+    except JiraError as error:
+        log.warning("report failed: %s", error)
+        raise ReportFailed(502, "Jira answered unexpectedly; try again.") from None
+
+
+def report_json(request: Request) -> dict[str, Any]:
+    """``GET /timesheet/api/report``: the grid as JSON (see docs/timesheet-api.md)."""
+    params = request_params(request)
+    fetched = fetch_for(request, params)
+    return report_to_json(build_report(fetched.worklogs, params, viewer_tz=fetched.viewer_tz))
+
+
+def _json_list(text: str | None, name: str) -> list[str | None]:
+    if text is None:
+        raise ReportFailed(400, f"{name}: is required", parameter=name)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ReportFailed(400, f"{name}: must be a JSON array", parameter=name) from None
+    if (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= 2
+        or not all(item is None or isinstance(item, str) for item in value)
+    ):
+        raise ReportFailed(400, f"{name}: must be a JSON array of one or two keys", parameter=name)
+    return value
+
+
+def worklogs_json(request: Request) -> dict[str, Any]:
+    """``GET /timesheet/api/worklogs``: the worklogs summed in one cell (``row``, ``column``)."""
+    params = request_params(request)
+    row_key = _json_list(request.GET.get("row"), "row")
+    column_key = request.GET.get("column")
+    if not column_key:
+        raise ReportFailed(400, "column: is required", parameter="column")
+    fetched = fetch_for(request, params)
+    try:
+        details = worklogs_in_cell(
+            fetched.worklogs,
+            params,
+            viewer_tz=fetched.viewer_tz,
+            row_key=row_key,
+            column_key=column_key,
+        )
+    except ValueError as error:
+        raise ReportFailed(400, str(error), parameter="row") from None
+    return detail_to_json(details)
+
+
+def _download(body: bytes, content_type: str, filename: str) -> Response:
+    response = Response(body=body, content_type=content_type)
+    response.content_disposition = f'attachment; filename="{filename}"'
+    response.cache_control.no_store = True
+    return response
+
+
+def _report_for_export(request: Request) -> tuple[ReportParams, dict[str, Any]]:
+    params = request_params(request)
+    return params, report_json_for(request, params)
+
+
+def report_json_for(request: Request, params: ReportParams) -> dict[str, Any]:
+    """The report JSON for already parsed ``params`` (shared by the API and the exports)."""
+    fetched = fetch_for(request, params)
+    return report_to_json(build_report(fetched.worklogs, params, viewer_tz=fetched.viewer_tz))
+
+
+def export_csv(request: Request) -> Response:
+    """``GET /timesheet/export.csv``: the report as RFC 4180 CSV, in decimal hours."""
+    params, report = _report_for_export(request)
+    body = report_csv(report, group=params.group)
+    return _download(body, "text/csv; charset=utf-8", export_filename(params, "csv"))
+
+
+def export_xlsx(request: Request) -> Response:
+    """``GET /timesheet/export.xlsx``: the report as an Excel workbook built in memory."""
+    params, report = _report_for_export(request)
+    title = f"Timesheet {params.date_from.isoformat()} to {params.date_to.isoformat()}"
+    body = report_xlsx(report, group=params.group, title=title)
+    return _download(body, XLSX_TYPE, export_filename(params, "xlsx"))
+
+
+def timesheet_page(request: Request) -> dict[str, Any]:
+    """``GET /timesheet``: the page Jira opens in its iframe (also the project page)."""
+    from atlassian_connect_kit.config import get_settings
+
+    settings = get_settings(request.registry)
+    query = _query(request)
+    # The project page passes ?project=KEY; Jira's own context parameters are not report filters.
+    initial = {name: values for name, values in query.items() if name in INITIAL_PARAMETERS}
+    try:
+        params = parse_report_params(initial, today=_today(request))
+    except ParameterError:
+        params = parse_report_params({}, today=_today(request))
+        initial = {}
+    return {
+        "context_token": request.ack_context_token(),
+        "token_lifetime": settings.context_token_seconds,
+        "all_js_url": settings.all_js_url,
+        "dev_mode": settings.dev_mode,
+        "initial": json.dumps(
+            {**params.to_query(), "project": list(params.projects)}, separators=(",", ":")
+        ),
+        "project_page": bool(params.projects) and "project" in query,
+        "projects": list(params.projects),
+        "group_dimensions": GROUP_DIMENSIONS,
+        "presets": PRESETS,
+        "static": lambda path: request.route_path("timesheet.static", subpath=path),
+        "api": {
+            "report": request.route_path("timesheet.api.report"),
+            "worklogs": request.route_path("timesheet.api.worklogs"),
+            "csv": request.route_path("timesheet.export.csv"),
+            "xlsx": request.route_path("timesheet.export.xlsx"),
+        },
+    }
+
+
+# Report parameters a page URL may preset. ``tz`` is left out: Jira itself appends ``tz`` (the
+# viewer's zone) to every iframe URL, which must not pin the report to a fixed zone.
+INITIAL_PARAMETERS = frozenset(
+    {
+        "from",
+        "to",
+        "preset",
+        "columns",
+        "week_start",
+        "group",
+        "project",
+        "user",
+        "jql",
+        "tz",
+        "sort",
+    }
+)
+
+
+def report_failed_view(error: ReportFailed, request: Request) -> Response:
+    """A short JSON error for the page to show; never echoes a token."""
+    body: dict[str, Any] = {"error": error.message}
+    if error.parameter:
+        body["parameter"] = error.parameter
+    response = Response(json_body=body, status=error.status)
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, round(error.retry_after)))
+    response.cache_control.no_store = True
+    return response
+
+
+def _add(
+    config: Configurator,
+    name: str,
+    pattern: str,
+    view: Callable[..., Any],
+    *,
+    auth: str,
+    renderer: str | None = None,
+) -> None:
+    config.add_route(name, pattern, request_method="GET")
+    config.add_view(view, route_name=name, renderer=renderer, connect_auth=auth)
 
 
 def includeme(config: Configurator) -> None:
-    """Register the Timesheet's routes and views."""
+    """Register the Timesheet's routes and views (the URLs are public contracts)."""
+    _add(
+        config,
+        "timesheet.page",
+        "/timesheet",
+        timesheet_page,
+        auth="jwt",
+        renderer="smart_timesheet_plugin:templates/timesheet.pt",
+    )
+    _add(
+        config,
+        "timesheet.api.report",
+        "/timesheet/api/report",
+        report_json,
+        auth="context",
+        renderer="json",
+    )
+    _add(
+        config,
+        "timesheet.api.worklogs",
+        "/timesheet/api/worklogs",
+        worklogs_json,
+        auth="context",
+        renderer="json",
+    )
+    _add(config, "timesheet.export.csv", "/timesheet/export.csv", export_csv, auth="context")
+    _add(config, "timesheet.export.xlsx", "/timesheet/export.xlsx", export_xlsx, auth="context")
+    config.add_route("timesheet.static", "/timesheet/static/*subpath")
+    config.add_view(
+        static_view("smart_timesheet_plugin:static", use_subpath=True, cache_max_age=3600),
+        route_name="timesheet.static",
+        connect_auth="public",
+    )
+    config.add_exception_view(report_failed_view, context=ReportFailed)
+
+
+__all__ = (
+    "export_csv",
+    "export_xlsx",
+    "includeme",
+    "report_json",
+    "timesheet_page",
+    "worklogs_json",
+)

@@ -7,9 +7,9 @@ import requests
 
 from atlassian_connect_kit.host import (
     HostClient,
+    HostConfig,
     JiraBadRequest,
     JiraNotFound,
-    HostConfig,
     JiraRateLimited,
     JiraTimeout,
     TenantCredentials,
@@ -27,8 +27,13 @@ def fake_jira_site():
     from datetime import UTC, datetime
 
     users = [
-        User(ALICE, "Alice Ångström", "alice@example.com", "Europe/Moscow",
-             project_keys=frozenset({"ALPHA"})),
+        User(
+            ALICE,
+            "Alice Ångström",
+            "alice@example.com",
+            "Europe/Moscow",
+            project_keys=frozenset({"ALPHA"}),
+        ),
         User(BOB, "Bob Núñez", "bob@example.com", None, project_keys=frozenset({"ALPHA", "BETA"})),
     ]
     projects = [Project("10000", "ALPHA", "Alpha"), Project("10001", "BETA", "Beta")]
@@ -49,13 +54,12 @@ def ack_extra_plugins():
 
 
 def _credentials(app, fake_jira):
-    return TenantCredentials(app.client_key, fake_jira.base_url, app.shared_secret,
-                             app.oauth_client_id)
+    return TenantCredentials(
+        app.client_key, fake_jira.base_url, app.shared_secret, app.oauth_client_id
+    )
 
 
-def test_the_app_calls_back_as_the_user_and_as_the_app(
-    installed_tenant, ack_server, fake_jira
-):
+def test_the_app_calls_back_as_the_user_and_as_the_app(installed_tenant, ack_server, fake_jira):
     # Alice may browse ALPHA only: as her, BETA is invisible; as the app, everything is.
     token = fake_jira.context_token(installed_tenant, ALICE)
     response = requests.get(
@@ -65,15 +69,22 @@ def test_the_app_calls_back_as_the_user_and_as_the_app(
     )
     assert response.status_code == 200, response.text
     assert response.json() == {
-        "accountId": ALICE, "userProjects": ["ALPHA"], "appProjects": ["ALPHA", "BETA"],
+        "accountId": ALICE,
+        "userProjects": ["ALPHA"],
+        "appProjects": ["ALPHA", "BETA"],
     }
     methods = {(record.method, record.path) for record in fake_jira.requests}
     assert ("POST", "/oauth2/token") in methods
 
 
-def test_as_user_search_sees_nothing_of_a_project_the_user_cannot_browse(installed_tenant, fake_jira):
-    config = HostConfig(app_key=installed_tenant.app_key, oauth2_token_url=fake_jira.oauth2_token_url,
-                        oauth2_audience=fake_jira.oauth_audience)
+def test_as_user_search_sees_nothing_of_a_project_the_user_cannot_browse(
+    installed_tenant, fake_jira
+):
+    config = HostConfig(
+        app_key=installed_tenant.app_key,
+        oauth2_token_url=fake_jira.oauth2_token_url,
+        oauth2_audience=fake_jira.oauth_audience,
+    )
     credentials = _credentials(installed_tenant, fake_jira)
     body = {"jql": 'worklogDate >= "2026-01-01"', "fields": ["worklog"]}
     as_user = HostClient.as_user(credentials, ALICE, config, token_cache=AccessTokenCache())
@@ -117,12 +128,16 @@ def test_503_then_success(installed_tenant, fake_jira):
     config = HostConfig(app_key=installed_tenant.app_key, max_wait_seconds=10)
     client = HostClient.as_app(_credentials(installed_tenant, fake_jira), config)
     fake_jira.inject_failures("/rest/api/3/project/search", [503], ["0"])
-    assert [p["key"] for p in client.get("/rest/api/3/project/search")["values"]] == ["ALPHA", "BETA"]
+    assert [p["key"] for p in client.get("/rest/api/3/project/search")["values"]] == [
+        "ALPHA",
+        "BETA",
+    ]
 
 
 def test_a_hanging_jira_times_out(installed_tenant, fake_jira):
-    config = HostConfig(app_key=installed_tenant.app_key, timeout_seconds=0.5, max_attempts=2,
-                        max_wait_seconds=1)
+    config = HostConfig(
+        app_key=installed_tenant.app_key, timeout_seconds=0.5, max_attempts=2, max_wait_seconds=1
+    )
     client = HostClient.as_app(_credentials(installed_tenant, fake_jira), config)
     fake_jira.inject_delay("/rest/api/3/myself", 3, count=2)
     started = time.monotonic()

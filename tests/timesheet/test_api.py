@@ -1,0 +1,329 @@
+"""The Timesheet's JSON API and exports, served by the kit against the fake Jira site."""
+
+import csv
+import io
+import logging
+from datetime import UTC, datetime, timedelta
+
+import openpyxl
+import pytest
+import requests
+
+from atlassian_connect_kit.testing.fakejira import Issue, Project, SiteData, User, Worklog
+
+MOSCOW = "5b10a2844c20165700ede21a"  # author in Europe/Moscow
+HIDDEN = "5b10ac8d82e05b22cc7d4ef5"  # author whose zone is hidden
+LEAD = "5b109f2e9729b51b54dc274d"  # viewer in ALPHA and BETA
+OUTSIDER = "5b10a0effa615349cb016cd8"  # viewer in ALPHA only
+SECRET_COMMENT = "Pairing on the confidential payroll migration"
+
+
+@pytest.fixture
+def ack_plugins():
+    return ["smart_timesheet"]
+
+
+@pytest.fixture
+def fake_jira_site():
+    users = [
+        User(
+            MOSCOW,
+            "Мария Иванова",
+            "maria@example.com",
+            "Europe/Moscow",
+            project_keys=frozenset({"ALPHA", "BETA"}),
+        ),
+        User(
+            HIDDEN,
+            "Zoë Ångström",
+            "zoe@example.com",
+            None,
+            project_keys=frozenset({"ALPHA", "BETA"}),
+        ),
+        User(LEAD, "Lee Lead", "lee@example.com", "UTC", project_keys=frozenset({"ALPHA", "BETA"})),
+        User(
+            OUTSIDER,
+            "Olu Outside",
+            "olu@example.com",
+            "America/New_York",
+            project_keys=frozenset({"ALPHA"}),
+        ),
+    ]
+    projects = [Project("10000", "ALPHA", "Alpha"), Project("10001", "BETA", "Beta")]
+    issues = [
+        Issue("20000", "ALPHA-1", "Epic of alpha", "Epic", "ALPHA"),
+        Issue("20001", "ALPHA-2", "Build the thing", "Story", "ALPHA", parent_key="ALPHA-1"),
+        Issue("20002", "BETA-1", "Secret beta work", "Task", "BETA"),
+    ]
+    worklogs = [
+        # The known answer: 23:03 UTC on 24 Feb 2014 is 25 Feb in Moscow (UTC+4 then).
+        Worklog(
+            "30000",
+            "20001",
+            MOSCOW,
+            datetime(2014, 2, 24, 23, 3, tzinfo=UTC),
+            3600,
+            comment=SECRET_COMMENT,
+        ),
+        Worklog("30001", "20001", HIDDEN, datetime(2014, 2, 26, 12, 0, tzinfo=UTC), 5400),
+        Worklog("30002", "20002", MOSCOW, datetime(2014, 2, 27, 8, 0, tzinfo=UTC), 7200),
+    ]
+    # An issue with more worklogs than Jira embeds in a search result (20).
+    start = datetime(2014, 2, 3, 9, 0, tzinfo=UTC)
+    worklogs += [
+        Worklog(str(31000 + n), "20000", HIDDEN, start + timedelta(hours=n * 5), 900)
+        for n in range(30)
+    ]
+    return SiteData(users=users, projects=projects, issues=issues, worklogs=worklogs)
+
+
+def _get(ack_server, fake_jira, app, path, viewer=LEAD, **params):
+    token = fake_jira.context_token(app, viewer)
+    return requests.get(
+        f"{ack_server.base_url}{path}",
+        params=params,
+        headers={"Authorization": f"JWT {token}"},
+        timeout=30,
+    )
+
+
+def _report(ack_server, fake_jira, app, viewer=LEAD, **params):
+    response = _get(ack_server, fake_jira, app, "/timesheet/api/report", viewer, **params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _cell(report, row_key, column):
+    for row in report["rows"]:
+        if row["key"] == row_key:
+            return row["cells"].get(column, 0)
+    return 0
+
+
+def test_a_worklog_falls_on_the_day_of_its_zone(installed_tenant, ack_server, fake_jira):
+    period = {"from": "2014-02-24", "to": "2014-02-28", "group": "user"}
+    by_author = _report(ack_server, fake_jira, installed_tenant, tz="author", **period)
+    assert by_author["timezone"] == "author"
+    assert _cell(by_author, [MOSCOW], "2014-02-25") == 3600
+    in_utc = _report(ack_server, fake_jira, installed_tenant, tz="UTC", **period)
+    assert in_utc["timezone"] == "UTC"
+    assert _cell(in_utc, [MOSCOW], "2014-02-24") == 3600
+    assert _cell(in_utc, [MOSCOW], "2014-02-25") == 0
+    viewer = _report(ack_server, fake_jira, installed_tenant, **period)
+    assert viewer["timezone"] == "UTC"  # the lead's Jira zone
+
+
+def test_week_and_month_keys(installed_tenant, ack_server, fake_jira):
+    weeks = _report(
+        ack_server,
+        fake_jira,
+        installed_tenant,
+        columns="week",
+        week_start="monday",
+        **{"from": "2014-02-24", "to": "2014-03-02"},
+    )
+    assert [c["key"] for c in weeks["columns"]] == ["2014-02-24"]
+    months = _report(
+        ack_server,
+        fake_jira,
+        installed_tenant,
+        columns="month",
+        **{"from": "2014-02-01", "to": "2014-03-31"},
+    )
+    assert [c["key"] for c in months["columns"]] == ["2014-02", "2014-03"]
+
+
+def test_the_report_shape_and_totals(installed_tenant, ack_server, fake_jira):
+    report = _report(
+        ack_server,
+        fake_jira,
+        installed_tenant,
+        group="project,user",
+        tz="UTC",
+        **{"from": "2014-02-01", "to": "2014-02-28"},
+    )
+    assert set(report) == {"from", "to", "timezone", "columns", "rows", "totals", "total"}
+    assert len(report["columns"]) == 28
+    assert report["total"] == 3600 + 5400 + 7200 + 30 * 900
+    assert sum(report["totals"].values()) == report["total"]
+    first = report["rows"][0]
+    assert first["key"] == ["ALPHA"] and first["subtotal"] is True
+    children = [r for r in report["rows"] if len(r["key"]) == 2 and r["key"][0] == "ALPHA"]
+    assert sum(r["total"] for r in children) == first["total"]
+
+
+def test_an_issue_beyond_the_embedded_twenty_worklogs_is_paged(
+    installed_tenant, ack_server, fake_jira
+):
+    fake_jira.clear_requests()
+    report = _report(
+        ack_server,
+        fake_jira,
+        installed_tenant,
+        group="issue",
+        tz="UTC",
+        **{"from": "2014-02-01", "to": "2014-02-28"},
+    )
+    alpha1 = next(r for r in report["rows"] if r["key"] == ["ALPHA-1"])
+    assert alpha1["total"] == 30 * 900
+    counts = fake_jira.request_counts()
+    assert counts["GET /rest/api/3/issue/20000/worklog"] == 1
+    assert counts["GET /rest/api/3/issue/20001/worklog"] == 0  # its embedded list was complete
+
+
+def test_a_user_sees_only_projects_they_may_browse(installed_tenant, ack_server, fake_jira):
+    period = {"from": "2014-02-01", "to": "2014-02-28", "group": "project", "tz": "UTC"}
+    lead = _report(ack_server, fake_jira, installed_tenant, LEAD, **period)
+    outsider = _report(ack_server, fake_jira, installed_tenant, OUTSIDER, **period)
+    assert [r["key"] for r in lead["rows"]] == [["ALPHA"], ["BETA"]]
+    assert [r["key"] for r in outsider["rows"]] == [["ALPHA"]]
+    named = _get(
+        ack_server,
+        fake_jira,
+        installed_tenant,
+        "/timesheet/api/report",
+        OUTSIDER,
+        project="BETA",
+        **period,
+    )
+    assert named.status_code == 400
+    assert named.json()["parameter"] == "project"
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"from": "2014-02-30"}, "from"),
+        ({"from": "2014-03-01", "to": "2014-02-01"}, "to"),
+        ({"from": "2013-01-01", "to": "2014-02-01"}, "to"),
+        ({"group": "mood"}, "group"),
+        ({"tz": "Mars/Olympus"}, "tz"),
+        ({"jql": "summary ~~ nonsense"}, "jql"),
+    ],
+)
+def test_bad_parameters_get_400_naming_them(
+    installed_tenant, ack_server, fake_jira, params, parameter
+):
+    response = _get(ack_server, fake_jira, installed_tenant, "/timesheet/api/report", **params)
+    assert response.status_code == 400, response.text
+    assert response.json()["parameter"] == parameter
+    assert parameter in response.json()["error"]
+
+
+def test_the_worklogs_behind_a_cell(installed_tenant, ack_server, fake_jira):
+    response = _get(
+        ack_server,
+        fake_jira,
+        installed_tenant,
+        "/timesheet/api/worklogs",
+        tz="author",
+        row=f'["{MOSCOW}"]',
+        column="2014-02-25",
+        **{"from": "2014-02-24", "to": "2014-02-28"},
+    )
+    assert response.status_code == 200, response.text
+    [worklog] = response.json()["worklogs"]
+    assert worklog["issue"] == "ALPHA-2"
+    assert worklog["author"] == MOSCOW
+    assert worklog["authorName"] == "Мария Иванова"
+    assert worklog["day"] == "2014-02-25"
+    started = datetime.fromisoformat(worklog["started"])
+    assert started == datetime(2014, 2, 24, 23, 3, tzinfo=UTC)
+    assert started.utcoffset() == timedelta(hours=4)  # shown in the author's zone
+    assert worklog["seconds"] == 3600
+    assert worklog["comment"] == SECRET_COMMENT
+
+
+def test_exports_carry_the_same_totals_as_the_json(installed_tenant, ack_server, fake_jira):
+    params = {"from": "2014-02-01", "to": "2014-02-28", "group": "project,issue", "tz": "UTC"}
+    report = _report(ack_server, fake_jira, installed_tenant, **params)
+    token = fake_jira.context_token(installed_tenant, LEAD)
+    # A plain download link: the context token travels in the jwt parameter.
+    csv_response = requests.get(
+        f"{ack_server.base_url}/timesheet/export.csv", params={**params, "jwt": token}, timeout=30
+    )
+    assert csv_response.status_code == 200
+    assert csv_response.headers["Content-Type"].startswith("text/csv")
+    assert "2014-02-01_2014-02-28" in csv_response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8"))))
+    header, total_row = rows[0], rows[-1]
+    assert header[-1] == "Total" and total_row[0] == "Total"
+    assert float(total_row[-1]) == pytest.approx(report["total"] / 3600, abs=0.005)
+    for column in report["columns"]:
+        index = header.index(column["key"])
+        expected = report["totals"].get(column["key"], 0) / 3600
+        assert float(total_row[index] or 0) == pytest.approx(expected, abs=0.005)
+    xlsx_response = requests.get(
+        f"{ack_server.base_url}/timesheet/export.xlsx",
+        params=params,
+        headers={"Authorization": f"JWT {token}"},
+        timeout=30,
+    )
+    assert xlsx_response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_response.content)).active
+    values = list(sheet.iter_rows(values_only=True))
+    last = [v for v in values if v and v[0] == "Total"][-1]
+    assert last[-1] == pytest.approx(report["total"] / 3600, abs=0.005)
+    assert sheet.freeze_panes is not None
+
+
+def test_an_export_without_a_token_is_refused(installed_tenant, ack_server):
+    response = requests.get(f"{ack_server.base_url}/timesheet/export.csv", timeout=10)
+    assert response.status_code == 401
+
+
+def test_reports_leave_no_trace_but_tenant_rows(
+    installed_tenant, ack_server, fake_jira, tmp_path, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    for tz in ("UTC", "author"):
+        _report(
+            ack_server,
+            fake_jira,
+            installed_tenant,
+            tz=tz,
+            group="issue,user",
+            **{"from": "2014-02-01", "to": "2014-02-28"},
+        )
+    _get(
+        ack_server,
+        fake_jira,
+        installed_tenant,
+        "/timesheet/api/worklogs",
+        tz="author",
+        row=f'["{MOSCOW}"]',
+        column="2014-02-25",
+        **{"from": "2014-02-24", "to": "2014-02-28"},
+    )
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "ack.sqlite") as connection:
+        tables = {
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        assert tables == {"ack_tenants", "ack_alembic_version"}
+        assert connection.execute("SELECT count(*) FROM ack_tenants").fetchone() == (1,)
+    database = (tmp_path / "ack.sqlite").read_bytes()
+    assert SECRET_COMMENT.encode() not in database
+    assert {p.name for p in tmp_path.iterdir()} <= {"ack.sqlite", "ack.sqlite-journal", "var"}
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert SECRET_COMMENT not in logged
+    assert "Build the thing" not in logged
+
+
+def test_the_number_of_jira_calls_is_bounded(installed_tenant, ack_server, fake_jira, caplog):
+    caplog.set_level(logging.DEBUG, logger="smart_timesheet_plugin")
+    fake_jira.clear_requests()
+    _report(
+        ack_server,
+        fake_jira,
+        installed_tenant,
+        tz="author",
+        group="user",
+        **{"from": "2014-02-01", "to": "2014-02-28"},
+    )
+    calls = [r for r in fake_jira.requests if r.path.startswith("/rest/")]
+    # search (1 page) + one heavy issue + myself + one bulk user page
+    assert len(calls) <= 4
+    assert any("Jira calls" in r.getMessage() for r in caplog.records)
