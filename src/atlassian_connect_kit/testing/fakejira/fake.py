@@ -1,0 +1,332 @@
+"""The fake Jira Cloud site that tests, benchmarks and the demo talk to over real HTTP.
+
+Typical use::
+
+    with FakeJira(generate_site(1, start=date(2026, 3, 1), days=31)) as jira:
+        app = jira.install("http://127.0.0.1:6543")
+        ...  # point the app at jira.base_url and exercise it
+        assert jira.count_requests("/rest/api/3/search/jql") == 1
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import date
+from types import TracebackType
+from typing import Any
+
+from atlassian_connect_kit.testing.fakejira import connect
+from atlassian_connect_kit.testing.fakejira.auth import DEFAULT_OAUTH_AUDIENCE
+from atlassian_connect_kit.testing.fakejira.connect import InstalledApp, LifecycleDriver
+from atlassian_connect_kit.testing.fakejira.generate import generate_site
+from atlassian_connect_kit.testing.fakejira.model import SiteData
+from atlassian_connect_kit.testing.fakejira.ratelimit import RateLimitConfig, RateLimiter
+from atlassian_connect_kit.testing.fakejira.requestlog import RequestRecord
+from atlassian_connect_kit.testing.fakejira.server import (
+    INSTALL_KEYS_PATH,
+    OAUTH2_TOKEN_PATH,
+    FakeJiraApplication,
+    RunningServer,
+)
+from atlassian_connect_kit.testing.fakejira.state import SiteState
+
+DEFAULT_TOKEN_LIFETIME = 900
+"""Seconds an OAuth 2.0 access token lives (``expires_in``), as Atlassian's server grants."""
+
+_BASE_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)*$")
+
+
+def default_site() -> SiteData:
+    """The site a :class:`FakeJira` serves when given none: small, fixed, spanning DST changes."""
+    return generate_site(0, start=date(2026, 3, 1), days=61)
+
+
+class FakeJira:
+    """A fake Jira Cloud site listening on ``127.0.0.1`` on an ephemeral port.
+
+    ``base_path`` (such as ``"/jira"``) puts the REST API below a path, as on sites whose base URL
+    has one. ``rate_limit`` switches rate limiting on (off by default). ``latency`` delays every
+    request by that many seconds. ``oauth_audience`` is the ``aud`` the OAuth 2.0 endpoint
+    demands of assertions, ``token_lifetime`` the ``expires_in`` of the tokens it grants.
+    """
+
+    def __init__(
+        self,
+        data: SiteData | None = None,
+        *,
+        base_path: str = "",
+        rate_limit: RateLimitConfig | None = None,
+        latency: float = 0.0,
+        oauth_audience: str = DEFAULT_OAUTH_AUDIENCE,
+        token_lifetime: int = DEFAULT_TOKEN_LIFETIME,
+    ) -> None:
+        normalized = base_path.rstrip("/")
+        if not _BASE_PATH.match(normalized):
+            raise ValueError("base_path must be empty or like '/jira'")
+        self._state = SiteState(
+            data if data is not None else default_site(),
+            base_path=normalized,
+            rate_limit=rate_limit,
+            latency=latency,
+            oauth_audience=oauth_audience,
+            token_lifetime=token_lifetime,
+        )
+        self._server: RunningServer | None = None
+        self._driver: LifecycleDriver | None = None
+
+    # -- lifecycle of the server -------------------------------------------------------------
+
+    def start(self) -> FakeJira:
+        """Start listening; returns ``self`` so that ``FakeJira(...).start()`` reads well."""
+        if self._server is not None:
+            raise RuntimeError("the fake site is already running")
+        self._state.stopping.clear()
+        self._server = RunningServer(FakeJiraApplication(self._state))
+        self._state.origin = f"http://127.0.0.1:{self._server.port}"
+        self._driver = LifecycleDriver(
+            site_base_url=self._state.base_url, keys=self._state.keys, apps=self._state.apps
+        )
+        return self
+
+    def stop(self) -> None:
+        """Stop listening; requests held by injected delays are released at once."""
+        self._state.stopping.set()
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    def __enter__(self) -> FakeJira:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- where the site is ---------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The site's base URL, e.g. ``http://127.0.0.1:50123/jira`` (no trailing slash)."""
+        self._require_running()
+        return self._state.base_url
+
+    @property
+    def base_path(self) -> str:
+        """The path part of :attr:`base_url` (``""`` or like ``/jira``)."""
+        return self._state.base_path
+
+    @property
+    def install_keys_url(self) -> str:
+        """Where install public keys are served; a key is at ``<this>/<kid>``."""
+        self._require_running()
+        return self._state.origin + INSTALL_KEYS_PATH
+
+    @property
+    def oauth2_token_url(self) -> str:
+        """The OAuth 2.0 token endpoint for user impersonation."""
+        self._require_running()
+        return self._state.origin + OAUTH2_TOKEN_PATH
+
+    @property
+    def oauth_audience(self) -> str:
+        """The ``aud`` the token endpoint demands of assertions."""
+        return self._state.oauth_audience
+
+    @property
+    def install_key_id(self) -> str:
+        """The ``kid`` of the key that signs installs now."""
+        return self._state.keys.current_kid
+
+    @property
+    def data(self) -> SiteData:
+        """What the site serves."""
+        return self._state.data
+
+    @data.setter
+    def data(self, data: SiteData) -> None:
+        # One reference assignment: requests in flight keep the site they started with.
+        self._state.data = data
+
+    # -- Connect lifecycle and what Jira sends to apps ----------------------------------------
+
+    def install(
+        self,
+        app_base_url: str,
+        *,
+        descriptor: Mapping[str, Any] | None = None,
+        client_key: str | None = None,
+    ) -> InstalledApp:
+        """Install an app: send it a signed ``installed`` callback, as Jira does.
+
+        The descriptor is fetched from ``<app_base_url>/atlassian-connect.json`` unless given.
+        The returned record's ``install_status`` is the app's answer; only a 2xx answer makes the
+        site accept the app's requests. Reinstalling an app key keeps its clientKey unless
+        ``client_key`` says otherwise. ``enabled`` is not sent; call :meth:`enable`.
+        """
+        return self._lifecycle().install(app_base_url, descriptor=descriptor, client_key=client_key)
+
+    def rotate_secret(self, app: InstalledApp) -> InstalledApp:
+        """Send a signed re-install carrying a new shared secret; return the new record."""
+        return self._lifecycle().rotate_secret(app)
+
+    def enable(self, app: InstalledApp) -> int | None:
+        """Send ``enabled``; the app's HTTP status, or ``None`` if it declares no such callback."""
+        return self._lifecycle().enable(app)
+
+    def disable(self, app: InstalledApp) -> int | None:
+        """Send ``disabled``; the app's HTTP status, or ``None`` if it declares no such callback."""
+        return self._lifecycle().disable(app)
+
+    def uninstall(self, app: InstalledApp) -> int | None:
+        """Send a signed ``uninstalled`` and forget the app and its users' access tokens."""
+        status = self._lifecycle().uninstall(app)
+        self._state.tokens.revoke_client(app.client_key)
+        return status
+
+    @property
+    def installed_apps(self) -> tuple[InstalledApp, ...]:
+        """The apps installed now, with their current shared secrets."""
+        return self._state.apps.all()
+
+    def new_install_key(self) -> str:
+        """Start signing installs with a fresh RSA key (older keys stay served); return its kid."""
+        return self._state.keys.rotate()
+
+    def signed_url(
+        self,
+        app: InstalledApp,
+        module_url: str,
+        *,
+        account_id: str | None,
+        context: Mapping[str, str] | None = None,
+    ) -> str:
+        """The absolute iframe URL Jira would load for a module, with its JWT.
+
+        ``module_url`` is the descriptor's module URL relative to the app's base URL;
+        ``{placeholders}`` such as ``{project.key}`` are filled from ``context``.
+        ``account_id`` is the viewer (``None`` for an anonymous one).
+        """
+        user = self.data.user(account_id) if account_id is not None else None
+        return connect.signed_module_url(
+            self._current(app),
+            module_url,
+            site_base_url=self.base_url,
+            account_id=account_id,
+            time_zone=user.time_zone if user is not None else None,
+            locale=user.locale if user is not None else "en_US",
+            context=context,
+            now=int(time.time()),
+        )
+
+    def context_token(self, app: InstalledApp, account_id: str | None) -> str:
+        """A context token (``qsh`` ``"context-qsh"``) as ``AP.context.getToken()`` returns."""
+        return connect.context_token(self._current(app), account_id, now=int(time.time()))
+
+    def access_token(
+        self, app: InstalledApp, account_id: str, *, scopes: Sequence[str] | None = None
+    ) -> str:
+        """A bearer token acting as ``account_id``, without the OAuth 2.0 round trip.
+
+        For tests that exercise user visibility without an assertion; ``scopes`` default to the
+        app's descriptor scopes.
+        """
+        if self.data.user(account_id) is None:
+            raise ValueError("no such user on this site")
+        granted = frozenset(scopes) if scopes is not None else self._current(app).scopes
+        grant = self._state.tokens.issue(
+            self._current(app),
+            account_id,
+            granted,
+            lifetime=self._state.token_lifetime,
+            now=time.time(),
+        )
+        return grant.token
+
+    # -- misbehaviour on demand -----------------------------------------------------------------
+
+    def set_latency(self, seconds: float) -> None:
+        """Delay every following request by ``seconds``."""
+        if seconds < 0:
+            raise ValueError("latency cannot be negative")
+        self._state.latency = seconds
+
+    def inject_failures(
+        self,
+        path_prefix: str,
+        statuses: Sequence[int],
+        retry_after: Sequence[str | None] | None = None,
+        *,
+        method: str | None = None,
+    ) -> None:
+        """Make the next ``len(statuses)`` requests at or below ``path_prefix`` fail in order.
+
+        ``path_prefix`` is relative to the base URL (``/rest/api/3/search/jql``);
+        ``retry_after`` gives each failure's ``Retry-After`` header (``None`` sends none).
+        """
+        self._state.faults.add_failures(path_prefix, statuses, retry_after, method=method)
+
+    def inject_delay(
+        self, path_prefix: str, seconds: float, *, count: int = 1, method: str | None = None
+    ) -> None:
+        """Hold the next ``count`` matching requests for ``seconds``: longer than a client's
+        timeout makes it hang from the client's point of view."""
+        self._state.faults.add_delay(path_prefix, seconds, count=count, method=method)
+
+    def clear_faults(self) -> None:
+        """Drop every injected failure and delay still pending."""
+        self._state.faults.clear()
+
+    def set_rate_limit(self, config: RateLimitConfig | None) -> None:
+        """Switch rate limiting on with fresh budgets (``config``) or off (``None``)."""
+        self._state.rate_limiter = RateLimiter(config) if config is not None else None
+
+    # -- what happened ------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every request answered since start or the last :meth:`clear_requests`, oldest first."""
+        return self._state.log.snapshot()
+
+    def clear_requests(self) -> None:
+        """Forget the recorded requests."""
+        self._state.log.clear()
+
+    def count_requests(
+        self, path: str | None = None, *, method: str | None = None, status: int | None = None
+    ) -> int:
+        """Count recorded requests at or below ``path`` (relative to the base URL)."""
+        return self._state.log.count(path, method=method, status=status)
+
+    def request_counts(self) -> Counter[str]:
+        """How often each ``"METHOD /path"`` was requested."""
+        return self._state.log.counts_by_endpoint()
+
+    def user_property(self, account_id: str, key: str) -> Any:
+        """The value stored in a user property through the REST API (``None`` when absent)."""
+        return self._state.properties.get(account_id, key)[1]
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _lifecycle(self) -> LifecycleDriver:
+        self._require_running()
+        assert self._driver is not None
+        return self._driver
+
+    def _current(self, app: InstalledApp) -> InstalledApp:
+        # Sign with the secret the site holds now, even if the caller kept an older record.
+        known = self._state.apps.by_app_key(app.app_key)
+        return known if known is not None and known.client_key == app.client_key else app
+
+    def _require_running(self) -> None:
+        if self._server is None:
+            raise RuntimeError("start the fake site first (start() or a with block)")

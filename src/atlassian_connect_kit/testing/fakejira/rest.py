@@ -1,0 +1,487 @@
+"""The Jira Cloud REST v3 endpoints the fake site serves, and the table routing to them.
+
+Every handler sees only what its caller may see: the app sees every project, a user only the
+projects they belong to. Refusals use Jira's error collection. Handlers return their response;
+the server adds authentication, rate limiting and logging around them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from atlassian_connect_kit.testing.fakejira.auth import Caller
+from atlassian_connect_kit.testing.fakejira.jql import JqlError, parse_jql, select_issues
+from atlassian_connect_kit.testing.fakejira.model import Issue, SiteData
+from atlassian_connect_kit.testing.fakejira.responses import (
+    RequestError,
+    Response,
+    json_response,
+)
+from atlassian_connect_kit.testing.fakejira.serialize import (
+    SEARCH_FIELDS,
+    WORKING_DAYS_PER_WEEK,
+    WORKING_HOURS_PER_DAY,
+    issue_json,
+    project_json,
+    user_details,
+    worklog_json,
+)
+from atlassian_connect_kit.testing.fakejira.state import UserProperties
+
+SEARCH_PAGE_LIMIT_IDS = 5000
+"""Most issues a search page holds when only ``id``/``key`` are requested."""
+
+SEARCH_PAGE_LIMIT_FIELDS = 100
+"""Most issues a search page holds when any other field (such as ``worklog``) is requested."""
+
+WORKLOG_PAGE_LIMIT = 5000
+"""Most worklogs one page of ``/issue/{key}/worklog`` holds."""
+
+WORKLOG_LIST_LIMIT = 1000
+"""Most worklog ids ``/worklog/list`` accepts at once."""
+
+PROPERTY_VALUE_LIMIT = 32768
+"""Largest user property value in bytes."""
+
+UNBOUNDED_QUERY_MESSAGE = (
+    "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+)
+"""Jira's refusal of a search without any restriction."""
+
+_SEARCH_BODY_FIELDS = frozenset(
+    {
+        "jql",
+        "nextPageToken",
+        "maxResults",
+        "fields",
+        "expand",
+        "properties",
+        "fieldsByKeys",
+        "reconcileIssues",
+    }
+)
+_ID_FIELDS = frozenset({"id", "key"})
+_ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
+
+
+@dataclass(frozen=True, slots=True)
+class RestRequest:
+    """One authenticated REST call, as a handler sees it.
+
+    ``params`` holds every value of every query parameter, decoded; ``path_args`` the decoded
+    values of the route's ``{placeholders}``.
+    """
+
+    method: str
+    params: Mapping[str, Sequence[str]]
+    path_args: Mapping[str, str]
+    body: bytes
+    caller: Caller
+    data: SiteData
+    base_url: str
+    properties: UserProperties
+
+    def param(self, name: str) -> str | None:
+        """The first value of a query parameter, or ``None``."""
+        values = self.params.get(name)
+        return values[0] if values else None
+
+    def json_body(self) -> Any:
+        """The body parsed as JSON; a 400 when it is not JSON."""
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as error:
+            raise RequestError(400, "The request body is not valid JSON.") from error
+
+    @property
+    def zone(self) -> tzinfo:
+        """The zone dates are shown in: the viewer's own, else the site's."""
+        if self.caller.acting_as == "user" and self.caller.account_id is not None:
+            user = self.data.user(self.caller.account_id)
+            if user is not None and user.time_zone is not None:
+                return ZoneInfo(user.time_zone)
+        return self.data.zone
+
+    @property
+    def visible_projects(self) -> frozenset[str]:
+        """The project keys the caller may browse."""
+        return self.caller.visible_projects(self.data)
+
+
+Handler = Callable[[RestRequest], Response]
+"""A REST endpoint."""
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A REST endpoint: method, path template under the base URL, handler, required scope."""
+
+    method: str
+    template: str
+    handler: Handler
+    scope: str = "READ"
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # "{name}" matches one raw (still percent-encoded) path segment.
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.template))
+        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+
+    @property
+    def family(self) -> str:
+        """The rate-limit family: requests to one endpoint share a burst bucket."""
+        return f"{self.method} {self.template}"
+
+
+def search_issues(request: RestRequest) -> Response:
+    """``GET``/``POST /rest/api/3/search/jql``: one page of issues matching a bounded JQL query."""
+    if request.method == "POST":
+        jql, token, max_results, fields = _search_body(request.json_body())
+    else:
+        jql = request.param("jql")
+        token = request.param("nextPageToken")
+        max_results = _int(request.param("maxResults"), "maxResults", default=50, minimum=1)
+        fields = [name for value in request.params.get("fields", []) for name in value.split(",")]
+    requested, names = _resolve_fields(fields)
+    limit = SEARCH_PAGE_LIMIT_IDS if names <= _ID_FIELDS else SEARCH_PAGE_LIMIT_FIELDS
+    page_size = min(max_results, limit)
+    try:
+        query = parse_jql(jql or "")
+        if not query.is_bounded:
+            raise RequestError(400, UNBOUNDED_QUERY_MESSAGE)
+        found = select_issues(query, request.data, request.visible_projects)
+    except JqlError as error:
+        raise RequestError(400, *error.messages) from error
+    offset = _page_offset(token, jql or "") if token else 0
+    page = found[offset : offset + page_size]
+    body: dict[str, Any] = {
+        "issues": [_issue(issue, requested, request) for issue in page],
+        "isLast": offset + page_size >= len(found),
+    }
+    if not body["isLast"]:
+        body["nextPageToken"] = _page_token(offset + page_size, jql or "")
+    return json_response(200, body, points=len(page))
+
+
+def issue_worklogs(request: RestRequest) -> Response:
+    """``GET /rest/api/3/issue/{issueIdOrKey}/worklog``: one page of an issue's worklogs."""
+    issue = _visible_issue(request, request.path_args["issueIdOrKey"])
+    start_at = _int(request.param("startAt"), "startAt", default=0, minimum=0)
+    max_results = _int(request.param("maxResults"), "maxResults", default=5000, minimum=0)
+    max_results = min(max_results, WORKLOG_PAGE_LIMIT)
+    after = _optional_int(request.param("startedAfter"), "startedAfter")
+    before = _optional_int(request.param("startedBefore"), "startedBefore")
+    logs = request.data.worklogs_started_between(issue.id, after, before)
+    page = logs[start_at : start_at + max_results]
+    return json_response(
+        200,
+        {
+            "startAt": start_at,
+            "maxResults": max_results,
+            "total": len(logs),
+            "worklogs": [
+                worklog_json(log, request.data, request.base_url, request.zone) for log in page
+            ],
+        },
+    )
+
+
+def list_worklogs(request: RestRequest) -> Response:
+    """``POST /rest/api/3/worklog/list``: the visible worklogs among up to 1000 ids."""
+    body = request.json_body()
+    ids = body.get("ids") if isinstance(body, dict) else None
+    if not isinstance(ids, list):
+        raise RequestError(400, "The request body must be an object with a list of 'ids'.")
+    if len(ids) > WORKLOG_LIST_LIMIT:
+        raise RequestError(400, f"The number of worklog IDs must not exceed {WORKLOG_LIST_LIMIT}.")
+    visible = request.visible_projects
+    found = []
+    seen: set[str] = set()
+    for raw in ids:
+        if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).isdigit():
+            raise RequestError(400, "Worklog IDs must be integers.")
+        worklog = request.data.worklog(str(raw))
+        if worklog is None or worklog.id in seen:
+            continue
+        issue = request.data.issue(worklog.issue_id)
+        if issue is not None and issue.project_key in visible:
+            seen.add(worklog.id)
+            found.append(worklog_json(worklog, request.data, request.base_url, request.zone))
+    return json_response(200, found)
+
+
+def myself(request: RestRequest) -> Response:
+    """``GET /rest/api/3/myself``: the calling user, or the app's own bot user."""
+    caller = request.caller
+    if caller.acting_as == "user" and caller.account_id is not None:
+        user = request.data.user(caller.account_id)
+        if user is not None:
+            return json_response(200, user_details(user, request.base_url))
+    account_id = uuid.uuid5(uuid.NAMESPACE_URL, caller.app.client_key).hex[:24]
+    return json_response(
+        200,
+        {
+            "self": f"{request.base_url}/rest/api/3/user?accountId={account_id}",
+            "accountId": account_id,
+            "accountType": "app",
+            "displayName": caller.app.descriptor.get("name") or caller.app.app_key,
+            "active": True,
+            "timeZone": request.data.time_zone,
+            "locale": "en_US",
+        },
+    )
+
+
+def get_user(request: RestRequest) -> Response:
+    """``GET /rest/api/3/user?accountId=``: one user."""
+    account_id = request.param("accountId")
+    if not account_id:
+        raise RequestError(400, "The accountId query parameter needs to be provided.")
+    user = request.data.user(account_id)
+    if user is None:
+        raise RequestError(404, "Specified user does not exist or you do not have permission.")
+    return json_response(200, user_details(user, request.base_url))
+
+
+def bulk_users(request: RestRequest) -> Response:
+    """``GET /rest/api/3/user/bulk?accountId=..``: a page of the named users that exist."""
+    account_ids = list(dict.fromkeys(request.params.get("accountId", [])))
+    if not account_ids:
+        raise RequestError(400, "At least one accountId needs to be provided.")
+    start_at = _int(request.param("startAt"), "startAt", default=0, minimum=0)
+    max_results = _int(request.param("maxResults"), "maxResults", default=10, minimum=1)
+    users = [user for user in map(request.data.user, account_ids) if user is not None]
+    page = users[start_at : start_at + max_results]
+    values = [user_details(user, request.base_url) for user in page]
+    return json_response(
+        200, _page(request, "user/bulk", values, start_at, max_results, len(users))
+    )
+
+
+def search_projects(request: RestRequest) -> Response:
+    """``GET /rest/api/3/project/search``: a page of the projects the caller may browse."""
+    start_at = _int(request.param("startAt"), "startAt", default=0, minimum=0)
+    max_results = min(_int(request.param("maxResults"), "maxResults", default=50, minimum=1), 100)
+    keys = {key.upper() for value in request.params.get("keys", []) for key in value.split(",")}
+    text = (request.param("query") or "").lower()
+    order = request.param("orderBy") or "key"
+    field_name = order.lstrip("+-")
+    if field_name not in ("key", "name"):
+        raise RequestError(400, f"The orderBy value '{order[:40]}' is not supported.")
+    projects = [
+        project
+        for project in request.data.projects
+        if project.key in request.visible_projects
+        and (not keys or project.key in keys)
+        and (text in project.key.lower() or text in project.name.lower())
+    ]
+    projects.sort(key=lambda project: getattr(project, field_name).lower())
+    if order.startswith("-"):
+        projects.reverse()
+    page = projects[start_at : start_at + max_results]
+    values = [project_json(project, request.base_url) for project in page]
+    return json_response(
+        200, _page(request, "project/search", values, start_at, max_results, len(projects))
+    )
+
+
+def configuration(request: RestRequest) -> Response:
+    """``GET /rest/api/3/configuration``: global settings, notably time tracking."""
+    return json_response(
+        200,
+        {
+            "votingEnabled": True,
+            "watchingEnabled": True,
+            "unassignedIssuesAllowed": False,
+            "subTasksEnabled": True,
+            "issueLinkingEnabled": True,
+            "timeTrackingEnabled": True,
+            "attachmentsEnabled": True,
+            "timeTrackingConfiguration": {
+                "workingHoursPerDay": float(WORKING_HOURS_PER_DAY),
+                "workingDaysPerWeek": float(WORKING_DAYS_PER_WEEK),
+                "timeFormat": "pretty",
+                "defaultUnit": "minute",
+            },
+        },
+    )
+
+
+def get_user_property(request: RestRequest) -> Response:
+    """``GET /rest/api/3/user/properties/{propertyKey}?accountId=``: one stored value."""
+    account_id, key = _property_target(request)
+    found, value = request.properties.get(account_id, key)
+    if not found:
+        raise RequestError(404, f"The property with key '{key[:80]}' does not exist.")
+    return json_response(200, {"key": key, "value": value})
+
+
+def put_user_property(request: RestRequest) -> Response:
+    """``PUT /rest/api/3/user/properties/{propertyKey}?accountId=``: store a JSON value."""
+    account_id, key = _property_target(request)
+    if not request.body.strip():
+        raise RequestError(400, "The property value must not be empty.")
+    if len(request.body) > PROPERTY_VALUE_LIMIT:
+        raise RequestError(400, f"The property value must not exceed {PROPERTY_VALUE_LIMIT} bytes.")
+    created = request.properties.put(account_id, key, request.json_body())
+    return Response(201 if created else 200)
+
+
+def delete_user_property(request: RestRequest) -> Response:
+    """``DELETE /rest/api/3/user/properties/{propertyKey}?accountId=``: remove a value."""
+    account_id, key = _property_target(request)
+    if not request.properties.delete(account_id, key):
+        raise RequestError(404, f"The property with key '{key[:80]}' does not exist.")
+    return Response(204)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/rest/api/3/search/jql", search_issues),
+    Route("POST", "/rest/api/3/search/jql", search_issues),
+    Route("GET", "/rest/api/3/issue/{issueIdOrKey}/worklog", issue_worklogs),
+    Route("POST", "/rest/api/3/worklog/list", list_worklogs),
+    Route("GET", "/rest/api/3/myself", myself),
+    Route("GET", "/rest/api/3/user", get_user),
+    Route("GET", "/rest/api/3/user/bulk", bulk_users),
+    Route("GET", "/rest/api/3/project/search", search_projects),
+    Route("GET", "/rest/api/3/configuration", configuration),
+    Route("GET", "/rest/api/3/user/properties/{propertyKey}", get_user_property),
+    Route("PUT", "/rest/api/3/user/properties/{propertyKey}", put_user_property, "WRITE"),
+    Route("DELETE", "/rest/api/3/user/properties/{propertyKey}", delete_user_property, "DELETE"),
+)
+"""Every REST endpoint of the fake site."""
+
+
+def _search_body(body: Any) -> tuple[str | None, str | None, int, list[str]]:
+    if not isinstance(body, dict):
+        raise RequestError(400, "The request body must be a JSON object.")
+    unknown = sorted(set(body) - _SEARCH_BODY_FIELDS)
+    if unknown:
+        raise RequestError(400, f'Unrecognized field "{unknown[0][:40]}".')
+    jql, token = body.get("jql"), body.get("nextPageToken")
+    max_results, fields = body.get("maxResults", 50), body.get("fields") or []
+    if jql is not None and not isinstance(jql, str):
+        raise RequestError(400, "jql must be a string.")
+    if token is not None and not isinstance(token, str):
+        raise RequestError(400, "nextPageToken must be a string.")
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise RequestError(400, "maxResults must be a positive integer.")
+    if not isinstance(fields, list) or not all(isinstance(name, str) for name in fields):
+        raise RequestError(400, "fields must be a list of strings.")
+    return jql, token, max_results, [name for value in fields for name in value.split(",")]
+
+
+def _resolve_fields(names: Sequence[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """Return (fields to serve, names asked for) from Jira's ``fields`` syntax."""
+    wanted: set[str] = set()
+    asked: set[str] = set()
+    excluded: set[str] = set()
+    for raw in names:
+        name = raw.strip()
+        if not name:
+            continue
+        if name.startswith("-"):
+            excluded.add(name[1:])
+        elif name in ("*all", "*navigable"):
+            wanted |= SEARCH_FIELDS
+            asked.add(name)
+        else:
+            wanted.add(name)
+            asked.add(name)
+    return frozenset(wanted - excluded), frozenset(asked - excluded)
+
+
+def _issue(issue: Issue, fields: frozenset[str], request: RestRequest) -> dict[str, Any]:
+    return issue_json(issue, fields, request.data, request.base_url, request.zone)
+
+
+def _page_token(offset: int, jql: str) -> str:
+    # Opaque to clients, like Jira's; it remembers the query so that a token cannot be replayed
+    # against another one.
+    payload = json.dumps({"offset": offset, "query": _query_fingerprint(jql)}).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def _page_offset(token: str, jql: str) -> int:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        offset, query = payload["offset"], payload["query"]
+    except (ValueError, KeyError, TypeError, UnicodeEncodeError) as error:
+        raise RequestError(400, "The nextPageToken is invalid.") from error
+    if not isinstance(offset, int) or offset < 0 or query != _query_fingerprint(jql):
+        raise RequestError(400, "The nextPageToken is invalid.")
+    return offset
+
+
+def _query_fingerprint(jql: str) -> str:
+    return hashlib.sha256(jql.encode("utf-8")).hexdigest()[:16]
+
+
+def _visible_issue(request: RestRequest, id_or_key: str) -> Issue:
+    issue = request.data.issue(id_or_key)
+    if issue is None or issue.project_key not in request.visible_projects:
+        raise RequestError(404, _ISSUE_NOT_FOUND)
+    return issue
+
+
+def _property_target(request: RestRequest) -> tuple[str, str]:
+    key = request.path_args["propertyKey"]
+    if not 0 < len(key) <= 255:
+        raise RequestError(400, "The property key must have 1 to 255 characters.")
+    account_id = request.param("accountId")
+    if not account_id:
+        raise RequestError(400, "The accountId query parameter needs to be provided.")
+    if request.data.user(account_id) is None:
+        raise RequestError(404, "Specified user does not exist or you do not have permission.")
+    caller = request.caller
+    if caller.acting_as == "user" and caller.account_id != account_id:
+        raise RequestError(403, "You may only access your own user properties.")
+    return account_id, key
+
+
+def _page(
+    request: RestRequest, path: str, values: list[Any], start_at: int, max_results: int, total: int
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "self": f"{request.base_url}/rest/api/3/{path}?startAt={start_at}&maxResults={max_results}",
+        "maxResults": max_results,
+        "startAt": start_at,
+        "total": total,
+        "isLast": start_at + max_results >= total,
+        "values": values,
+    }
+    if not body["isLast"]:
+        next_start = start_at + max_results
+        body["nextPage"] = (
+            f"{request.base_url}/rest/api/3/{path}?startAt={next_start}&maxResults={max_results}"
+        )
+    return body
+
+
+def _int(value: str | None, name: str, *, default: int, minimum: int) -> int:
+    if value is None or value == "":
+        return default
+    parsed = _optional_int(value, name)
+    assert parsed is not None
+    if parsed < minimum:
+        raise RequestError(400, f"The '{name}' parameter must be at least {minimum}.")
+    return parsed
+
+
+def _optional_int(value: str | None, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError as error:
+        raise RequestError(400, f"The '{name}' parameter must be an integer.") from error

@@ -1,0 +1,87 @@
+"""Everything a running fake site remembers, shared by the request threads and the test driving it.
+
+The site's :class:`~atlassian_connect_kit.testing.fakejira.model.SiteData` is immutable and swapped
+as a whole, so reading it needs no lock; each mutable part below guards itself.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from atlassian_connect_kit.testing.fakejira.auth import AccessTokens
+from atlassian_connect_kit.testing.fakejira.connect import InstalledApps, InstallKeys
+from atlassian_connect_kit.testing.fakejira.faults import FaultPlan
+from atlassian_connect_kit.testing.fakejira.model import SiteData
+from atlassian_connect_kit.testing.fakejira.ratelimit import RateLimitConfig, RateLimiter
+from atlassian_connect_kit.testing.fakejira.requestlog import RequestLog
+
+
+class UserProperties:
+    """Per-user JSON values by property key, as ``/rest/api/3/user/properties`` stores them.
+
+    Values are kept as JSON text, so a caller can never change a stored value by mutating what it
+    put in or got out.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[tuple[str, str], str] = {}
+
+    def get(self, account_id: str, key: str) -> tuple[bool, Any]:
+        """Return ``(found, value)`` for one user's property."""
+        with self._lock:
+            text = self._values.get((account_id, key))
+        return (False, None) if text is None else (True, json.loads(text))
+
+    def put(self, account_id: str, key: str, value: Any) -> bool:
+        """Store a value; return ``True`` when the property is new."""
+        text = json.dumps(value)
+        with self._lock:
+            created = (account_id, key) not in self._values
+            self._values[(account_id, key)] = text
+        return created
+
+    def delete(self, account_id: str, key: str) -> bool:
+        """Remove a property; return whether it existed."""
+        with self._lock:
+            return self._values.pop((account_id, key), None) is not None
+
+
+class SiteState:
+    """The mutable state of one fake site.
+
+    ``base_url`` is known once the server is listening; ``stopping`` is set when it shuts down,
+    so that requests held back by injected delays return at once.
+    """
+
+    def __init__(
+        self,
+        data: SiteData,
+        *,
+        base_path: str,
+        rate_limit: RateLimitConfig | None,
+        latency: float,
+        oauth_audience: str,
+        token_lifetime: int,
+    ) -> None:
+        self.data = data
+        self.base_path = base_path
+        self.origin = ""
+        self.latency = latency
+        self.oauth_audience = oauth_audience
+        self.token_lifetime = token_lifetime
+        self.rate_limiter = RateLimiter(rate_limit) if rate_limit is not None else None
+        self.apps = InstalledApps()
+        self.tokens = AccessTokens()
+        self.keys = InstallKeys()
+        self.properties = UserProperties()
+        self.faults = FaultPlan()
+        self.log = RequestLog()
+        self.stopping = threading.Event()
+
+    @property
+    def base_url(self) -> str:
+        """The site's base URL: origin plus base path (no trailing slash)."""
+        return self.origin + self.base_path
