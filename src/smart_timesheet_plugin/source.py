@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,7 +93,7 @@ def _issue_facts(issue: Mapping[str, Any]) -> _IssueFacts:
     )
 
 
-def _worklog(raw: Mapping[str, Any], issue: _IssueFacts) -> Worklog | None:
+def _worklog(raw: Mapping[str, Any], issue: _IssueFacts, *, with_comment: bool) -> Worklog | None:
     author = raw.get("author") or {}
     account_id = author.get("accountId")
     started = raw.get("started")
@@ -114,7 +114,7 @@ def _worklog(raw: Mapping[str, Any], issue: _IssueFacts) -> Worklog | None:
         author_tz=zone if isinstance(zone, str) and zone else None,
         started_ms=parse_jira_datetime(started),
         seconds=int(raw.get("timeSpentSeconds") or 0),
-        comment=adf_to_text(raw.get("comment")) if raw.get("comment") else "",
+        comment=adf_to_text(raw["comment"]) if with_comment and raw.get("comment") else "",
     )
 
 
@@ -157,8 +157,13 @@ def resolve_users(client: HostClient, account_ids: Iterable[str]) -> dict[str, M
     return found
 
 
-def fetch_worklogs(client: HostClient, params: ReportParams, *, max_workers: int) -> FetchResult:
-    """Fetch every worklog that may fall in the report's period, as Jira lets the viewer see it."""
+def fetch_worklogs(
+    client: HostClient, params: ReportParams, *, max_workers: int, with_comments: bool = False
+) -> FetchResult:
+    """Fetch every worklog that may fall in the report's period, as Jira lets the viewer see it.
+
+    Comments are turned into text only when asked (``with_comments``): a grid never shows them.
+    """
     started = time.monotonic()
     calls_before = client.calls
     viewer_tz = viewer_zone(client) if params.tz in (TZ_VIEWER, TZ_AUTHOR) else params.tz
@@ -169,27 +174,30 @@ def fetch_worklogs(client: HostClient, params: ReportParams, *, max_workers: int
         "maxResults": SEARCH_PAGE_SIZE,
     }
     complete: list[tuple[_IssueFacts, Sequence[Mapping[str, Any]]]] = []
-    incomplete: list[_IssueFacts] = []
-    for page in iter_token_pages(client, SEARCH_PATH, body=body):
-        for issue in page:
-            facts = _issue_facts(issue)
-            embedded = ((issue.get("fields") or {}).get("worklog")) or {}
-            entries = embedded.get("worklogs") or []
-            total = embedded.get("total")
-            if isinstance(total, int) and total > len(entries):
-                incomplete.append(facts)
-            else:
-                complete.append((facts, entries))
+
+    def incomplete_issues() -> Iterator[_IssueFacts]:
+        # Pages the search in this thread while the issues it yields are already being fetched.
+        for page in iter_token_pages(client, SEARCH_PATH, body=body):
+            for issue in page:
+                facts = _issue_facts(issue)
+                embedded = ((issue.get("fields") or {}).get("worklog")) or {}
+                entries = embedded.get("worklogs") or []
+                total = embedded.get("total")
+                if isinstance(total, int) and total > len(entries):
+                    yield facts
+                else:
+                    complete.append((facts, entries))
+
     fetched = fan_out(
         lambda facts: (facts, _issue_worklogs(client, facts, window)),
-        incomplete,
+        incomplete_issues(),
         max_workers=max_workers,
     )
     worklogs: list[Worklog] = []
     low, high = window
     for facts, entries in [*complete, *fetched]:
         for raw in entries:
-            worklog = _worklog(raw, facts)
+            worklog = _worklog(raw, facts, with_comment=with_comments)
             if worklog is not None and low <= worklog.started_ms < high:
                 worklogs.append(worklog)
     if params.tz == TZ_AUTHOR and worklogs:
@@ -197,8 +205,8 @@ def fetch_worklogs(client: HostClient, params: ReportParams, *, max_workers: int
     result = FetchResult(
         worklogs=worklogs,
         viewer_tz=viewer_tz,
-        issues=len(complete) + len(incomplete),
-        incomplete_issues=len(incomplete),
+        issues=len(complete) + len(fetched),
+        incomplete_issues=len(fetched),
         jira_calls=client.calls - calls_before,
     )
     log.debug(

@@ -87,13 +87,17 @@ def request_params(request: Request) -> ReportParams:
         raise ReportFailed(400, str(error), parameter=error.parameter) from None
 
 
-def fetch_for(request: Request, params: ReportParams) -> FetchResult:
+def fetch_for(
+    request: Request, params: ReportParams, *, with_comments: bool = False
+) -> FetchResult:
     """Fetch the report's worklogs as the viewer, turning Jira's failures into ReportFailed."""
     from atlassian_connect_kit.config import get_settings
 
     concurrency = get_settings(request.registry).host_concurrency
     try:
-        return fetch_worklogs(request.jira, params, max_workers=concurrency)
+        return fetch_worklogs(
+            request.jira, params, max_workers=concurrency, with_comments=with_comments
+        )
     except JiraBadRequest as error:
         detail = "; ".join(error.error_messages) or "Jira rejected the search"
         # Jira names the offending field; a project the viewer cannot browse "does not exist".
@@ -153,7 +157,7 @@ def worklogs_json(request: Request) -> dict[str, Any]:
     column_key = request.GET.get("column")
     if not column_key:
         raise ReportFailed(400, "column: is required", parameter="column")
-    fetched = fetch_for(request, params)
+    fetched = fetch_for(request, params, with_comments=True)
     try:
         details = worklogs_in_cell(
             fetched.worklogs,

@@ -1,0 +1,227 @@
+"""``ack demo``: the add-on installed into a fake Jira site, and a Jira-like host page to use it.
+
+One process runs three HTTP servers on 127.0.0.1: the fake Jira Cloud site (synthetic data), the
+add-on (dev mode, SQLite and a fresh key in a temporary directory) and the host page that lists
+the add-on's pages and opens each in an iframe with a URL signed as Jira signs it. The add-on is
+installed through the real signed lifecycle, exactly as Jira would install it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.request import Request
+
+from atlassian_connect_kit.plugins import installed_plugins
+from atlassian_connect_kit.storage.crypto import generate_key_line
+from atlassian_connect_kit.testing.fakejira import FakeJira, SiteData, generate_site
+from atlassian_connect_kit.testing.fakejira.connect import InstalledApp
+from atlassian_connect_kit.testing.server import AppServer, WSGIApp, serve_kit_app
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """A page module of the add-on, as the host lists it."""
+
+    key: str
+    name: str
+    url: str
+
+
+def page_links(descriptor: Mapping[str, Any], module_type: str) -> list[PageLink]:
+    """The descriptor's modules of ``module_type`` as links for the host page."""
+    links = []
+    for module in (descriptor.get("modules") or {}).get(module_type) or []:
+        name = module.get("name")
+        label = name.get("value") if isinstance(name, Mapping) else str(name or module["key"])
+        links.append(PageLink(key=module["key"], name=str(label), url=str(module.get("url", "/"))))
+    return links
+
+
+class DemoHost:
+    """The Jira-like host page, its signing endpoints and the all.js stand-in."""
+
+    def __init__(self, site: FakeJira, app: InstalledApp) -> None:
+        self.site = site
+        self.app = app
+        descriptor = app.descriptor
+        self.general_pages = page_links(descriptor, "generalPages")
+        self.project_pages = page_links(descriptor, "jiraProjectPages")
+        self.users = [user for user in site.data.users if user.active]
+
+    def _module(self, key: str) -> tuple[PageLink, bool]:
+        for page in self.general_pages:
+            if page.key == key:
+                return page, False
+        for page in self.project_pages:
+            if page.key == key:
+                return page, True
+        raise HTTPBadRequest(json_body={"error": "unknown module"})
+
+    def _user(self, account_id: str) -> str:
+        if any(user.account_id == account_id for user in self.users):
+            return account_id
+        raise HTTPBadRequest(json_body={"error": "unknown user"})
+
+    def home(self, request: Request) -> dict[str, Any]:
+        """The host page."""
+        return {
+            "site_name": "Demo Jira site",
+            "users": self.users,
+            "projects": list(self.site.data.projects),
+            "general_pages": self.general_pages,
+            "project_pages": self.project_pages,
+        }
+
+    def sign(self, request: Request) -> dict[str, str]:
+        """A freshly signed iframe URL for a module and viewer (``?module=&user=&project=``)."""
+        page, is_project_page = self._module(request.params.get("module", ""))
+        user = self._user(request.params.get("user", ""))
+        url = page.url
+        context: dict[str, str] = {}
+        if is_project_page:
+            project = request.params.get("project", "")
+            if self.site.data.project(project) is None:
+                raise HTTPBadRequest(json_body={"error": "unknown project"})
+            url = url.replace("{project.key}", project)
+            context["project.key"] = project
+        return {"url": self.site.signed_url(self.app, url, account_id=user, context=context)}
+
+    def context_token(self, request: Request) -> dict[str, str]:
+        """A context token for the viewer, as ``AP.context.getToken`` returns it."""
+        user = self._user(request.params.get("user", ""))
+        return {"token": self.site.context_token(self.app, user)}
+
+    def wsgi_app(self) -> WSGIApp:
+        """The host's WSGI application."""
+        with Configurator() as config:
+            config.include("pyramid_chameleon")
+            config.add_static_view("static", "atlassian_connect_kit:static", cache_max_age=0)
+            config.add_route("home", "/")
+            config.add_view(
+                self.home,
+                route_name="home",
+                renderer="atlassian_connect_kit:templates/demo_host.pt",
+            )
+            config.add_route("sign", "/api/sign")
+            config.add_view(self.sign, route_name="sign", renderer="json")
+            config.add_route("context_token", "/api/context-token")
+            config.add_view(self.context_token, route_name="context_token", renderer="json")
+            config.add_route("all_js", "/atlassian-connect/all.js")
+            config.add_view(
+                _all_js,
+                route_name="all_js",
+                http_cache=0,
+            )
+        app: WSGIApp = config.make_wsgi_app()
+        return app
+
+
+def _all_js(request: Request) -> Any:
+    from pyramid.response import FileResponse
+
+    path = Path(__file__).parent / "static" / "demo" / "all.js"
+    return FileResponse(str(path), request=request, content_type="application/javascript")
+
+
+def demo_site(seed: int, *, today: dt.date | None = None) -> SiteData:
+    """Synthetic data for the demo: a dozen people, a few projects, the last 10 weeks of work."""
+    today = today or dt.date.today()
+    start = today - dt.timedelta(days=69)
+    return generate_site(
+        seed,
+        users=12,
+        projects=4,
+        issues=160,
+        worklogs=2400,
+        start=start,
+        days=70,
+        heavy_issue_share=0.1,
+    )
+
+
+class Demo:
+    """The running demo: fake site, add-on and host page; :meth:`stop` shuts all three down."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        seed: int = 1,
+        plugins: Sequence[str] | None = None,
+        extra_plugins: Sequence[object] = (),
+    ) -> None:
+        self._workdir = tempfile.TemporaryDirectory(prefix="ack-demo-")
+        self.site = FakeJira(demo_site(seed)).start()
+        self.host_server: AppServer | None = None
+        self.app_server: AppServer | None = None
+        try:
+            host = AppServer(lambda base_url: _placeholder_app, port=port)
+            self.host_url = host.base_url
+            chosen = tuple(installed_plugins()) if plugins is None else tuple(plugins)
+            settings = {
+                "ack.dev_mode": "true",
+                "ack.plugins": " ".join(chosen),
+                "ack.encryption_keys": generate_key_line(),
+                "ack.install_keys_url": self.site.install_keys_url,
+                "ack.oauth2_token_url": self.site.oauth2_token_url,
+                "ack.oauth2_audience": self.site.oauth_audience,
+                "ack.all_js_url": f"{self.host_url}/atlassian-connect/all.js",
+                "sqlalchemy.url": f"sqlite:///{Path(self._workdir.name) / 'ack.sqlite'}",
+                "here": self._workdir.name,
+            }
+            self.app_server = serve_kit_app(settings, plugins=extra_plugins)
+            self.installed = self.site.install(self.app_server.base_url)
+            if not 200 <= self.installed.install_status < 300:
+                raise RuntimeError(
+                    f"the add-on refused the install ({self.installed.install_status})"
+                )
+            self.site.enable(self.installed)
+            host.replace_app(DemoHost(self.site, self.installed).wsgi_app())
+            self.host_server = host.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop every server and remove the temporary directory."""
+        for server in (self.host_server, self.app_server):
+            if server is not None:
+                server.stop()
+        self.site.stop()
+        self._workdir.cleanup()
+
+
+def _placeholder_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"starting"]
+
+
+def run_demo(*, port: int, seed: int, plugins: Sequence[str] | None) -> int:
+    """Run the demo until Ctrl-C or SIGTERM; print the host page's URL."""
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    demo = Demo(port=port, seed=seed, plugins=plugins)
+    try:
+        print(f"Demo Jira site with the add-on installed: {demo.host_url}/", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        stopping.wait()
+    finally:
+        demo.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("Demo stopped.", flush=True)
+    return 0
