@@ -82,13 +82,16 @@ class AppServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving, close the listening socket and any open client connections."""
+        """Stop serving: close every connection and the listening socket, end the threads."""
         self._stopping = True
-        self._server.close()
-        if self._started:
+        server = self._server
+        if self._started and self._thread.is_alive():
+            # Closed from inside the poll loop, the sockets leave its map empty and the loop
+            # ends at once; closed from here, the loop could wait on open keep-alive connections.
+            server.trigger.pull_trigger(lambda: _close_channels(server._map))
             self._thread.join(timeout=10)
-        for channel in list(self._server._map.values()):
-            channel.close()
+        _close_channels(server._map)
+        server.task_dispatcher.shutdown()
 
     def __enter__(self) -> AppServer:
         return self.start()
@@ -100,6 +103,11 @@ class AppServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _close_channels(channels: dict[int, Any]) -> None:
+    for channel in list(channels.values()):
+        channel.close()
 
 
 def serve_kit_app(
