@@ -20,7 +20,6 @@ from atlassian_connect_kit.storage.crypto import DecryptionError
 from atlassian_connect_kit.storage.db import DatabaseUnavailable
 from atlassian_connect_kit.storage.store import MissingKeyError
 
-
 DEMO_PORT = 6500
 
 

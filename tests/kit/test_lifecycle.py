@@ -3,9 +3,9 @@
 import time
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from atlassian_connect_kit.auth.qsh import query_string_hash
 from atlassian_connect_kit.storage.service import get_tenant_store
@@ -44,7 +44,7 @@ def _install_token(fake_jira, client_key, audience, *, alg="RS256", kid=None, qs
     if alg == "HS256":
         return jwt.encode(claims, key, algorithm="HS256")
     if kid is None:
-        return fake_jira._state.keys.sign(claims)  # noqa: SLF001 - the site's real signing key
+        return fake_jira._state.keys.sign(claims)
     own_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return jwt.encode(claims, own_key, algorithm="RS256", headers={"kid": kid})
 
@@ -140,7 +140,7 @@ def test_install_key_server_down_is_a_503_and_nothing_is_written(fake_jira, ack_
     app = fake_jira.install(ack_server.base_url)
     fetcher = ack_server.app.registry["ack.install_key_fetcher"]
     fetcher.keys_url = "http://127.0.0.1:9"  # nothing listens there
-    fetcher._cache.clear()  # noqa: SLF001
+    fetcher._cache.clear()
     rotated = fake_jira.rotate_secret(app)
     assert rotated.install_status == 503
     assert _store(ack_server).get(app.client_key, fresh=True).shared_secret == app.shared_secret

@@ -2,13 +2,13 @@
 
 import logging
 import time
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import jwt
 import pytest
 import requests
-from pyramid.interfaces import IExceptionResponse
 from atlassian_jwt import encode as atlassian_encode
+from pyramid.interfaces import IExceptionResponse
 
 from atlassian_connect_kit.auth.identity import AUTH_MODES
 from atlassian_connect_kit.auth.qsh import query_string_hash
@@ -175,7 +175,7 @@ def test_public_route_needs_no_token(ack_server):
 
 def test_every_registered_view_declares_its_authentication_mode(ack_server):
     introspector = ack_server.app.registry.introspector
-    views = [intr for intr in introspector.get_category("views") or []]
+    views = list(introspector.get_category("views") or [])
     assert views, "the app registers views"
     missing = []
     for entry in views:
