@@ -95,7 +95,7 @@ def test_rotate_without_the_key_still_in_use_refuses_and_writes_nothing(tmp_path
 
 
 def test_production_refuses_to_start_without_a_key(tmp_path):
-    with pytest.raises(SettingsError, match="ack.encryption_keys"):
+    with pytest.raises(SettingsError, match=r"ack\.encryption_keys"):
         make_app(
             {
                 "ack.base_url": "https://app.example.com",
