@@ -28,6 +28,9 @@ from atlassian_connect_kit.storage.store import TenantStore
 SERVER_URL_VARIABLES = {
     "postgresql": "ACK_TEST_POSTGRES_URL",
     "mariadb": "ACK_TEST_MARIADB_URL",
+    # The pyodbc driver path that Microsoft SQL Server deployments use, against MariaDB's ODBC
+    # driver (no SQL Server runs here): mysql+pyodbc://root@127.0.0.1:3306/test?driver=...
+    "mariadb-odbc": "ACK_TEST_MARIADB_ODBC_URL",
 }
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 START_OF_TEST_CLOCK = 1_800_000_000.0
@@ -76,6 +79,7 @@ def _create_server_database(server_url: URL) -> tuple[URL, Callable[[], None]]:
         "sqlite",
         pytest.param("postgresql", marks=pytest.mark.database),
         pytest.param("mariadb", marks=pytest.mark.database),
+        pytest.param("mariadb-odbc", marks=pytest.mark.database),
     ]
 )
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
