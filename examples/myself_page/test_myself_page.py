@@ -7,7 +7,7 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
-import myself_page  # noqa: E402
+import myself_page
 
 
 @pytest.fixture

@@ -138,11 +138,11 @@ def command_keys_rotate(args: argparse.Namespace) -> int:
     )
     retired = [kid for kid in keyring.kids if kid != keyring.primary_kid]
     if retired:
-        print(
-            "keep the retired keys "
-            + ", ".join(retired)
-            + " in ack.encryption_keys until every backup made before this rotation has expired"
-        )
+        from atlassian_connect_kit.backup.operations import retired_key_report
+
+        # Kept backups hold secrets under the keys of their day: say which still need which.
+        for line in retired_key_report(settings, plugin_manager_for(settings), retired):
+            print(line)
     return 0
 
 

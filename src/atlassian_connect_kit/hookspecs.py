@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pyramid.request import Request
 
     from atlassian_connect_kit.auth.identity import Identity
+    from atlassian_connect_kit.backup.targets import BackupTarget
     from atlassian_connect_kit.inventory import InventoryEntry
     from atlassian_connect_kit.settings import Settings
     from atlassian_connect_kit.storage.store import TenantRecord
@@ -107,6 +108,20 @@ def ack_data_inventory(settings: Settings) -> Sequence[InventoryEntry] | None:
     ``ack privacy`` prints the inventory and a test fails when the live schema holds a table or
     column that no plugin declared. Tables declared here are included in backups and purged per
     tenant on uninstall (their ``tenant_column`` names the clientKey column).
+    """
+
+
+# --- Backups ----------------------------------------------------------------------------------
+
+
+@hookspec
+def ack_backup_targets(settings: Settings) -> Sequence[BackupTarget] | None:
+    """Return places where backups are kept, besides the local ``ack.backup.dir``.
+
+    Each target is a :class:`~atlassian_connect_kit.backup.targets.BackupTarget`: an object with
+    a ``label`` and ``write``/``list``/``read``/``delete`` of files by name (for example a
+    container of Azure Blob Storage). Every backup is written to every target; each target is
+    pruned and verified on its own. Return an empty list (or ``None``) to add none.
     """
 
 

@@ -129,17 +129,24 @@ def installed_view(request: Request) -> Response:
 
 
 def uninstalled_view(request: Request) -> Response:
-    """Tell plugins, then delete the tenant's row, from a verified signed uninstall."""
-    from atlassian_connect_kit.storage.service import get_tenant_store
+    """Tell plugins, then delete every row the tenant owns, from a verified signed uninstall."""
+    from atlassian_connect_kit.privacy.inventory import collect_inventory
+    from atlassian_connect_kit.privacy.purge import purge_tenant
+    from atlassian_connect_kit.storage.service import ENGINE_KEY, get_tenant_store
 
     body = verify_signed_lifecycle(request)
     client_key = str(body["clientKey"])
     store = get_tenant_store(request.registry)
+    pm = request.registry[PLUGIN_MANAGER_KEY]
     if store.get(client_key, fresh=True) is not None:
-        pm = request.registry[PLUGIN_MANAGER_KEY]
         pm.hook.ack_tenant_uninstalled(client_key=client_key, request=request)
-        store.delete(client_key)
-        log.info("tenant uninstalled and deleted: %s", client_key)
+    # Every declared table, the tenant row included, in one transaction. Rows a plugin left for
+    # a tenant row already gone are removed too: the signed callback names this clientKey.
+    inventory = collect_inventory(pm, _settings(request))
+    removed = purge_tenant(request.registry[ENGINE_KEY], client_key, inventory)
+    store.clear_cache()
+    if removed.total:
+        log.info("tenant uninstalled, removed %s: %s", client_key, removed.describe())
     return HTTPNoContent()
 
 

@@ -26,6 +26,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "atlassian_connect_kit.lifecycle",
     "atlassian_connect_kit.host.requests_api",
     "atlassian_connect_kit.cli",
+    "atlassian_connect_kit.storage.inventory",
+    "atlassian_connect_kit.backup.targets",
+    "atlassian_connect_kit.backup.commands",
+    "atlassian_connect_kit.privacy.commands",
 )
 
 
