@@ -176,6 +176,8 @@ class Demo:
                 "ack.oauth2_token_url": self.site.oauth2_token_url,
                 "ack.oauth2_audience": self.site.oauth_audience,
                 "ack.all_js_url": f"{self.host_url}/atlassian-connect/all.js",
+                # The host page frames the add-on's pages, as Jira's site does.
+                "ack.security.frame_ancestors": self.host_url,
                 "sqlalchemy.url": f"sqlite:///{Path(self._workdir.name) / 'ack.sqlite'}",
                 "here": self._workdir.name,
             }
