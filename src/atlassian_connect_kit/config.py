@@ -51,12 +51,12 @@ def includeme(config: Configurator) -> None:
     config.include("atlassian_connect_kit.auth.policy")
     # The descriptor is built and validated now, so a bad template or fragment fails start-up.
     config.registry[DESCRIPTOR_KEY] = build_descriptor(settings, pm)
+    # The encrypted tenant store (dev mode migrates the database here) and its 503 view.
+    config.include("atlassian_connect_kit.storage.service")
     # HTTPS only and security headers on every response (needs ack.security.contact in prod).
     config.include("atlassian_connect_kit.security.transport")
     # /.well-known/security.txt (RFC 9116), from the ack.security.* settings.
     config.include("atlassian_connect_kit.security.securitytxt")
-    # The encrypted tenant store (dev mode migrates the database here) and its 503 view.
-    config.include("atlassian_connect_kit.storage.service")
     # Chameleon templates for the core's and plugins' pages.
     config.include("pyramid_chameleon")
     # Core features and plugins, through the same hook: core plugins are registered trylast.

@@ -64,10 +64,12 @@ def test_an_existing_pyramid_app_can_include_the_kit(tmp_path):
         "ack.base_url": "https://app.example.com",
         "sqlalchemy.url": f"sqlite:///{tmp_path}/ack.sqlite",
         "ack.encryption_keys": generate_key_line(),
+        "ack.security.contact": "mailto:security@example.com",
     }
     with Configurator(settings=settings) as config:
         config.include("atlassian_connect_kit")
-    app = TestApp(config.make_wsgi_app())
+    # Outside dev mode only requests that arrived over TLS are served.
+    app = TestApp(config.make_wsgi_app(), extra_environ={"wsgi.url_scheme": "https"})
     descriptor = app.get("/atlassian-connect.json").json
     assert descriptor["baseUrl"] == "https://app.example.com"
     assert descriptor["modules"] == {}

@@ -1,0 +1,1 @@
+"""Encrypted, database-independent backups: snapshot, file format, targets, retention, drills."""

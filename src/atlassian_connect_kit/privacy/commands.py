@@ -1,0 +1,185 @@
+"""The ``ack privacy`` and ``ack tenants`` commands: what is stored, and removing a tenant.
+
+``ack tenants purge`` and ``purge-stale`` exist for sites that leave without an ``uninstalled``
+callback (a site deleted by Atlassian, an app moved to Forge): they tell the plugins first, as the
+callback would, then delete the tenant's rows from every declared table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+import pluggy
+from sqlalchemy import Engine
+
+from atlassian_connect_kit.backup.naming import format_timestamp, parse_timestamp
+from atlassian_connect_kit.cli import add_config_argument, plugin_manager_for, settings_from_args
+from atlassian_connect_kit.hookspecs import hookimpl
+from atlassian_connect_kit.privacy.inventory import (
+    Inventory,
+    collect_inventory,
+    render_markdown,
+    render_text,
+    row_counts,
+)
+from atlassian_connect_kit.privacy.purge import PurgeResult, count_tenant_rows, purge_tenant
+from atlassian_connect_kit.settings import Settings
+
+
+def _engine(settings: Settings) -> Engine:
+    from atlassian_connect_kit.storage.service import engine_for
+
+    return engine_for(settings)
+
+
+def command_privacy(args: argparse.Namespace) -> int:
+    """Print the data inventory with row counts, or its Markdown for the privacy statement."""
+    settings = settings_from_args(args, require_base_url=False)
+    inventory = collect_inventory(plugin_manager_for(settings), settings)
+    if args.markdown:
+        print(render_markdown(inventory), end="")
+        return 0
+    engine = _engine(settings)
+    try:
+        counts = row_counts(engine, inventory.tables)
+    finally:
+        engine.dispose()
+    print(render_text(inventory, counts), end="")
+    return 0
+
+
+def command_tenants_list(args: argparse.Namespace) -> int:
+    """List the installed tenants (never their secrets)."""
+    from atlassian_connect_kit.storage.service import load_keyring
+    from atlassian_connect_kit.storage.store import TenantStore
+
+    settings = settings_from_args(args, require_base_url=False)
+    engine = _engine(settings)
+    try:
+        # Listing decrypts nothing; the key ring is only needed to build the store.
+        store = TenantStore(engine, load_keyring(settings, create_in_dev_mode=False))
+        tenants = store.list_tenants()
+    finally:
+        engine.dispose()
+    print(f"{len(tenants)} tenants")
+    for tenant in tenants:
+        seen = format_timestamp(tenant.last_seen_at) if tenant.last_seen_at else "never"
+        print(
+            f"  {tenant.client_key}  {tenant.base_url}  "
+            f"{'enabled' if tenant.enabled else 'disabled'}  "
+            f"installed {format_timestamp(tenant.installed_at)}  last seen {seen}  "
+            f"key {tenant.secret_key_id}"
+        )
+    return 0
+
+
+def _purge(
+    pm: pluggy.PluginManager, settings: Settings, inventory: Inventory, client_key: str
+) -> PurgeResult:
+    # Plugins hear of the removal first, as they would from the uninstalled callback.
+    pm.hook.ack_tenant_uninstalled(client_key=client_key, request=None)
+    engine = _engine(settings)
+    try:
+        return purge_tenant(engine, client_key, inventory)
+    finally:
+        engine.dispose()
+
+
+def command_tenants_purge(args: argparse.Namespace) -> int:
+    """Remove everything stored for one clientKey."""
+    settings = settings_from_args(args, require_base_url=False)
+    pm = plugin_manager_for(settings)
+    inventory = collect_inventory(pm, settings)
+    engine = _engine(settings)
+    try:
+        stored = count_tenant_rows(engine, args.client_key, inventory)
+    finally:
+        engine.dispose()
+    if not any(stored.values()):
+        raise ValueError(f"nothing is stored for client key {args.client_key!r}")
+    result = _purge(pm, settings, inventory, args.client_key)
+    print(f"purged {result.client_key}: {result.describe()}")
+    return 0
+
+
+def command_tenants_purge_stale(args: argparse.Namespace) -> int:
+    """Remove every tenant not seen for ``--days`` days."""
+    from atlassian_connect_kit.storage.service import load_keyring
+    from atlassian_connect_kit.storage.store import TenantStore
+
+    settings = settings_from_args(args, require_base_url=False)
+    try:
+        now = parse_timestamp(args.now) if args.now else dt.datetime.now(dt.UTC)
+    except ValueError as error:
+        raise ValueError(f"--now: {error}") from None
+    cutoff = now - dt.timedelta(days=args.days)
+    engine = _engine(settings)
+    try:
+        store = TenantStore(engine, load_keyring(settings, create_in_dev_mode=False))
+        stale = store.stale_client_keys(cutoff)
+    finally:
+        engine.dispose()
+    verb = "would purge" if args.dry_run else "purged"
+    print(
+        f"{len(stale)} tenants not seen since {format_timestamp(cutoff)} "
+        f"({args.days} day{'' if args.days == 1 else 's'})"
+        + (": dry run, nothing removed" if args.dry_run and stale else "")
+    )
+    if not stale or args.dry_run:
+        for client_key in stale:
+            print(f"  {verb} {client_key}")
+        return 0
+    pm = plugin_manager_for(settings)
+    inventory = collect_inventory(pm, settings)
+    for client_key in stale:
+        result = _purge(pm, settings, inventory, client_key)
+        print(f"  {verb} {client_key}: {result.describe()}")
+    return 0
+
+
+def _positive_days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days, got {text!r}") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return days
+
+
+@hookimpl(trylast=True)
+def ack_cli_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``ack privacy`` and ``ack tenants``."""
+    privacy = subparsers.add_parser(
+        "privacy", help="print what the app stores, column by column, with row counts"
+    )
+    add_config_argument(privacy)
+    privacy.add_argument(
+        "--markdown", action="store_true", help="print the privacy statement's data section"
+    )
+    privacy.set_defaults(handler=command_privacy)
+
+    tenants = subparsers.add_parser("tenants", help="list and remove installed tenants")
+    commands = tenants.add_subparsers(dest="tenants_command", metavar="COMMAND", required=True)
+    listing = commands.add_parser("list", help="list the installed tenants")
+    add_config_argument(listing)
+    listing.set_defaults(handler=command_tenants_list)
+
+    purge = commands.add_parser("purge", help="remove everything stored for one tenant")
+    add_config_argument(purge)
+    purge.add_argument("--client-key", required=True, help="the tenant's clientKey")
+    purge.set_defaults(handler=command_tenants_purge)
+
+    stale = commands.add_parser(
+        "purge-stale", help="remove tenants that have not used the app for N days"
+    )
+    add_config_argument(stale)
+    stale.add_argument(
+        "--days", type=_positive_days, required=True, help="days since the last request"
+    )
+    stale.add_argument("--dry-run", action="store_true", help="print, remove nothing")
+    stale.add_argument(
+        "--now", metavar="TIMESTAMP", help="count the days back from this ISO 8601 time"
+    )
+    stale.set_defaults(handler=command_tenants_purge_stale)

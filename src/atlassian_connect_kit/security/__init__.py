@@ -1,0 +1,1 @@
+"""Transport security (HTTPS only, security headers) and vulnerability disclosure (security.txt)."""

@@ -1,0 +1,129 @@
+"""Only https, and every response tells the browser how to keep it safe."""
+
+import pytest
+import requests
+from pyramid.response import Response
+from webtest import TestApp
+
+from atlassian_connect_kit import hookimpl
+from atlassian_connect_kit.config import make_app
+from atlassian_connect_kit.settings import SettingsError
+from atlassian_connect_kit.storage.crypto import generate_key_line
+from tests.addon_for_tests import SampleAddon
+from tests.kit.operator import run_ack
+
+HTTPS = {"wsgi.url_scheme": "https"}
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+class FramedPage:
+    """A page with a Content-Security-Policy of its own."""
+
+    __name__ = "framed_page"
+
+    @hookimpl
+    def ack_configure(self, config, settings):
+        config.add_route("framed", "/framed")
+        config.add_view(
+            lambda request: Response(
+                "ok", headers={"Content-Security-Policy": "default-src 'self'"}
+            ),
+            route_name="framed",
+            connect_auth="public",
+        )
+
+
+def production_settings(tmp_path, **changes):
+    return {
+        "ack.base_url": "https://app.example.com",
+        "sqlalchemy.url": f"sqlite:///{tmp_path / 'ack.sqlite'}",
+        "ack.encryption_keys": generate_key_line(),
+        "ack.security.contact": "mailto:security@example.com",
+        **changes,
+    }
+
+
+@pytest.fixture
+def app(tmp_path):
+    return TestApp(make_app(production_settings(tmp_path), extra_plugins=[FramedPage()]))
+
+
+@pytest.mark.parametrize("path", ["/atlassian-connect.json", "/no-such-page", "/framed"])
+def test_every_https_response_carries_the_security_headers(app, path):
+    response = app.get(path, extra_environ=HTTPS, expect_errors=True)
+    assert response.headers["Strict-Transport-Security"] == HSTS
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Content-Security-Policy"].endswith(
+        "frame-ancestors 'self' https://*.atlassian.net https://*.jira.com https://*.jira-dev.com"
+    )
+
+
+def test_a_view_s_own_policy_is_kept_and_framing_still_limited(app):
+    policy = app.get("/framed", extra_environ=HTTPS).headers["Content-Security-Policy"]
+    assert policy.startswith("default-src 'self'; frame-ancestors 'self' https://*.atlassian.net")
+
+
+def test_frame_ancestors_come_from_the_setting(tmp_path):
+    settings = production_settings(
+        tmp_path, **{"ack.security.frame_ancestors": "https://jira.example.org"}
+    )
+    response = TestApp(make_app(settings)).get("/atlassian-connect.json", extra_environ=HTTPS)
+    assert response.headers["Content-Security-Policy"] == (
+        "frame-ancestors 'self' https://jira.example.org"
+    )
+
+
+def test_a_plain_http_get_is_sent_to_the_https_base_url(app):
+    response = app.get(
+        "/atlassian-connect.json?x=1", headers={"Host": "evil.example.com"}, status=308
+    )
+    assert response.headers["Location"] == "https://app.example.com/atlassian-connect.json?x=1"
+    assert response.headers["Strict-Transport-Security"] == HSTS
+
+
+def test_a_plain_http_post_is_refused_before_the_app_sees_it(app):
+    response = app.post_json("/installed", {"clientKey": "jira:1"}, status=403)
+    assert response.json == {"error": "https is required"}
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_outside_dev_mode_the_server_needs_a_security_contact(tmp_path):
+    settings = production_settings(tmp_path, **{"ack.security.contact": ""})
+    with pytest.raises(SettingsError, match=r"^ack\.security\.contact: is required"):
+        make_app(settings)
+
+
+def test_the_descriptor_command_needs_no_security_contact(tmp_path):
+    ini = tmp_path / "p.ini"
+    ini.write_text(
+        "[app:main]\nuse = egg:atlassian-connect-kit\nack.base_url = https://app.example.com\n"
+    )
+    result = run_ack("descriptor", "-c", str(ini))
+    assert result.status == 0, result.err
+
+
+def test_dev_mode_serves_http_without_hsts(tmp_path):
+    settings = {
+        "ack.base_url": "http://localhost:6543",
+        "ack.dev_mode": "true",
+        "sqlalchemy.url": f"sqlite:///{tmp_path / 'ack.sqlite'}",
+        "here": str(tmp_path),
+    }
+    response = TestApp(make_app(settings)).get("/atlassian-connect.json", status=200)
+    assert "Strict-Transport-Security" not in response.headers
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "frame-ancestors 'self'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.fixture
+def ack_extra_plugins():
+    return [SampleAddon()]
+
+
+def test_authenticated_pages_are_never_cached_and_leak_no_referrer(signed_page_url):
+    response = requests.get(signed_page_url("/test/page"), timeout=10)
+    assert response.status_code == 200
+    assert "no-store" in response.headers["Cache-Control"]
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
