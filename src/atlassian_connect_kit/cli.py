@@ -252,4 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    # Run the imported module's main, not this copy's: ``python -m`` loads the file a second time
+    # as __main__, and its exception classes would not be the ones handlers raise.
+    from atlassian_connect_kit.cli import main as imported_main
+
+    raise SystemExit(imported_main())
