@@ -238,7 +238,7 @@ def sign_request(
     secret must never sign a request bound elsewhere.
     """
     _require_nonempty(app_key=app_key, shared_secret=shared_secret)
-    if _origin(url) != _origin(tenant_base_url):
+    if url_origin(url) != url_origin(tenant_base_url):
         raise ValueError("refusing to sign a request outside the tenant's origin")
     issued_at = _whole_seconds(now)
     claims = {
@@ -406,7 +406,12 @@ def _audience_contains(
     return any(isinstance(entry, str) and matches(entry, expected) for entry in candidates)
 
 
-def _origin(url: str) -> tuple[str, str, int]:
+def url_origin(url: str) -> tuple[str, str, int]:
+    """Return ``(scheme, host, port)`` of an absolute http(s) URL, the default port filled in.
+
+    Two URLs are on the same origin exactly when these are equal; a JWT for a tenant is only ever
+    signed for its own origin. Raises ``ValueError`` for anything but an absolute http(s) URL.
+    """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:

@@ -30,7 +30,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 
-from atlassian_connect_kit.auth.tokens import sign_request
+from atlassian_connect_kit.auth.tokens import sign_request, url_origin
 from atlassian_connect_kit.host.errors import (
     JiraAuthError,
     JiraBadRequest,
@@ -81,7 +81,6 @@ QueryParams = (
 """Query parameters: a mapping (a sequence value repeats the parameter, ``None`` leaves it out)
 or a sequence of ``(name, value)`` pairs kept in order."""
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Repeating these cannot change anything on the server beyond what the first attempt did, so a
 # failure after the request may have reached Jira (a read timeout, a 502) can be retried.
@@ -334,7 +333,7 @@ class HostClient:
         rng: random.Random,
     ) -> None:
         """Prefer :meth:`as_app` and :meth:`as_user`, which choose the authorizer."""
-        _origin(credentials.base_url)  # fail now, not on the first call, on a malformed baseUrl
+        url_origin(credentials.base_url)  # fail now, not on the first call, on a malformed baseUrl
         self.credentials = credentials
         self.config = config
         self.account_id = account_id
@@ -499,7 +498,7 @@ class HostClient:
         if parts.scheme or parts.netloc:
             # Compared here as well as when signing: a bearer token must not leave the tenant's
             # origin either, and nothing may be sent before the check.
-            if _origin(path_or_url) != _origin(base):
+            if url_origin(path_or_url) != url_origin(base):
                 raise ValueError(
                     f"refusing to send a request for tenant {self.credentials.client_key}"
                     " to a URL outside its origin"
@@ -650,12 +649,3 @@ def _query_text(value: QueryValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _origin(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise ValueError("expected an absolute http or https URL")
-    port = parts.port if parts.port is not None else _DEFAULT_PORTS[scheme]
-    return scheme, parts.hostname, port

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from atlassian_connect_kit.auth.qsh import query_string_hash
+from atlassian_connect_kit.descriptor import SCOPES
 
 SIGNED_TOKEN_LIFETIME = 180
 """Seconds a lifecycle or page-load token stays valid (Jira uses three minutes)."""
@@ -42,18 +43,8 @@ SERVER_VERSION = "100265"
 PLUGINS_VERSION = "1001.0.0-SNAPSHOT"
 """``pluginsVersion`` of the lifecycle payloads and ``cv`` of page URLs."""
 
-CONNECT_SCOPES = frozenset(
-    {
-        "NONE",
-        "READ",
-        "WRITE",
-        "DELETE",
-        "PROJECT_ADMIN",
-        "ADMIN",
-        "ACT_AS_USER",
-        "ACCESS_EMAIL_ADDRESSES",
-    }
-)
+# The scopes a descriptor may request: the ones the kit's own descriptor validation knows.
+CONNECT_SCOPES = SCOPES
 """The scopes a Connect descriptor may request."""
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)\}")
