@@ -149,6 +149,7 @@ class ScriptedJira:
                     headers={name.lower(): value for name, value in self.headers.items()},
                     body=self.rfile.read(length) if length else b"",
                 )
+                finished = False
                 try:
                     answer = jira._answer_for(request)
                     if answer.delay:
@@ -160,15 +161,22 @@ class ScriptedJira:
                     if body:
                         self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
                     if answer.body_delay:
+                        self.end_headers()
                         self.wfile.flush()
                         jira._stopping.wait(answer.body_delay)
+                    # The request stops counting as in flight before its last bytes leave: once
+                    # the client has the whole answer it may start another request at once.
+                    jira._finished()
+                    finished = True
+                    if not answer.body_delay:
+                        self.end_headers()
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting, as timeout tests intend
                 finally:
-                    jira._finished()
+                    if not finished:
+                        jira._finished()
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 
