@@ -18,6 +18,7 @@ from atlassian_connect_kit.auth.tokens import (
     unverified_issuer,
     verify_tenant_token,
 )
+from atlassian_connect_kit.auth.verified_tokens import VerifiedTokens
 from atlassian_connect_kit.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
     from atlassian_connect_kit.settings import Settings
     from atlassian_connect_kit.storage.store import TenantRecord
+
+
+VERIFIED_TOKENS_KEY = "ack.verified_tokens"
 
 
 def raw_path(request: Request) -> str:
@@ -48,14 +52,34 @@ def request_qsh(request: Request, base_path: str) -> str:
 def _verify(
     token: str, tenant: TenantRecord, request: Request, settings: Settings, mode: str
 ) -> dict[str, Any]:
-    return verify_tenant_token(
+    expected_qsh = request_qsh(request, settings.base_path)
+    allow_context_qsh = mode == "context"
+    verified: VerifiedTokens = request.registry[VERIFIED_TOKENS_KEY]
+    claims = verified.get(
+        token,
+        expected_qsh=expected_qsh,
+        allow_context_qsh=allow_context_qsh,
+        shared_secret=tenant.shared_secret,
+        leeway=settings.jwt_leeway,
+    )
+    if claims is not None and claims.get("iss") == tenant.client_key:
+        return claims
+    claims = verify_tenant_token(
         token,
         shared_secret=tenant.shared_secret,
         client_key=tenant.client_key,
-        expected_qsh=request_qsh(request, settings.base_path),
-        allow_context_qsh=mode == "context",
+        expected_qsh=expected_qsh,
+        allow_context_qsh=allow_context_qsh,
         leeway=settings.jwt_leeway,
     )
+    verified.remember(
+        token,
+        claims,
+        expected_qsh=expected_qsh,
+        allow_context_qsh=allow_context_qsh,
+        shared_secret=tenant.shared_secret,
+    )
+    return claims
 
 
 def authenticate_connect_request(request: Request, mode: str) -> Identity:
@@ -131,4 +155,5 @@ def ack_authenticate(request: Request, mode: str) -> Identity | None:
 @hookimpl(trylast=True)
 def ack_configure(config: Configurator, settings: Settings) -> None:
     """Give views ``request.ack_context_token()`` to hand a context token to their page."""
+    config.registry[VERIFIED_TOKENS_KEY] = VerifiedTokens()
     config.add_request_method(context_token, "ack_context_token")

@@ -11,6 +11,7 @@ Everything here is pure: strings in, strings out.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from urllib.parse import quote, unquote_to_bytes, urlsplit
@@ -79,8 +80,12 @@ def canonical_request(method: str, path: str, query: str, base_path: str = "") -
     return "&".join((method.upper(), canonical_path(path, base_path), canonical_query(query)))
 
 
+@functools.lru_cache(maxsize=2048)
 def query_string_hash(method: str, path: str, query: str, base_path: str = "") -> str:
-    """Return the ``qsh`` of a request: lowercase hex SHA-256 of its canonical request."""
+    """Return the ``qsh`` of a request: lowercase hex SHA-256 of its canonical request.
+
+    Memoized (a pure function of its arguments): a page's XHRs repeat the same requests.
+    """
     canonical = canonical_request(method, path, query, base_path)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

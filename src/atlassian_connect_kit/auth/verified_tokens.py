@@ -1,0 +1,77 @@
+"""A bounded memory of tokens already verified, so a token reused by a page costs one verification.
+
+A page hands one context token to all its XHRs and downloads for minutes; verifying it again on
+every call repeats the same work with the same answer. An entry is only reused for the very same
+token, checked against the very same expected ``qsh`` and route mode, under the very same shared
+secret (compared by digest, so a rotated secret never matches an old entry), and never past the
+token's own expiry. Refusals are never remembered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+CacheKey = tuple[str, str, bool]
+
+
+class VerifiedTokens:
+    """Thread-safe LRU of verified claims, each valid until its token expires."""
+
+    def __init__(self, *, max_entries: int = 4096, clock: Callable[[], float] = time.time) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self._max_entries = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[CacheKey, tuple[bytes, float, dict[str, Any]]] = OrderedDict()
+
+    @staticmethod
+    def _secret_digest(shared_secret: str) -> bytes:
+        return hashlib.sha256(shared_secret.encode("utf-8")).digest()
+
+    def get(
+        self,
+        token: str,
+        *,
+        expected_qsh: str,
+        allow_context_qsh: bool,
+        shared_secret: str,
+        leeway: int,
+    ) -> dict[str, Any] | None:
+        """The claims of ``token`` if verified under the same conditions and still valid."""
+        key = (token, expected_qsh, allow_context_qsh)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            digest, expires_at, claims = entry
+            if self._clock() >= expires_at + leeway:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+        return claims if digest == self._secret_digest(shared_secret) else None
+
+    def remember(
+        self,
+        token: str,
+        claims: dict[str, Any],
+        *,
+        expected_qsh: str,
+        allow_context_qsh: bool,
+        shared_secret: str,
+    ) -> None:
+        """Remember that ``token`` verified to ``claims`` under these conditions."""
+        expires_at = claims.get("exp")
+        if not isinstance(expires_at, int | float):
+            return
+        key = (token, expected_qsh, allow_context_qsh)
+        with self._lock:
+            self._entries[key] = (self._secret_digest(shared_secret), float(expires_at), claims)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)

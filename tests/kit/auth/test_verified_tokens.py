@@ -1,0 +1,48 @@
+from atlassian_connect_kit.auth.verified_tokens import VerifiedTokens
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def __call__(self):
+        return self.now
+
+
+CLAIMS = {"iss": "jira:1", "exp": 1_000_060, "qsh": "context-qsh"}
+COND = {"expected_qsh": "abc", "allow_context_qsh": True}
+
+
+def test_a_verified_token_is_reused_under_the_same_conditions_only():
+    clock = Clock()
+    cache = VerifiedTokens(clock=clock)
+    cache.remember("t", CLAIMS, shared_secret="s1", **COND)
+    assert cache.get("t", shared_secret="s1", leeway=0, **COND) == CLAIMS
+    assert cache.get("t", shared_secret="rotated", leeway=0, **COND) is None
+    assert (
+        cache.get("t", shared_secret="s1", leeway=0, expected_qsh="other", allow_context_qsh=True)
+        is None
+    )
+    assert (
+        cache.get("t", shared_secret="s1", leeway=0, expected_qsh="abc", allow_context_qsh=False)
+        is None
+    )
+    assert cache.get("other-token", shared_secret="s1", leeway=0, **COND) is None
+
+
+def test_entries_die_with_their_token():
+    clock = Clock()
+    cache = VerifiedTokens(clock=clock)
+    cache.remember("t", CLAIMS, shared_secret="s1", **COND)
+    clock.now = 1_000_059
+    assert cache.get("t", shared_secret="s1", leeway=0, **COND) == CLAIMS
+    clock.now = 1_000_060
+    assert cache.get("t", shared_secret="s1", leeway=0, **COND) is None
+
+
+def test_the_cache_is_bounded():
+    cache = VerifiedTokens(max_entries=2, clock=Clock())
+    for token in ("a", "b", "c"):
+        cache.remember(token, CLAIMS, shared_secret="s", **COND)
+    assert cache.get("a", shared_secret="s", leeway=0, **COND) is None
+    assert cache.get("c", shared_secret="s", leeway=0, **COND) == CLAIMS
