@@ -6,6 +6,7 @@ The port is chosen by the operating system before the application is built, so t
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
@@ -82,16 +83,20 @@ class AppServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving: close every connection and the listening socket, end the threads."""
+        """Stop serving: finish running requests, close every connection and the socket."""
         self._stopping = True
         server = self._server
+        # Worker threads wake the poll loop through its trigger when they finish a response, so
+        # they are stopped first, while the trigger is still open.
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         if self._started and self._thread.is_alive():
             # Closed from inside the poll loop, the sockets leave its map empty and the loop
             # ends at once; closed from here, the loop could wait on open keep-alive connections.
-            server.trigger.pull_trigger(lambda: _close_channels(server._map))
+            # An already closed wake-up pipe means the loop is ending by itself.
+            with contextlib.suppress(OSError):
+                server.trigger.pull_trigger(lambda: _close_channels(server._map))
             self._thread.join(timeout=10)
         _close_channels(server._map)
-        server.task_dispatcher.shutdown()
 
     def __enter__(self) -> AppServer:
         return self.start()
