@@ -73,3 +73,20 @@ def test_an_existing_pyramid_app_can_include_the_kit(tmp_path):
     descriptor = app.get("/atlassian-connect.json").json
     assert descriptor["baseUrl"] == "https://app.example.com"
     assert descriptor["modules"] == {}
+
+
+def test_pserve_with_a_bad_setting_stops_with_one_line(tmp_path):
+    ini = tmp_path / "bad.ini"
+    ini.write_text(
+        (REPO / "development.ini")
+        .read_text()
+        .replace("ack.base_url = http://localhost:6543", "ack.base_url = http://evil.example.com")
+    )
+    pserve = shutil.which("pserve", path=str(Path(sys.executable).parent))
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ACK_")}
+    result = subprocess.run(
+        [pserve, str(ini)], cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "ack.base_url" in result.stderr.strip().splitlines()[-1]
