@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from atlassian_connect_kit.auth.identity import Identity
     from atlassian_connect_kit.backup.targets import BackupTarget
+    from atlassian_connect_kit.host.client import HostClient
     from atlassian_connect_kit.inventory import InventoryEntry
     from atlassian_connect_kit.settings import Settings
     from atlassian_connect_kit.storage.store import TenantRecord
@@ -65,6 +66,17 @@ def ack_authenticate(request: Request, mode: str) -> Identity | None:
     The first implementation that returns a value wins: the kit's Connect JWT authentication is
     registered last, so an adapter for another host protocol can answer first for its requests
     and return ``None`` for the others.
+    """
+
+
+@hookspec(firstresult=True)
+def ack_host_client(request: Request, identity: Identity, as_user: bool) -> HostClient | None:
+    """Return the client a view uses to call the request's Jira site.
+
+    ``as_user`` asks for a client acting as the viewing user (``request.jira``), otherwise as the
+    app (``request.jira_as_app``). The kit's Connect implementation (signed JWTs, OAuth 2.0
+    impersonation) is registered last; an adapter for another host protocol returns its own client
+    for the requests it authenticated and ``None`` for the others.
     """
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from atlassian_connect_kit.auth.identity import AuthenticationFailed
+from atlassian_connect_kit.auth.identity import AuthenticationFailed, Identity
+from atlassian_connect_kit.auth.policy import PLUGIN_MANAGER_KEY
 from atlassian_connect_kit.hookspecs import hookimpl
 from atlassian_connect_kit.host.client import (
     HostClient,
@@ -66,36 +67,48 @@ class HostServices:
         )
 
 
-def jira_as_app(request: Request) -> HostClient:
-    """A client calling the request's tenant as the app (every project the app can see)."""
-    identity = request.identity
-    if identity is None:
-        raise AuthenticationFailed("authentication required")
+def connect_host_client(request: Request, identity: Identity, *, as_user: bool) -> HostClient:
+    """The Connect client for ``identity``: signed as the app, or impersonating its user."""
     services: HostServices = request.registry[HOST_KEY]
     credentials = services.credentials(request.registry, identity.client_key)
+    if as_user and identity.account_id is not None:
+        return HostClient.as_user(
+            credentials,
+            identity.account_id,
+            services.config,
+            token_cache=services.token_cache,
+            scopes=("READ", "ACT_AS_USER"),
+            session=services.session,
+        )
+    # Requests made by the product itself carry no user: they act as the app.
     return HostClient.as_app(credentials, services.config, session=services.session)
 
 
-def jira_as_viewer(request: Request) -> HostClient:
-    """A client calling the request's tenant as the viewing user (Jira's permissions apply).
-
-    Falls back to the app only for requests made by the product itself (no user).
-    """
+def _client(request: Request, *, as_user: bool) -> HostClient:
     identity = request.identity
     if identity is None:
         raise AuthenticationFailed("authentication required")
-    if identity.account_id is None:
-        return jira_as_app(request)
-    services: HostServices = request.registry[HOST_KEY]
-    credentials = services.credentials(request.registry, identity.client_key)
-    return HostClient.as_user(
-        credentials,
-        identity.account_id,
-        services.config,
-        token_cache=services.token_cache,
-        scopes=("READ", "ACT_AS_USER"),
-        session=services.session,
+    pm = request.registry[PLUGIN_MANAGER_KEY]
+    client: HostClient = pm.hook.ack_host_client(
+        request=request, identity=identity, as_user=as_user
     )
+    return client
+
+
+def jira_as_app(request: Request) -> HostClient:
+    """A client calling the request's tenant as the app (every project the app can see)."""
+    return _client(request, as_user=False)
+
+
+def jira_as_viewer(request: Request) -> HostClient:
+    """A client calling the request's tenant as the viewing user (Jira's permissions apply)."""
+    return _client(request, as_user=True)
+
+
+@hookimpl(trylast=True)
+def ack_host_client(request: Request, identity: Identity, as_user: bool) -> HostClient:
+    """The kit's Connect host client (the default host protocol)."""
+    return connect_host_client(request, identity, as_user=as_user)
 
 
 @hookimpl(trylast=True)
