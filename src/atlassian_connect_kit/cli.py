@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -222,6 +223,9 @@ def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ack``; print a one-line reason and return non-zero on failure."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    # Pyramid imports pkg_resources, which recent setuptools deprecate with a warning on import;
+    # an operator can do nothing about it, and it would break the one-line error contract.
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     try:
         config_path = _preparse_config(argv)
         plugins: tuple[str, ...] = ()
