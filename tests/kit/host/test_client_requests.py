@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from urllib.parse import parse_qsl
 
 import jwt
@@ -28,24 +27,10 @@ from tests.kit.host.test_scripted_jira import (
     Answer,
     Received,
     ScriptedJira,
-    running_jira,
     tenant_on,
 )
 
 CONFIG = HostConfig(app_key="timesheet-app", max_attempts=3, timeout_seconds=5.0)
-
-
-@pytest.fixture
-def jira() -> Iterator[ScriptedJira]:
-    """A running scripted Jira."""
-    with running_jira() as server:
-        yield server
-
-
-@pytest.fixture
-def tenant(jira: ScriptedJira) -> TenantCredentials:
-    """A tenant whose baseUrl has the path /jira, as some Atlassian products do."""
-    return tenant_on(jira)
 
 
 def verified_claims(received: Received) -> dict[str, object]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import jwt
 import pytest
@@ -24,26 +23,11 @@ from tests.kit.host.test_scripted_jira import (
     LowestJitter,
     RecordedSleep,
     ScriptedJira,
-    running_jira,
-    tenant_on,
     unused_port,
 )
 
 SEARCH = "/rest/api/3/search/jql"
 ISSUE = "/rest/api/3/issue/ABC-1"
-
-
-@pytest.fixture
-def jira() -> Iterator[ScriptedJira]:
-    """A running scripted Jira."""
-    with running_jira() as server:
-        yield server
-
-
-@pytest.fixture
-def tenant(jira: ScriptedJira) -> TenantCredentials:
-    """A tenant on the scripted Jira."""
-    return tenant_on(jira)
 
 
 def rate_limited(retry_after: str | None) -> Answer:

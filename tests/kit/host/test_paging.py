@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs
 
 import pytest
@@ -21,25 +20,10 @@ from tests.kit.host.test_scripted_jira import (
     RecordedSleep,
     Responder,
     ScriptedJira,
-    running_jira,
-    tenant_on,
 )
 
 SEARCH = "/rest/api/3/search/jql"
 WORKLOGS = "/rest/api/3/issue/ABC-1/worklog"
-
-
-@pytest.fixture
-def jira() -> Iterator[ScriptedJira]:
-    """A running scripted Jira."""
-    with running_jira() as server:
-        yield server
-
-
-@pytest.fixture
-def tenant(jira: ScriptedJira) -> TenantCredentials:
-    """A tenant on the scripted Jira."""
-    return tenant_on(jira)
 
 
 @pytest.fixture

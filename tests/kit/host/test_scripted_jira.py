@@ -197,13 +197,6 @@ def running_jira() -> Iterator[ScriptedJira]:
         server.stop()
 
 
-@pytest.fixture
-def jira() -> Iterator[ScriptedJira]:
-    """A running scripted Jira, stopped after the test."""
-    with running_jira() as server:
-        yield server
-
-
 SHARED_SECRET = "a-tenant-secret-of-sufficient-length-0123456789"
 
 
