@@ -129,9 +129,7 @@ def fetch_for(
 
 def report_json(request: Request) -> dict[str, Any]:
     """``GET /timesheet/api/report``: the grid as JSON (see docs/timesheet-api.md)."""
-    params = request_params(request)
-    fetched = fetch_for(request, params)
-    return report_to_json(build_report(fetched.worklogs, params, viewer_tz=fetched.viewer_tz))
+    return report_json_for(request, request_params(request))
 
 
 def _json_list(text: str | None, name: str) -> list[str | None]:
@@ -221,7 +219,6 @@ def timesheet_page(request: Request) -> dict[str, Any]:
         "context_token": request.ack_context_token(),
         "token_lifetime": settings.context_token_seconds,
         "all_js_url": settings.all_js_url,
-        "dev_mode": settings.dev_mode,
         "initial": json.dumps(
             {**params.to_query(), "project": list(params.projects)}, separators=(",", ":")
         ),

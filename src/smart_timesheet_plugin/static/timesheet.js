@@ -422,27 +422,14 @@
       fields.project.value = listValue(initial.project).join(", ");
     }
     addZoneOption(browserZone(), " (this computer)");
-    const tz = reportZone(firstValue(initial.tz));
+    // The server never presets a zone from Jira's own "tz" iframe parameter (see views.py).
+    const tz = firstValue(initial.tz) || "viewer";
     addZoneOption(tz, "");
     selectValue(fields.tz, tz);
     if (firstValue(initial.sort) === "total") {
       state.sort = { key: "total", dir: "desc" };
     }
     markPreset(matchingPreset(fields.from.value, fields.to.value, fields.weekStart.value));
-  }
-
-  // Jira adds its own "tz" context parameter (the viewer's zone) to every iframe URL, and a
-  // page inside Jira (its URL carries "xdm_e") cannot be given a report zone any other way: there
-  // the zone named in the URL is the viewer's, which the report calls "viewer".
-  function reportZone(tz) {
-    if (!tz) {
-      return "viewer";
-    }
-    const pageQuery = new URLSearchParams(window.location.search);
-    if (pageQuery.has("xdm_e") && pageQuery.get("tz") === tz) {
-      return "viewer";
-    }
-    return tz;
   }
 
   function selectValue(select, value) {
