@@ -345,32 +345,25 @@ def _rows(report):
     return {tuple(row["key"]): row["total"] for row in report["rows"]}
 
 
-@pytest.mark.parametrize("jql", [ATTACK, WORKING_ATTACK])
+def _february(ack_server, fake_jira, app, jql, viewer=LEAD, path="/timesheet/api/report", **more):
+    """February's report (or export) for ``viewer`` with the given JQL."""
+    return _get(ack_server, fake_jira, app, path, viewer, jql=jql, **FEBRUARY, **more)
+
+
+@pytest.mark.parametrize(("jql", "character"), [(ATTACK, 10), (WORKING_ATTACK, 18)])
 def test_jql_cannot_widen_the_search_beyond_its_parentheses(
-    installed_tenant, ack_server, fake_jira, jql
+    installed_tenant, ack_server, fake_jira, jql, character
 ):
-    narrow = _report(
-        ack_server, fake_jira, installed_tenant, project="ALPHA", jql="summary ~ build", **FEBRUARY
-    )
-    assert _rows(narrow) == {("ALPHA",): 9000, ("ALPHA", "ALPHA-2"): 9000}
+    narrow = _february(ack_server, fake_jira, installed_tenant, "summary ~ build", project="ALPHA")
+    assert _rows(narrow.json()) == {("ALPHA",): 9000, ("ALPHA", "ALPHA-2"): 9000}
     fake_jira.clear_requests()
 
-    response = _get(
-        ack_server,
-        fake_jira,
-        installed_tenant,
-        "/timesheet/api/report",
-        project="ALPHA",
-        jql=jql,
-        **FEBRUARY,
-    )
+    response = _february(ack_server, fake_jira, installed_tenant, jql, project="ALPHA")
 
     # Refused before Jira is asked anything: not a row more than the narrow query shows.
     assert response.status_code == 400, response.text
     assert response.json() == {
-        "error": "jql: has a ')' without a '(' before it (character 10)"
-        if jql == ATTACK
-        else "jql: has a ')' without a '(' before it (character 18)",
+        "error": f"jql: has a ')' without a '(' before it (character {character})",
         "parameter": "jql",
     }
     assert _rest_calls(fake_jira) == []
@@ -385,14 +378,7 @@ def test_escaped_quotes_inside_a_string_stay_text(installed_tenant, ack_server, 
 
 def test_jql_errors_point_into_the_users_own_text(installed_tenant, ack_server, fake_jira):
     fake_jira.clear_requests()
-    response = _get(
-        ack_server,
-        fake_jira,
-        installed_tenant,
-        "/timesheet/api/report",
-        jql="project = ALPHA BETA",
-        **FEBRUARY,
-    )
+    response = _february(ack_server, fake_jira, installed_tenant, "project = ALPHA BETA")
 
     assert response.status_code == 400, response.text
     assert response.json() == {
@@ -432,7 +418,7 @@ def test_jql_jira_refuses_is_a_400_before_any_search(
 ):
     fake_jira.clear_requests()
     for path in ("/timesheet/api/report", "/timesheet/export.csv"):
-        response = _get(ack_server, fake_jira, installed_tenant, path, viewer, jql=jql, **FEBRUARY)
+        response = _february(ack_server, fake_jira, installed_tenant, jql, viewer, path)
         assert response.status_code == 400, response.text
         assert response.json()["parameter"] == "jql"
         assert response.json()["error"].startswith(error)
