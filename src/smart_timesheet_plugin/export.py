@@ -4,15 +4,16 @@ Both are written from the report's JSON (see :func:`~smart_timesheet_plugin.repo
 the very document the page shows, so exported totals equal the screen's by construction. Durations
 are decimal hours.
 
-CSV: RFC 4180 (comma separated, CRLF line ends, quotes where needed), UTF-8 *without* a byte order
-mark. The CSV is meant for scripts and importers, several of which take a BOM for part of the first
-header; people opening the report in Excel get the XLSX, which carries its encoding itself. Hours
-are written with two decimals and a point, whatever the reader's locale; empty cells are zero.
+CSV: RFC 4180 (comma separated, CRLF line ends), UTF-8 *without* a byte order mark. The CSV is
+meant for scripts and importers, several of which take a BOM for part of the first header; people
+opening the report in Excel get the XLSX, which carries its encoding itself. Hours are unquoted
+numbers with two decimals and a point, whatever the reader's locale; empty cells are zero. Every
+text cell is quoted and defused (:func:`defuse_formulas`): a spreadsheet that splits lines on
+another separator (``;`` in many locales) must not find a formula inside a label either.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -36,9 +37,13 @@ TOTAL_HEADER: Final = "Total"
 
 _SECONDS_PER_HOUR: Final = 3600
 _HUNDREDTH: Final = Decimal("0.01")
-# Spreadsheet programs read a cell starting with one of these as a formula (or as the start of
-# one); labels come from Jira users, so such a cell is defused with a leading apostrophe.
-_FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
+# Labels come from Jira users. A spreadsheet reads a cell that starts with = + - @, tab or CR as a
+# formula (or the start of one), and a cell may start at the beginning of our cell or after any
+# character some reader splits on: comma, semicolon, tab or pipe (by locale or import setting), a
+# line break (readers that split lines before they look at quotes), each possibly followed by
+# spaces and stray double quotes (a reader that splits on ";" sees our quoting as text). An
+# apostrophe goes before every such formula start.
+_FORMULA_START: Final = re.compile(r"(^|[,;\t|\r\n])([ \"]*)(?=[=+\-@\t\r])")
 # Excel's limits on a worksheet, and on the characters of its name.
 _EXCEL_MAX_ROWS: Final = 1_048_576
 _EXCEL_MAX_COLUMNS: Final = 16_384
@@ -52,15 +57,36 @@ _EXTENSION: Final = re.compile(r"[A-Za-z0-9]{1,10}")
 
 def hours_text(seconds: int) -> str:
     """Seconds as decimal hours with two decimals, halves rounded up: 5400 -> ``"1.50"``."""
+    return str(_hours_decimal(seconds))
+
+
+def _hours_decimal(seconds: int) -> Decimal:
     hours = Decimal(seconds) / _SECONDS_PER_HOUR
-    return str(hours.quantize(_HUNDREDTH, rounding=ROUND_HALF_UP))
+    return hours.quantize(_HUNDREDTH, rounding=ROUND_HALF_UP)
 
 
-def defuse_formula(text: str) -> str:
-    """``text`` safe to open in a spreadsheet: prefixed ``'`` when it could start a formula."""
-    if text.startswith(_FORMULA_TRIGGERS):
-        return "'" + text
-    return text
+def defuse_formulas(text: str) -> str:
+    """``text`` safe as a CSV cell in any locale: ``'`` before every place a formula could start.
+
+    A place is the start of the text or what follows a separator some reader may split on
+    (``, ; | tab CR LF``, then any spaces and double quotes); a formula starts with ``= + - @``,
+    tab or CR. ``Mallory;=cmd|' /C calc'!A0`` becomes ``Mallory;'=cmd|' /C calc'!A0`` and
+    ``-minus`` becomes ``'-minus``, while ``Jean-Luc`` stays as it is.
+    """
+    return _FORMULA_START.sub(r"\1\2'", text)
+
+
+def _csv_line(cells: Sequence[str | Decimal | None]) -> str:
+    """One CSV record: text quoted and defused, numbers bare, ``None`` as an empty cell."""
+    fields = []
+    for cell in cells:
+        if cell is None:
+            fields.append("")
+        elif isinstance(cell, Decimal):
+            fields.append(str(cell))
+        else:
+            fields.append('"' + defuse_formulas(cell).replace('"', '""') + '"')
+    return ",".join(fields) + "\r\n"
 
 
 def report_csv(report_json: Mapping[str, Any], *, group: Sequence[str]) -> bytes:
@@ -71,28 +97,30 @@ def report_csv(report_json: Mapping[str, Any], *, group: Sequence[str]) -> bytes
     label), then a ``Total`` line with the column totals and the grand total.
     """
     column_keys = [column["key"] for column in report_json["columns"]]
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([*_label_headers(group), *column_keys, TOTAL_HEADER])
+    lines = [_csv_line([*_label_headers(group), *column_keys, TOTAL_HEADER])]
     for row in report_json["rows"]:
         cells: Mapping[str, int] = row["cells"]
-        writer.writerow(
-            [
-                *(defuse_formula(label) for label in _padded(row["labels"], len(group))),
-                *(hours_text(cells[key]) if key in cells else "" for key in column_keys),
-                hours_text(row["total"]),
-            ]
+        lines.append(
+            _csv_line(
+                [
+                    *_padded(row["labels"], len(group)),
+                    *(_hours_decimal(cells[key]) if key in cells else None for key in column_keys),
+                    _hours_decimal(row["total"]),
+                ]
+            )
         )
     totals: Mapping[str, int] = report_json["totals"]
-    writer.writerow(
-        [
-            TOTAL_HEADER,
-            *([""] * (len(group) - 1)),
-            *(hours_text(totals.get(key, 0)) for key in column_keys),
-            hours_text(report_json["total"]),
-        ]
+    lines.append(
+        _csv_line(
+            [
+                TOTAL_HEADER,
+                *([""] * (len(group) - 1)),
+                *(_hours_decimal(totals.get(key, 0)) for key in column_keys),
+                _hours_decimal(report_json["total"]),
+            ]
+        )
     )
-    return buffer.getvalue().encode("utf-8")
+    return "".join(lines).encode("utf-8")
 
 
 def report_xlsx(report_json: Mapping[str, Any], *, group: Sequence[str], title: str) -> bytes:

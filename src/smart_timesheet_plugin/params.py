@@ -24,7 +24,8 @@ Query parameters (each single-valued unless noted; an empty value counts as abse
 ``user`` (repeatable, or comma separated)
     Author account ids to keep.
 ``jql``
-    An extra JQL clause ANDed into the search; the fetcher wraps it in parentheses.
+    An extra JQL clause ANDed into the search; the fetcher wraps it in parentheses, so it must
+    keep to them (:func:`~smart_timesheet_plugin.jql.wrapping_problem`).
 ``tz``
     ``viewer`` (default), ``author`` or an IANA zone name such as ``Europe/Berlin``.
 ``sort``
@@ -39,6 +40,8 @@ import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, TypeGuard, TypeVar, get_args
+
+from smart_timesheet_plugin.jql import wrapping_problem
 
 ColumnUnit = Literal["day", "week", "month"]
 WeekStart = Literal["monday", "sunday", "saturday"]
@@ -349,34 +352,11 @@ def _check_jql(jql: str) -> None:
         raise ParameterError("jql", f"may be at most {MAX_JQL_LENGTH} characters")
     if _JQL_FORBIDDEN_CHARACTERS.search(jql):
         raise ParameterError("jql", "contains control characters")
-    if not _parentheses_balance(jql):
-        # The fetcher wraps the clause in parentheses; unbalanced text could close them early
-        # and turn "range AND (clause)" into "range AND (...) OR (...)".
-        raise ParameterError("jql", "has unbalanced parentheses")
-
-
-def _parentheses_balance(jql: str) -> bool:
-    """True when every parenthesis outside quoted strings closes one opened before it."""
-    depth = 0
-    quote: str | None = None
-    escaped = False
-    for character in jql:
-        if quote is not None:
-            if escaped:
-                escaped = False
-            elif character == "\\":
-                escaped = True
-            elif character == quote:
-                quote = None
-        elif character in "\"'":
-            quote = character
-        elif character == "(":
-            depth += 1
-        elif character == ")":
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0 and quote is None
+    # The fetcher wraps the clause in parentheses; text that could close them early would turn
+    # "range AND (clause)" into "range AND (...) OR (...)".
+    problem = wrapping_problem(jql)
+    if problem is not None:
+        raise ParameterError("jql", problem)
 
 
 def _check_tz(tz: str) -> None:

@@ -4,7 +4,10 @@ The number of Jira calls is what makes a report fast or slow, so it is kept near
 search page per ~100 issues (with the embedded worklogs, which hold up to 20), one paged worklog
 call only for issues whose embedded list is incomplete (run side by side within the tenant's
 concurrency cap), one call for the viewer, and bulk user look-ups where author zones are needed.
-Nothing fetched is written anywhere: worklogs live in memory for the length of the request.
+When the viewer gave JQL, one more call has Jira's parser check that text alone first (see
+:mod:`smart_timesheet_plugin.jql`), so its errors point into the viewer's own text and never into
+the report's wrapper. Nothing fetched is written anywhere: worklogs live in memory for the length
+of the request.
 """
 
 from __future__ import annotations
@@ -16,13 +19,21 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from atlassian_connect_kit.host import HostClient, fan_out, iter_start_at, iter_token_pages
+from atlassian_connect_kit.host import (
+    HostClient,
+    JiraError,
+    fan_out,
+    iter_start_at,
+    iter_token_pages,
+)
+from smart_timesheet_plugin.jql import parse_problems
 from smart_timesheet_plugin.params import TZ_AUTHOR, TZ_VIEWER, ReportParams
 from smart_timesheet_plugin.report import Worklog, adf_to_text, parse_jira_datetime
 
 log = logging.getLogger(__name__)
 
 SEARCH_PATH = "/rest/api/3/search/jql"
+JQL_PARSE_PATH = "/rest/api/3/jql/parse"
 SEARCH_FIELDS = ("summary", "issuetype", "project", "parent", "worklog")
 SEARCH_PAGE_SIZE = 100  # Jira returns about 100 issues a page when the worklog field is asked for
 WORKLOG_PAGE_SIZE = 5000  # the most Jira hands out per worklog page
@@ -39,6 +50,29 @@ class FetchResult:
     issues: int
     incomplete_issues: int
     jira_calls: int
+
+
+class JqlRejected(Exception):
+    """Jira's parser refused the viewer's JQL; the message is Jira's, about the viewer's text."""
+
+
+def check_jql(client: HostClient, jql: str) -> None:
+    """Have Jira parse ``jql`` alone, with strict validation, as the client's user.
+
+    Raises :class:`JqlRejected` with Jira's messages when it finds errors (or when the text sorts,
+    which the report's search cannot take), and :class:`JiraError` when the answer is not Jira's.
+    """
+    answer = client.post(
+        JQL_PARSE_PATH,
+        params={"validation": "strict"},
+        json={"queries": [jql]},
+        idempotent=True,  # parsing changes nothing, so a lost answer may be asked for again
+    )
+    problems = parse_problems(answer)
+    if problems is None:
+        raise JiraError("Jira's JQL parser answered in an unexpected shape")
+    if problems:
+        raise JqlRejected("; ".join(problems))
 
 
 def report_jql(params: ReportParams) -> str:
@@ -162,10 +196,14 @@ def fetch_worklogs(
 ) -> FetchResult:
     """Fetch every worklog that may fall in the report's period, as Jira lets the viewer see it.
 
-    Comments are turned into text only when asked (``with_comments``): a grid never shows them.
+    The viewer's JQL, if any, is checked by Jira's parser first (:func:`check_jql`, counted in
+    ``jira_calls``), so a bad clause costs one call and no search. Comments are turned into text
+    only when asked (``with_comments``): a grid never shows them.
     """
     started = time.monotonic()
     calls_before = client.calls
+    if params.jql:
+        check_jql(client, params.jql)
     viewer_tz = viewer_zone(client) if params.tz in (TZ_VIEWER, TZ_AUTHOR) else params.tz
     window = _started_window_ms(params)
     body = {

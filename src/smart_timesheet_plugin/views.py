@@ -39,7 +39,7 @@ from smart_timesheet_plugin.report import (
     report_to_json,
     worklogs_in_cell,
 )
-from smart_timesheet_plugin.source import FetchResult, fetch_worklogs
+from smart_timesheet_plugin.source import FetchResult, JqlRejected, fetch_worklogs
 
 if TYPE_CHECKING:
     from pyramid.config import Configurator
@@ -98,6 +98,9 @@ def fetch_for(
         return fetch_worklogs(
             request.jira, params, max_workers=concurrency, with_comments=with_comments
         )
+    except JqlRejected as error:
+        # Jira's parser judged the viewer's text alone: its positions point into that text.
+        raise ReportFailed(400, f"jql: {error}", parameter="jql") from None
     except JiraBadRequest as error:
         detail = "; ".join(error.error_messages) or "Jira rejected the search"
         # Jira names the offending field; a project the viewer cannot browse "does not exist".

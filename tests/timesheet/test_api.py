@@ -327,3 +327,117 @@ def test_the_number_of_jira_calls_is_bounded(installed_tenant, ack_server, fake_
     # search (1 page) + one heavy issue + myself + one bulk user page
     assert len(calls) <= 4
     assert any("Jira calls" in r.getMessage() for r in caplog.records)
+
+
+# --- the viewer's JQL -------------------------------------------------------------------------
+
+FEBRUARY = {"from": "2014-02-01", "to": "2014-02-28", "tz": "UTC", "group": "project,issue"}
+ATTACK = "key = a\\\") OR (project is not EMPTY AND summary !~ '\"\\''"
+# The same shape with a first clause the site can evaluate, so it would widen if it got through.
+WORKING_ATTACK = "summary ~ build\\\") OR (project is not EMPTY AND summary !~ '\"\\''"
+
+
+def _rest_calls(fake_jira):
+    return [r for r in fake_jira.requests if r.path.startswith("/rest/")]
+
+
+def _rows(report):
+    return {tuple(row["key"]): row["total"] for row in report["rows"]}
+
+
+def _february(ack_server, fake_jira, app, jql, viewer=LEAD, path="/timesheet/api/report", **more):
+    """February's report (or export) for ``viewer`` with the given JQL."""
+    return _get(ack_server, fake_jira, app, path, viewer, jql=jql, **FEBRUARY, **more)
+
+
+@pytest.mark.parametrize(("jql", "character"), [(ATTACK, 10), (WORKING_ATTACK, 18)])
+def test_jql_cannot_widen_the_search_beyond_its_parentheses(
+    installed_tenant, ack_server, fake_jira, jql, character
+):
+    narrow = _february(ack_server, fake_jira, installed_tenant, "summary ~ build", project="ALPHA")
+    assert _rows(narrow.json()) == {("ALPHA",): 9000, ("ALPHA", "ALPHA-2"): 9000}
+    fake_jira.clear_requests()
+
+    response = _february(ack_server, fake_jira, installed_tenant, jql, project="ALPHA")
+
+    # Refused before Jira is asked anything: not a row more than the narrow query shows.
+    assert response.status_code == 400, response.text
+    assert response.json() == {
+        "error": f"jql: has a ')' without a '(' before it (character {character})",
+        "parameter": "jql",
+    }
+    assert _rest_calls(fake_jira) == []
+
+
+def test_escaped_quotes_inside_a_string_stay_text(installed_tenant, ack_server, fake_jira):
+    # The same characters kept inside one quoted string are a harmless (if odd) summary search.
+    jql = 'summary ~ "build\\") OR (project is not EMPTY"'
+    report = _report(ack_server, fake_jira, installed_tenant, project="ALPHA", jql=jql, **FEBRUARY)
+    assert report["rows"] == [] and report["total"] == 0
+
+
+def test_jql_errors_point_into_the_users_own_text(installed_tenant, ack_server, fake_jira):
+    fake_jira.clear_requests()
+    response = _february(ack_server, fake_jira, installed_tenant, "project = ALPHA BETA")
+
+    assert response.status_code == 400, response.text
+    assert response.json() == {
+        "error": "jql: Error in the JQL Query: Expecting 'AND', 'OR' or 'ORDER BY' but got "
+        "'BETA'. (line 1, character 17)",
+        "parameter": "jql",
+    }
+    # Jira's parser saw the viewer's text alone, as the viewer; no search was made.
+    [parse] = _rest_calls(fake_jira)
+    assert (parse.method, parse.path, parse.query) == (
+        "POST",
+        "/rest/api/3/jql/parse",
+        "validation=strict",
+    )
+    assert (parse.acting_as, parse.account_id) == ("user", LEAD)
+
+
+@pytest.mark.parametrize(
+    ("jql", "viewer", "error"),
+    [
+        (
+            "summary ~ a\\q",
+            LEAD,
+            "jql: Error in the JQL Query: The escape sequence '\\q' is not valid.",
+        ),
+        ("project = ALPHA ORDER BY key", LEAD, "jql: ORDER BY cannot be used here"),
+        (
+            "project = BETA",
+            OUTSIDER,
+            "jql: The value 'BETA' does not exist for the field 'project'.",
+        ),
+        ("status = Done", LEAD, "jql: Field 'status' does not exist"),
+    ],
+)
+def test_jql_jira_refuses_is_a_400_before_any_search(
+    installed_tenant, ack_server, fake_jira, jql, viewer, error
+):
+    fake_jira.clear_requests()
+    for path in ("/timesheet/api/report", "/timesheet/export.csv"):
+        response = _february(ack_server, fake_jira, installed_tenant, jql, viewer, path)
+        assert response.status_code == 400, response.text
+        assert response.json()["parameter"] == "jql"
+        assert response.json()["error"].startswith(error)
+    assert fake_jira.count_requests("/rest/api/3/search/jql") == 0
+
+
+def test_accepted_jql_costs_one_parse_call_counted_with_the_report(
+    installed_tenant, ack_server, fake_jira, caplog
+):
+    caplog.set_level(logging.DEBUG, logger="smart_timesheet_plugin")
+    fake_jira.clear_requests()
+    report = _report(ack_server, fake_jira, installed_tenant, jql="summary ~ build", **FEBRUARY)
+    calls = _rest_calls(fake_jira)
+    assert _rows(report) == {("ALPHA",): 9000, ("ALPHA", "ALPHA-2"): 9000}
+    assert [r.path for r in calls].count("/rest/api/3/jql/parse") == 1
+    assert calls[0].path == "/rest/api/3/jql/parse"  # before the search
+    [logged] = [r.getMessage() for r in caplog.records if "Jira calls" in r.getMessage()]
+    assert f"in {len(calls)} Jira calls" in logged
+
+    fake_jira.clear_requests()
+    _report(ack_server, fake_jira, installed_tenant, **FEBRUARY)
+    assert fake_jira.count_requests("/rest/api/3/jql/parse") == 0  # no JQL, no parse call

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from collections.abc import Sequence
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import openpyxl
@@ -13,7 +15,7 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
 from smart_timesheet_plugin.export import (
-    defuse_formula,
+    defuse_formulas,
     export_filename,
     hours_text,
     report_csv,
@@ -125,17 +127,114 @@ def test_csv_subtotal_rows_fill_only_their_own_label() -> None:
     assert hours_close(float(lines[1][-1]), 5400 + 17 + 7201)
 
 
-@pytest.mark.parametrize("label", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
-def test_labels_that_could_run_as_formulas_are_defused(label: str) -> None:
-    assert defuse_formula(label) == "'" + label
-    assert defuse_formula("Ann " + label) == "Ann " + label
+@pytest.mark.parametrize(
+    ("label", "defused"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        (" =1", " '=1"),
+        ('"=1"', '"\'=1"'),
+        ("Mallory;=cmd|' /C calc'!A0", "Mallory;'=cmd|' /C calc'!A0"),
+        ("Eve,+1", "Eve,'+1"),
+        ("Eve; -1", "Eve; '-1"),
+        ("Eve|@A1", "Eve|'@A1"),
+        ("Eve\n=1", "Eve\n'=1"),
+        ('Eve;"=1"', 'Eve;"\'=1"'),
+        ("Eve;\t=1", "Eve;'\t'=1"),
+    ],
+)
+def test_every_place_a_formula_could_start_is_defused(label: str, defused: str) -> None:
+    assert defuse_formulas(label) == defused
 
 
-def test_no_csv_cell_starts_a_formula() -> None:
-    for group in (("user",), ("project", "user")):
-        for line in parse_csv(report_csv(report_json(group), group=group)):
-            for cell in line[: len(group)]:
-                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+@pytest.mark.parametrize("label", ["Jean-Luc", "Ann = Bob", "a+b@example.com", "Zoë Ågren, Jr."])
+def test_text_without_a_formula_start_is_kept(label: str) -> None:
+    assert defuse_formulas(label) == label
+
+
+# Display names built to become formula cells once a spreadsheet splits the CSV on something other
+# than a comma (";" in many locales, tab or "|" by import setting) or on line breaks.
+HOSTILE_NAMES = [
+    "=cmd|' /C calc'!A0",
+    "Mallory;=cmd|' /C calc'!A0",
+    'Oscar;"=2+2"',
+    'Trudy,=HYPERLINK("http://x")',
+    "Peggy|@SUM(A1:A9)",
+    "Victor\t-3+4",
+    "Walter\r\n+5",
+    "Sybil; ;-6",
+    '"=quoted"',
+    " =spaced",
+    "\rCarriage",
+]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def hostile_report(group: tuple[GroupDimension, ...]) -> dict[str, Any]:
+    worklogs = [
+        worklog("2014-02-24T09:00:00.000+0000", 3600 + index, f"evil-{index}", name, "TS")
+        for index, name in enumerate(HOSTILE_NAMES)
+    ]
+    params = ReportParams(D(2014, 2, 24), D(2014, 2, 25), group=group)
+    return report_to_json(build_report(worklogs, params, viewer_tz="UTC"))
+
+
+def spreadsheet_readings(text: str) -> Iterator[tuple[str, list[str]]]:
+    """Every field of ``text`` as a spreadsheet in some locale could split it, with that reading."""
+    for delimiter in (",", ";", "\t", "|"):
+        for quoting in (csv.QUOTE_MINIMAL, csv.QUOTE_NONE):
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
+            reading = f"delimiter {delimiter!r}, quoting {quoting}"
+            for line in reader:
+                yield reading, line
+        # A reader that splits lines first and never looks at quotes.
+        for line in re.split(r"\r\n|\r|\n", text):
+            yield f"delimiter {delimiter!r}, lines first", line.split(delimiter)
+
+
+def starts_a_formula(field: str) -> bool:
+    # Spreadsheets may trim spaces and stray quotes before they look at the first character.
+    return field.lstrip(' "').startswith(FORMULA_STARTS)
+
+
+@pytest.mark.parametrize("group", [("user",), ("project", "user"), ("user", "project")])
+def test_no_reading_of_the_csv_in_any_locale_finds_a_formula(
+    group: tuple[GroupDimension, ...],
+) -> None:
+    text = report_csv(hostile_report(group), group=group).decode("utf-8")
+    fields = list(spreadsheet_readings(text))
+    assert fields
+    for reading, line in fields:
+        for field in line:
+            assert not starts_a_formula(field), (reading, field)
+
+
+def test_hostile_labels_keep_their_text_and_the_hours_their_numbers() -> None:
+    report = hostile_report(("project", "user"))
+    lines = parse_csv(report_csv(report, group=("project", "user")))
+    labels = {line[1]: line for line in lines[1:-1] if line[1]}
+    assert labels["Mallory;'=cmd|' /C calc'!A0"][2:] == ["1.00", "", "1.00"]
+    assert {label.replace("'", "") for label in labels} == {
+        name.replace("'", "") for name in HOSTILE_NAMES
+    }
+
+
+def test_csv_quotes_every_text_cell_and_no_number() -> None:
+    # Labels without commas, quotes or line breaks, so the raw cells can be read off the text.
+    plain = [log for log in WORKLOGS if not any(mark in log.author_name for mark in ',"\n')]
+    params = ReportParams(D(2014, 2, 24), D(2014, 3, 2), group=("project", "user"))
+    report = report_to_json(build_report(plain, params, viewer_tz="UTC"))
+    data = report_csv(report, group=("project", "user")).decode("utf-8")
+    header, *body, totals = [line.split(",") for line in data.removesuffix("\r\n").split("\r\n")]
+    assert all(cell.startswith('"') and cell.endswith('"') for cell in header)
+    number = re.compile(r"\d+\.\d\d")
+    for line in [*body, totals]:
+        assert all(cell.startswith('"') and cell.endswith('"') for cell in line[:2])
+        assert all(cell == "" or number.fullmatch(cell) for cell in line[2:]), line
 
 
 @pytest.mark.parametrize(
@@ -196,6 +295,24 @@ def test_xlsx_subtotal_rows_are_bold() -> None:
     for index, row in enumerate(report["rows"], start=2):
         is_subtotal = bool(row.get("subtotal"))
         assert sheet.cell(row=index, column=sheet.max_column).font.b is is_subtotal
+
+
+def test_xlsx_writes_hostile_labels_as_strings_never_formulas() -> None:
+    report = hostile_report(("project", "user"))
+    data = report_xlsx(report, group=("project", "user"), title="Timesheet")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert "<f>" not in sheet_xml and "<f " not in sheet_xml  # no formula anywhere in the sheet
+    sheet = load_sheet(report, ("project", "user"))
+    # XLSX stores a carriage return as "_x000D_"; Excel turns it back, openpyxl leaves it as is.
+    cells = {
+        str(sheet.cell(row=row, column=2).value).replace("_x000D_", "\r"): row
+        for row in range(2, sheet.max_row)
+    }
+    for name in HOSTILE_NAMES:
+        row = cells[name]  # exactly as Jira has it, as a string cell
+        assert sheet.cell(row=row, column=2).data_type == "s"
+        assert sheet.cell(row=row, column=sheet.max_column).data_type == "n"
 
 
 def test_xlsx_keeps_labels_as_text_exactly() -> None:

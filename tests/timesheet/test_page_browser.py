@@ -252,8 +252,8 @@ def test_opened_directly_the_page_loads_and_points_at_a_bad_field(page, demo, pl
     page.get_by_label("More JQL").press("Enter")
     expect(page.get_by_label("More JQL")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("More JQL")).to_be_focused()
-    expect(page.locator("#ts-jql-error")).to_have_text("has unbalanced parentheses")
-    expect(page.get_by_role("alert")).to_contain_text("More JQL: has unbalanced parentheses")
+    expect(page.locator("#ts-jql-error")).to_have_text("has a '(' that is not closed")
+    expect(page.get_by_role("alert")).to_contain_text("More JQL: has a '(' that is not closed")
     # The report on screen stays the last good one, and typing clears the complaint.
     expect(page.locator("#ts-grand-total")).to_have_text(hours_text(report["total"]))
     page.get_by_label("More JQL").fill("")

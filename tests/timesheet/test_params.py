@@ -228,6 +228,8 @@ def test_jql_is_kept_as_text() -> None:
         "(project = A",
         'summary ~ "open',
         "project = A\x00",
+        "key = a\\\") OR (project is not EMPTY AND summary !~ '\"\\''",
+        "summary ~ a\\",
     ],
 )
 def test_jql_that_could_escape_its_parentheses_or_is_too_long_is_rejected(clause: str) -> None:

@@ -16,8 +16,11 @@ from atlassian_connect_kit.testing.fakejira.jql import (
     JqlError,
     Negation,
     SortKey,
+    check_values,
+    encode_jql_value,
     parse_jql,
     select_issues,
+    tokenize_jql,
 )
 from tests.kit.testing.test_fakejira_support import ANN, BOB, tiny_site
 
@@ -95,7 +98,40 @@ def test_queries_without_a_restriction_are_unbounded(jql: str) -> None:
             "worklogAuthor = currentUser()",
             "Error in the JQL Query: the function 'currentUser' is not supported here.",
         ),
-        ("project is EMPTY", "The operator 'IS' is not supported by this site."),
+        ("project was EMPTY", "The operator 'WAS' is not supported by this site."),
+        (
+            "project is ALPHA",
+            "Error in the JQL Query: Expecting 'EMPTY' but got 'ALPHA'. (line 1, character 12)",
+        ),
+        ("worklogDate is EMPTY", "The operator 'is' is not supported by the 'worklogDate' field."),
+        ("summary = x", "The operator '=' is not supported by the 'summary' field."),
+        (
+            "project in",
+            "Error in the JQL Query: Expecting '(' before the end of the query.",
+        ),
+        (
+            "project ALPHA",
+            "Error in the JQL Query: Expecting operator but got 'ALPHA'. The valid operators are "
+            "'=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', 'IS' and 'IS NOT'. "
+            "(line 1, character 9)",
+        ),
+        (
+            "summary ~ a\\q",
+            "Error in the JQL Query: The escape sequence '\\q' is not valid.",
+        ),
+        (
+            'summary ~ "it\\s"',
+            "Error in the JQL Query: The escape sequence '\\s' is not valid.",
+        ),
+        (
+            "summary ~ abc\\",
+            "Error in the JQL Query: The escape sequence '\\' is not valid.",
+        ),
+        (
+            'summary ~ "abc\\"',
+            "Error in the JQL Query: The quoted string starting here is not terminated. "
+            "(line 1, character 11)",
+        ),
         ("ORDER BY summary", "Not able to sort using field 'summary'."),
         (
             "project =",
@@ -108,6 +144,84 @@ def test_what_is_not_understood_is_refused_with_jira_like_messages(jql: str, mes
         parse_jql(jql)
 
     assert refused.value.messages[0].startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("jql", "where"),
+    [
+        ('summary ~ "it\\s"', "(line 1, character 14)"),
+        ("summary ~ a\\x", "(line 1, character 12)"),
+        ("project = ALPHA AND\nsummary ~ 'b\\q'", "(line 2, character 13)"),
+    ],
+)
+def test_escape_errors_name_the_backslash(jql: str, where: str) -> None:
+    with pytest.raises(JqlError) as refused:
+        parse_jql(jql)
+
+    assert refused.value.messages[0].endswith(where)
+
+
+def test_backslash_escapes_work_inside_and_outside_quotes_like_jiras_lexer() -> None:
+    tokens = tokenize_jql("summary ~ a\\\"b OR summary ~ 'it\\'s' OR summary ~ \"\\u0041\\\\\\t\"")
+
+    assert [(token.kind, token.value) for token in tokens] == [
+        ("word", "summary"),
+        ("op", "~"),
+        ("word", 'a"b'),
+        ("word", "OR"),
+        ("word", "summary"),
+        ("op", "~"),
+        ("string", "it's"),
+        ("word", "OR"),
+        ("word", "summary"),
+        ("op", "~"),
+        ("string", "A\\\t"),
+    ]
+    assert tokenize_jql("a\\ b")[0].value == "a b"  # an escaped space stays in the value
+
+
+def test_an_escaped_quote_does_not_open_a_string_nor_an_escaped_paren_close_a_group() -> None:
+    # a\") leaves the ")" as a token of its own: the value is 'a"' and the parenthesis counts.
+    attack = "key = a\\\") OR (project is not EMPTY AND summary !~ '\"\\''"
+
+    kinds = [(token.kind, token.text) for token in tokenize_jql(attack)]
+
+    assert kinds[2] == ("word", 'a\\"')
+    assert kinds[3] == ("punct", ")")
+    assert kinds[-1] == ("string", "'\"\\''")
+
+
+@pytest.mark.parametrize(
+    "value", ["ALPHA-1", "a b", "and", 'say "hi"', "back\\slash", "tab\tnew\nline", "", "é"]
+)
+def test_encoded_values_read_back_as_themselves(value: str) -> None:
+    [token] = tokenize_jql(encode_jql_value(value))
+    assert token.value == value
+    assert token.keyword is None
+
+
+def test_summary_text_and_emptiness_clauses() -> None:
+    assert keys("summary ~ TASK") == ["ALPHA-4", "ALPHA-10", "BETA-1"]
+    assert keys('summary !~ "task" AND project = ALPHA') == ["ALPHA-1", "ALPHA-2", "ALPHA-3"]
+    assert keys("parent is EMPTY AND project = ALPHA") == ["ALPHA-1", "ALPHA-4", "ALPHA-10"]
+    assert keys("parent IS NOT null") == ["ALPHA-2", "ALPHA-3"]
+    assert keys("project is not EMPTY") == keys("project in (ALPHA, BETA)")
+    assert keys("project is EMPTY OR summary is EMPTY") == []
+
+
+def test_value_checks_split_into_errors_and_warnings_like_jql_parse() -> None:
+    query = parse_jql('project = NOPE AND worklogDate >= "2026-02-30" OR key = BETA-1')
+
+    errors, warnings = check_values(query, SITE, frozenset({"ALPHA"}))
+
+    assert errors == [
+        "Date value '2026-02-30' for field 'worklogDate' is invalid. "
+        "Valid formats include: 'yyyy/MM/dd', 'yyyy-MM-dd'."
+    ]
+    assert warnings == [
+        "The value 'NOPE' does not exist for the field 'project'.",
+        "An issue with key 'BETA-1' does not exist for field 'key'.",
+    ]
 
 
 def test_each_worklog_date_clause_matches_on_its_own_like_jira() -> None:

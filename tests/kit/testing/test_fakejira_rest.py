@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 import requests
@@ -28,6 +29,7 @@ from tests.kit.testing.test_fakejira_support import (
 )
 
 SEARCH = "/rest/api/3/search/jql"
+PARSE = "/rest/api/3/jql/parse"
 
 
 @pytest.fixture(scope="module")
@@ -228,6 +230,137 @@ def test_invalid_jql_and_unknown_body_fields_are_400(site: FakeJira, app: Instal
     assert bad_jql.json()["errorMessages"][0].startswith("Error in the JQL Query:")
     assert old_paging.status_code == 400
     assert old_paging.json()["errorMessages"] == ['Unrecognized field "startAt".']
+
+
+# -- jql/parse ---------------------------------------------------------------------------------
+
+
+def _parse(site: FakeJira, token: str, validation: str, *queries: str) -> list[dict[str, Any]]:
+    response = as_user(
+        site, token, "POST", PARSE, {"validation": validation}, json={"queries": list(queries)}
+    )
+    assert response.status_code == 200, response.text
+    parsed: list[dict[str, Any]] = response.json()["queries"]
+    return parsed
+
+
+def test_jql_parse_gives_the_structure_of_a_valid_query(site: FakeJira, bob: str) -> None:
+    [parsed] = _parse(
+        site,
+        bob,
+        "strict",
+        "project = ALPHA AND (summary ~ 'it\\'s' OR NOT parent in (ALPHA-1, \"ALPHA-2\")) "
+        "AND parent is not EMPTY ORDER BY created DESC",
+    )
+
+    assert set(parsed) == {"query", "structure"}
+    assert parsed["structure"] == {
+        "where": {
+            "operator": "and",
+            "clauses": [
+                {
+                    "field": {"name": "project", "encodedName": "project"},
+                    "operator": "=",
+                    "operand": {"value": "ALPHA", "encodedValue": "ALPHA"},
+                },
+                {
+                    "operator": "or",
+                    "clauses": [
+                        {
+                            "field": {"name": "summary", "encodedName": "summary"},
+                            "operator": "~",
+                            "operand": {"value": "it's", "encodedValue": '"it\'s"'},
+                        },
+                        {
+                            "operator": "not",
+                            "clauses": [
+                                {
+                                    "field": {"name": "parent", "encodedName": "parent"},
+                                    "operator": "in",
+                                    "operand": {
+                                        "values": [
+                                            {"value": "ALPHA-1", "encodedValue": "ALPHA-1"},
+                                            {"value": "ALPHA-2", "encodedValue": "ALPHA-2"},
+                                        ],
+                                        "encodedOperand": "(ALPHA-1, ALPHA-2)",
+                                    },
+                                }
+                            ],
+                        },
+                    ],
+                },
+                {
+                    "field": {"name": "parent", "encodedName": "parent"},
+                    "operator": "is not",
+                    "operand": {"keyword": "empty"},
+                },
+            ],
+        },
+        "orderBy": {
+            "fields": [
+                {"field": {"name": "created", "encodedName": "created"}, "direction": "desc"}
+            ]
+        },
+    }
+
+
+def test_jql_parse_reports_errors_with_positions_in_each_query(site: FakeJira, bob: str) -> None:
+    syntax, escape, field = _parse(
+        site, bob, "strict", "project = ALPHA BETA", "summary ~ a\\q", "status = Done"
+    )
+
+    assert syntax == {
+        "query": "project = ALPHA BETA",
+        "errors": [
+            "Error in the JQL Query: Expecting 'AND', 'OR' or 'ORDER BY' but got 'BETA'. "
+            "(line 1, character 17)"
+        ],
+    }
+    assert escape["errors"][0].startswith("Error in the JQL Query: The escape sequence '\\q'")
+    assert escape["errors"][0].endswith("(line 1, character 12)")
+    assert field["errors"] == [
+        "Field 'status' does not exist or you do not have permission to view it."
+    ]
+    assert "structure" not in syntax and "structure" not in field
+
+
+def test_jql_parse_checks_values_as_the_caller_and_strict_withholds_the_structure(
+    site: FakeJira, bob: str, ann: str
+) -> None:
+    query = 'project = BETA AND worklogDate >= "2026-02-30"'
+    [strict] = _parse(site, bob, "strict", query)
+    [warn] = _parse(site, bob, "warn", query)
+    [unchecked] = _parse(site, bob, "none", query)
+    [seen_by_ann] = _parse(site, ann, "strict", "project = BETA")
+
+    # Bob cannot browse BETA: a warning; the impossible date: an error.
+    assert strict["warnings"] == ["The value 'BETA' does not exist for the field 'project'."]
+    assert strict["errors"][0].startswith("Date value '2026-02-30' for field 'worklogDate'")
+    assert "structure" not in strict
+    assert warn["warnings"] == strict["warnings"] and warn["errors"] == strict["errors"]
+    assert "where" in warn["structure"]
+    assert set(unchecked) == {"query", "structure"}
+    assert set(seen_by_ann) == {"query", "structure"}
+
+
+@pytest.mark.parametrize(
+    ("params", "body", "message"),
+    [
+        ({"validation": "loose"}, {"queries": ["project = A"]}, "The 'validation' parameter"),
+        ({"validation": "strict"}, {"queries": []}, "queries must be a list"),
+        ({"validation": "strict"}, {"queries": [""]}, "queries must be a list"),
+        ({"validation": "strict"}, {"queries": "project = A"}, "queries must be a list"),
+        ({"validation": "strict"}, {"queries": ["a = b"], "x": 1}, 'Unrecognized field "x".'),
+        ({"validation": "strict"}, ["project = A"], "The request body must be a JSON object."),
+    ],
+)
+def test_jql_parse_refuses_malformed_requests(
+    site: FakeJira, bob: str, params: dict[str, str], body: Any, message: str
+) -> None:
+    response = as_user(site, bob, "POST", PARSE, params, json=body)
+
+    assert response.status_code == 400
+    assert response.json()["errorMessages"][0].startswith(message)
 
 
 def test_search_fields_follow_jiras_shapes(site: FakeJira, app: InstalledApp) -> None:

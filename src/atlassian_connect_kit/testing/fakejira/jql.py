@@ -1,11 +1,17 @@
-"""The subset of JQL a timesheet needs: parsing, checking against a site, and evaluation.
+r"""The subset of JQL a timesheet needs: parsing, checking against a site, and evaluation.
 
 Understood: ``worklogDate`` with ``= > >= < <=`` and a ``yyyy-MM-dd`` or ``yyyy/MM/dd`` date;
 ``worklogAuthor`` with ``=`` or ``in``; ``project``, ``issuekey`` (alias ``key``, ``issue``,
-``id``) and ``parent`` with ``= != in``/``not in``; ``AND``, ``OR``, ``NOT`` and parentheses;
-``ORDER BY key|created|updated [ASC|DESC]``. Projects are named by key (any case) or id, issues
-by key or id, authors by accountId. Anything else is refused the way Jira refuses it, with the
-messages of a 400 response.
+``id``) and ``parent`` with ``= != in``/``not in``; ``summary`` with ``~``/``!~`` (contains the
+text, ignoring case, where Jira matches words); ``IS [NOT] EMPTY`` (or ``NULL``) on ``project``,
+``parent`` and ``summary``; ``AND``, ``OR``, ``NOT`` and parentheses; ``ORDER BY
+key|created|updated [ASC|DESC]``. Projects are named by key (any case) or id, issues by key or
+id, authors by accountId. Anything else is refused the way Jira refuses it, with the messages of
+a 400 response.
+
+Strings are lexed like Jira's lexer does: ``"..."`` and ``'...'`` quote, and a backslash escapes
+inside and outside quotes alike (``\t \n \r \" \' \\``, an escaped space and ``\uXXXX``; any
+other escape is an error), so ``a\"b`` is the one unquoted value ``a"b``.
 
 Like Jira, each worklog clause is evaluated on its own: ``worklogDate >= a AND worklogDate <= b``
 matches an issue with some worklog on or after ``a`` and some worklog on or before ``b``, not
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import NoReturn
 
@@ -35,27 +41,43 @@ _FIELD_ALIASES = {
     "issue": "issuekey",
     "id": "issuekey",
     "parent": "parent",
+    "summary": "summary",
 }
 _OPERATORS = {
     "worklogDate": ("=", ">", ">=", "<", "<="),
     "worklogAuthor": ("=", "in"),
-    "project": ("=", "!=", "in", "not in"),
+    "project": ("=", "!=", "in", "not in", "is", "is not"),
     "issuekey": ("=", "!=", "in", "not in"),
-    "parent": ("=", "!=", "in", "not in"),
+    "parent": ("=", "!=", "in", "not in", "is", "is not"),
+    "summary": ("~", "!~", "is", "is not"),
 }
+_EMPTINESS_OPERATORS = ("is", "is not")
+_VALID_OPERATORS = (
+    "The valid operators are '=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', 'IS' "
+    "and 'IS NOT'."
+)
 _ORDER_FIELDS = {"key": "key", "issuekey": "key", "created": "created", "updated": "updated"}
-_KEYWORDS = frozenset({"and", "or", "not", "in", "order", "by", "asc", "desc", "is", "was"})
+_KEYWORDS = frozenset(
+    {"and", "or", "not", "in", "order", "by", "asc", "desc", "is", "was", "empty", "null"}
+)
+_EMPTY_WORDS = frozenset({"empty", "null"})
 _DATE_FORMATS = (
     re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
     re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
 )
+# Jira's escapes: \t \n \r \" \' \\, an escaped space and \uXXXX.
+_ESCAPE = r"\\(?:[tnr\"'\\ ]|u[0-9a-fA-F]{4})"
+_ESCAPE_PATTERN = re.compile(_ESCAPE)
+_ESCAPED_CHARACTERS = {"t": "\t", "n": "\n", "r": "\r"}
+_QUOTED_ESCAPES = {"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.-]+")
 _TOKEN_PATTERN = re.compile(
-    r"""
+    rf"""
     (?P<space>\s+)
     | (?P<punct>[(),])
     | (?P<op>!=|>=|<=|!~|=|>|<|~)
-    | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
-    | (?P<word>[^\s(),=!<>~"']+)
+    | (?P<string>"(?:{_ESCAPE}|[^"\\])*"|'(?:{_ESCAPE}|[^'\\])*')
+    | (?P<word>(?:{_ESCAPE}|[^\s(),=!<>~"'\\])+)
     """,
     re.VERBOSE,
 )
@@ -72,7 +94,10 @@ class JqlError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Clause:
-    """``field operator value(s)``; ``field`` is the canonical name, ``operator`` lower case."""
+    """``field operator value(s)``; ``field`` is the canonical name, ``operator`` lower case.
+
+    ``IS EMPTY`` and ``IS NOT EMPTY`` have the operators ``is`` and ``is not`` and no values.
+    """
 
     field: str
     operator: str
@@ -126,21 +151,95 @@ class JqlQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class _Token:
+class JqlToken:
+    """One lexical token: ``kind`` is ``punct``, ``op``, ``string`` or ``word``; ``position`` is
+    the offset of its first character in the query."""
+
     kind: str
     text: str
     position: int
 
     @property
     def keyword(self) -> str | None:
+        """The reserved word this token is, lower case, or ``None``."""
         lowered = self.text.lower()
         return lowered if self.kind == "word" and lowered in _KEYWORDS else None
 
     @property
     def value(self) -> str:
-        if self.kind == "string":
-            return re.sub(r"\\(.)", r"\1", self.text[1:-1])
-        return self.text
+        """The text the token stands for: quotes removed and escapes resolved."""
+        return _unescape(self.text[1:-1] if self.kind == "string" else self.text)
+
+
+def _unescape(text: str) -> str:
+    def resolve(escape: re.Match[str]) -> str:
+        character = escape.group()[1]
+        if character == "u":
+            return chr(int(escape.group()[2:], 16))
+        return _ESCAPED_CHARACTERS.get(character, character)
+
+    return _ESCAPE_PATTERN.sub(resolve, text)
+
+
+def encode_jql_value(value: str) -> str:
+    """``value`` as JQL text: bare when it is a plain word, else double-quoted with escapes."""
+    if _PLAIN_VALUE.fullmatch(value) and value.lower() not in _KEYWORDS:
+        return value
+    escaped = "".join(_QUOTED_ESCAPES.get(character, character) for character in value)
+    return f'"{escaped}"'
+
+
+def tokenize_jql(text: str) -> list[JqlToken]:
+    """Split ``text`` into tokens as Jira's lexer does (whitespace dropped).
+
+    Raises :class:`JqlError` at the first character no token can start with, an escape Jira does
+    not know, or a quoted string that is not closed.
+    """
+    tokens = []
+    position = 0
+    while position < len(text):
+        found = _TOKEN_PATTERN.match(text, position)
+        if found is None or found.lastgroup is None:
+            raise JqlError(f"Error in the JQL Query: {_lexical_problem(text, position)}")
+        if found.lastgroup != "space":
+            tokens.append(JqlToken(found.lastgroup, found.group(), position))
+        position = found.end()
+    return tokens
+
+
+def _lexical_problem(text: str, position: int) -> str:
+    """Why no token starts at ``position``, with the place Jira would name."""
+    character = text[position]
+    if character in "\"'":
+        # Inside the string either an unknown escape or the missing closing quote is at fault.
+        inner = position + 1
+        while inner < len(text) and text[inner] != character:
+            if text[inner] == "\\":
+                if not _ESCAPE_PATTERN.match(text, inner):
+                    return _bad_escape(text, inner)
+                inner += 1
+            inner += 1
+        return (
+            "The quoted string starting here is not terminated. "
+            f"{_describe_position(text, position)}"
+        )
+    if character == "\\":
+        return _bad_escape(text, position)
+    return f"The character '{character}' is not understood. {_describe_position(text, position)}"
+
+
+def _bad_escape(text: str, position: int) -> str:
+    sequence = text[position : position + 2]
+    return (
+        f"The escape sequence '{sequence}' is not valid. Valid escapes are \\t, \\n, \\r, "
+        f"\\\", \\', \\\\, '\\ ' and \\uXXXX. {_describe_position(text, position)}"
+    )
+
+
+def _describe_position(text: str, position: int) -> str:
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return f"(line {line}, character {column})"
 
 
 def parse_jql(text: str) -> JqlQuery:
@@ -168,11 +267,49 @@ def compile_condition(
     condition: Condition | None, data: SiteData, visible_projects: frozenset[str]
 ) -> Callable[[Issue], bool]:
     """Turn a condition into a predicate, checking every value against what the caller sees."""
-    problems: list[str] = []
-    predicate = _compile(condition, data, visible_projects, problems)
-    if problems:
-        raise JqlError(*problems)
+    findings = _Findings()
+    predicate = _compile(condition, data, visible_projects, findings)
+    if findings.messages:
+        raise JqlError(*findings.messages)
     return predicate
+
+
+def check_values(
+    query: JqlQuery, data: SiteData, visible_projects: frozenset[str]
+) -> tuple[list[str], list[str]]:
+    """Validate the values of a parsed query the way ``/jql/parse`` does: ``(errors, warnings)``.
+
+    A value in the wrong format (a date) is an error; a project, issue or account the caller cannot
+    see is a warning, as in Jira's answer. A search refuses both alike.
+    """
+    findings = _Findings()
+    _compile(query.where, data, visible_projects, findings)
+    return findings.errors, findings.warnings
+
+
+@dataclass(slots=True)
+class _Findings:
+    """What checking a query's values found, in order, each an error or a warning."""
+
+    found: list[tuple[str, bool]] = field(default_factory=list)
+
+    def error(self, message: str) -> None:
+        self.found.append((message, False))
+
+    def warning(self, message: str) -> None:
+        self.found.append((message, True))
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for message, _ in self.found]
+
+    @property
+    def errors(self) -> list[str]:
+        return [message for message, warning in self.found if not warning]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [message for message, warning in self.found if warning]
 
 
 def _sort_by_created(issue: Issue) -> float:
@@ -190,38 +327,67 @@ _SORTERS: dict[str, Callable[[Issue], tuple[str, int] | float]] = {
 }
 
 
+def _project_is_empty(issue: Issue) -> bool:
+    return False  # every issue belongs to a project
+
+
+def _parent_is_empty(issue: Issue) -> bool:
+    return issue.parent_key is None
+
+
+def _summary_is_empty(issue: Issue) -> bool:
+    return not issue.summary
+
+
+_IS_EMPTY: dict[str, Callable[[Issue], bool]] = {
+    "project": _project_is_empty,
+    "parent": _parent_is_empty,
+    "summary": _summary_is_empty,
+}
+
+
 def _compile(
-    condition: Condition | None, data: SiteData, visible: frozenset[str], problems: list[str]
+    condition: Condition | None, data: SiteData, visible: frozenset[str], findings: _Findings
 ) -> Callable[[Issue], bool]:
     if condition is None:
         return lambda issue: True
     if isinstance(condition, AllOf):
-        parts = [_compile(part, data, visible, problems) for part in condition.parts]
+        parts = [_compile(part, data, visible, findings) for part in condition.parts]
         return lambda issue: all(part(issue) for part in parts)
     if isinstance(condition, AnyOf):
-        parts = [_compile(part, data, visible, problems) for part in condition.parts]
+        parts = [_compile(part, data, visible, findings) for part in condition.parts]
         return lambda issue: any(part(issue) for part in parts)
     if isinstance(condition, Negation):
-        inner = _compile(condition.part, data, visible, problems)
+        inner = _compile(condition.part, data, visible, findings)
         return lambda issue: not inner(issue)
-    return _compile_clause(condition, data, visible, problems)
+    return _compile_clause(condition, data, visible, findings)
 
 
 def _compile_clause(
-    clause: Clause, data: SiteData, visible: frozenset[str], problems: list[str]
+    clause: Clause, data: SiteData, visible: frozenset[str], findings: _Findings
 ) -> Callable[[Issue], bool]:
+    if clause.operator in _EMPTINESS_OPERATORS:
+        is_empty = _IS_EMPTY[clause.field]
+        if clause.operator == "is":
+            return is_empty
+        return lambda issue: not is_empty(issue)
+    if clause.field == "summary":
+        text = clause.values[0].casefold()
+        if clause.operator == "~":
+            return lambda issue: text in issue.summary.casefold()
+        return lambda issue: text not in issue.summary.casefold()
     if clause.field == "worklogDate":
-        return _worklog_date_predicate(clause, data, problems)
+        return _worklog_date_predicate(clause, data, findings)
     if clause.field == "worklogAuthor":
-        authors = frozenset(_known_accounts(clause.values, data, problems))
+        authors = frozenset(_known_accounts(clause.values, data, findings))
         return lambda issue: not authors.isdisjoint(data.worklog_facts(issue.id).authors)
     negated = clause.operator in ("!=", "not in")
     if clause.field == "project":
-        keys = frozenset(_visible_projects(clause.values, data, visible, problems))
+        keys = frozenset(_visible_projects(clause.values, data, visible, findings))
         if negated:
             return lambda issue: issue.project_key not in keys
         return lambda issue: issue.project_key in keys
-    targets = frozenset(_visible_issue_keys(clause, data, visible, problems))
+    targets = frozenset(_visible_issue_keys(clause, data, visible, findings))
     if clause.field == "parent":
         if negated:
             return lambda issue: issue.parent_key is not None and issue.parent_key not in targets
@@ -232,11 +398,11 @@ def _compile_clause(
 
 
 def _worklog_date_predicate(
-    clause: Clause, data: SiteData, problems: list[str]
+    clause: Clause, data: SiteData, findings: _Findings
 ) -> Callable[[Issue], bool]:
     day = _parse_date(clause.values[0])
     if day is None:
-        problems.append(
+        findings.error(
             f"Date value '{_echo(clause.values[0])}' for field 'worklogDate' is invalid. "
             "Valid formats include: 'yyyy/MM/dd', 'yyyy-MM-dd'."
         )
@@ -271,11 +437,11 @@ def _parse_date(value: str) -> date | None:
     return None
 
 
-def _known_accounts(values: Sequence[str], data: SiteData, problems: list[str]) -> list[str]:
+def _known_accounts(values: Sequence[str], data: SiteData, findings: _Findings) -> list[str]:
     known = []
     for value in values:
         if data.user(value) is None:
-            problems.append(
+            findings.warning(
                 f"The value '{_echo(value)}' does not exist for the field 'worklogAuthor'."
             )
         else:
@@ -284,27 +450,27 @@ def _known_accounts(values: Sequence[str], data: SiteData, problems: list[str]) 
 
 
 def _visible_projects(
-    values: Sequence[str], data: SiteData, visible: frozenset[str], problems: list[str]
+    values: Sequence[str], data: SiteData, visible: frozenset[str], findings: _Findings
 ) -> list[str]:
     keys = []
     for value in values:
         project = data.project(value)
         if project is None or project.key not in visible:
-            problems.append(f"The value '{_echo(value)}' does not exist for the field 'project'.")
+            findings.warning(f"The value '{_echo(value)}' does not exist for the field 'project'.")
         else:
             keys.append(project.key)
     return keys
 
 
 def _visible_issue_keys(
-    clause: Clause, data: SiteData, visible: frozenset[str], problems: list[str]
+    clause: Clause, data: SiteData, visible: frozenset[str], findings: _Findings
 ) -> list[str]:
     keys = []
     field_name = "key" if clause.field == "issuekey" else clause.field
     for value in clause.values:
         issue = data.issue(value)
         if issue is None or issue.project_key not in visible:
-            problems.append(
+            findings.warning(
                 f"An issue with key '{_echo(value)}' does not exist for field '{field_name}'."
             )
         else:
@@ -322,7 +488,7 @@ class _Parser:
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._tokens = self._tokenize(text)
+        self._tokens = tokenize_jql(text)
         self._index = 0
 
     def parse(self) -> JqlQuery:
@@ -364,7 +530,7 @@ class _Parser:
             self._fail("a field name", token)
         return self._clause(token)
 
-    def _clause(self, field_token: _Token) -> Clause:
+    def _clause(self, field_token: JqlToken) -> Clause:
         field = _FIELD_ALIASES.get(field_token.value.lower())
         if field is None:
             raise JqlError(
@@ -374,6 +540,11 @@ class _Parser:
         operator = self._operator()
         if operator not in _OPERATORS[field]:
             raise JqlError(f"The operator '{operator}' is not supported by the '{field}' field.")
+        if operator in _EMPTINESS_OPERATORS:
+            token = self._expect("'EMPTY'")
+            if token.keyword not in _EMPTY_WORDS:
+                self._fail("'EMPTY'", token)
+            return Clause(field, operator, ())
         if operator in ("in", "not in"):
             return Clause(field, operator, self._value_list())
         return Clause(field, operator, (self._value(),))
@@ -389,9 +560,15 @@ class _Parser:
             if follower.keyword == "in":
                 return "not in"
             self._fail("'IN'", follower)
-        if token.keyword in ("is", "was"):
+        if token.keyword == "is":
+            following = self._peek()
+            if following is not None and following.keyword == "not":
+                self._index += 1
+                return "is not"
+            return "is"
+        if token.keyword == "was":
             raise JqlError(f"The operator '{token.text.upper()}' is not supported by this site.")
-        self._fail("operator", token)
+        self._fail("operator", token, hint=_VALID_OPERATORS)
 
     def _value(self) -> str:
         token = self._expect("either a value, list or function")
@@ -442,14 +619,14 @@ class _Parser:
             raise JqlError(f"The ORDER BY clause may contain at most {MAX_ORDER_FIELDS} fields.")
         return tuple(keys)
 
-    def _peek(self) -> _Token | None:
+    def _peek(self) -> JqlToken | None:
         return self._tokens[self._index] if self._index < len(self._tokens) else None
 
     def _at_keyword(self, keyword: str) -> bool:
         token = self._peek()
         return token is not None and token.keyword == keyword
 
-    def _expect(self, expected: str) -> _Token:
+    def _expect(self, expected: str) -> JqlToken:
         token = self._peek()
         if token is None:
             raise JqlError(
@@ -463,35 +640,11 @@ class _Parser:
         if token.kind != "punct" or token.text != punct:
             self._fail(f"'{punct}'", token)
 
-    def _fail(self, expected: str, token: _Token) -> NoReturn:
+    def _fail(self, expected: str, token: JqlToken, *, hint: str = "") -> NoReturn:
         raise JqlError(
             f"Error in the JQL Query: Expecting {expected} but got '{_echo(token.text)}'. "
-            f"{self._where(token)}"
+            f"{hint + ' ' if hint else ''}{self._where(token)}"
         )
 
-    def _where(self, token: _Token) -> str:
-        return self._describe_position(self._text, token.position)
-
-    @staticmethod
-    def _tokenize(text: str) -> list[_Token]:
-        tokens = []
-        position = 0
-        while position < len(text):
-            found = _TOKEN_PATTERN.match(text, position)
-            if found is None or found.lastgroup is None:
-                where = _Parser._describe_position(text, position)
-                if text[position] in "\"'":
-                    problem = "The quoted string starting here is not terminated."
-                else:
-                    problem = f"The character '{text[position]}' is not understood."
-                raise JqlError(f"Error in the JQL Query: {problem} {where}")
-            if found.lastgroup != "space":
-                tokens.append(_Token(found.lastgroup, found.group(), position))
-            position = found.end()
-        return tokens
-
-    @staticmethod
-    def _describe_position(text: str, position: int) -> str:
-        line = text.count("\n", 0, position) + 1
-        column = position - (text.rfind("\n", 0, position) + 1) + 1
-        return f"(line {line}, character {column})"
+    def _where(self, token: JqlToken) -> str:
+        return _describe_position(self._text, token.position)

@@ -19,7 +19,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from atlassian_connect_kit.testing.fakejira.auth import Caller
-from atlassian_connect_kit.testing.fakejira.jql import JqlError, parse_jql, select_issues
+from atlassian_connect_kit.testing.fakejira.jql import (
+    JqlError,
+    check_values,
+    parse_jql,
+    select_issues,
+)
 from atlassian_connect_kit.testing.fakejira.model import Issue, SiteData
 from atlassian_connect_kit.testing.fakejira.responses import (
     RequestError,
@@ -31,6 +36,7 @@ from atlassian_connect_kit.testing.fakejira.serialize import (
     WORKING_DAYS_PER_WEEK,
     WORKING_HOURS_PER_DAY,
     issue_json,
+    jql_structure_json,
     project_json,
     user_details,
     worklog_json,
@@ -51,6 +57,9 @@ WORKLOG_LIST_LIMIT = 1000
 
 PROPERTY_VALUE_LIMIT = 32768
 """Largest user property value in bytes."""
+
+JQL_VALIDATION_MODES = ("strict", "warn", "none")
+"""The ``validation`` modes of ``/jql/parse``."""
 
 UNBOUNDED_QUERY_MESSAGE = (
     "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
@@ -170,6 +179,58 @@ def search_issues(request: RestRequest) -> Response:
     if not body["isLast"]:
         body["nextPageToken"] = _page_token(offset + page_size, jql or "")
     return json_response(200, body, points=len(page))
+
+
+def parse_queries(request: RestRequest) -> Response:
+    """``POST /rest/api/3/jql/parse?validation=``: each query's structure, errors and warnings.
+
+    Syntax errors, unknown fields and operators are errors; under ``strict`` and ``warn`` values
+    are checked against what the caller sees, a malformed date being an error and a project, issue
+    or account the caller cannot see a warning. ``strict`` returns the structure only when nothing
+    was found, ``warn`` whenever the query parses, ``none`` (no value checks) likewise. Unlike
+    Jira, the fake checks fields and operators while parsing, so even ``none`` reports them.
+    """
+    validation = request.param("validation") or "strict"
+    if validation not in JQL_VALIDATION_MODES:
+        raise RequestError(
+            400, f"The 'validation' parameter must be one of {', '.join(JQL_VALIDATION_MODES)}."
+        )
+    body = request.json_body()
+    if not isinstance(body, dict):
+        raise RequestError(400, "The request body must be a JSON object.")
+    unknown = sorted(set(body) - {"queries"})
+    if unknown:
+        raise RequestError(400, f'Unrecognized field "{unknown[0][:40]}".')
+    queries = body.get("queries")
+    if (
+        not isinstance(queries, list)
+        or not queries
+        or not all(isinstance(query, str) and query for query in queries)
+    ):
+        raise RequestError(400, "queries must be a list of one or more non-empty strings.")
+    return json_response(
+        200, {"queries": [_parsed_query(query, validation, request) for query in queries]}
+    )
+
+
+def _parsed_query(text: str, validation: str, request: RestRequest) -> dict[str, Any]:
+    parsed: dict[str, Any] = {"query": text}
+    try:
+        query = parse_jql(text)
+    except JqlError as error:
+        parsed["errors"] = error.messages
+        return parsed
+    errors: list[str] = []
+    warnings: list[str] = []
+    if validation != "none":
+        errors, warnings = check_values(query, request.data, request.visible_projects)
+    if errors:
+        parsed["errors"] = list(dict.fromkeys(errors))
+    if warnings:
+        parsed["warnings"] = list(dict.fromkeys(warnings))
+    if validation != "strict" or not (errors or warnings):
+        parsed["structure"] = jql_structure_json(query)
+    return parsed
 
 
 def issue_worklogs(request: RestRequest) -> Response:
@@ -347,6 +408,7 @@ def delete_user_property(request: RestRequest) -> Response:
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/rest/api/3/search/jql", search_issues),
     Route("POST", "/rest/api/3/search/jql", search_issues),
+    Route("POST", "/rest/api/3/jql/parse", parse_queries),
     Route("GET", "/rest/api/3/issue/{issueIdOrKey}/worklog", issue_worklogs),
     Route("POST", "/rest/api/3/worklog/list", list_worklogs),
     Route("GET", "/rest/api/3/myself", myself),

@@ -12,6 +12,15 @@ from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
 
+from atlassian_connect_kit.testing.fakejira.jql import (
+    AllOf,
+    AnyOf,
+    Clause,
+    Condition,
+    JqlQuery,
+    Negation,
+    encode_jql_value,
+)
 from atlassian_connect_kit.testing.fakejira.model import (
     EMBEDDED_WORKLOG_LIMIT,
     EPIC,
@@ -216,3 +225,47 @@ def issue_json(
 def _avatar_urls(base: str) -> dict[str, str]:
     separator = "&" if "?" in base else "?"
     return {size: f"{base}{separator}size={size.split('x')[0]}" for size in _AVATAR_SIZES}
+
+
+def jql_structure_json(query: JqlQuery) -> JsonObject:
+    """A parsed query as ``/jql/parse`` describes it: ``where`` clauses and ``orderBy`` fields."""
+    structure: JsonObject = {}
+    if query.where is not None:
+        structure["where"] = _condition_json(query.where)
+    if query.order_by:
+        structure["orderBy"] = {
+            "fields": [
+                {
+                    "field": {"name": key.field, "encodedName": key.field},
+                    "direction": "desc" if key.descending else "asc",
+                }
+                for key in query.order_by
+            ]
+        }
+    return structure
+
+
+def _condition_json(condition: Condition) -> JsonObject:
+    if isinstance(condition, AllOf | AnyOf):
+        operator = "and" if isinstance(condition, AllOf) else "or"
+        return {
+            "clauses": [_condition_json(part) for part in condition.parts],
+            "operator": operator,
+        }
+    if isinstance(condition, Negation):
+        return {"clauses": [_condition_json(condition.part)], "operator": "not"}
+    return {
+        "field": {"name": condition.field, "encodedName": condition.field},
+        "operator": condition.operator,
+        "operand": _operand_json(condition),
+    }
+
+
+def _operand_json(clause: Clause) -> JsonObject:
+    if not clause.values:
+        return {"keyword": "empty"}
+    values = [{"value": value, "encodedValue": encode_jql_value(value)} for value in clause.values]
+    if clause.operator in ("in", "not in"):
+        encoded = ", ".join(value["encodedValue"] for value in values)
+        return {"values": values, "encodedOperand": f"({encoded})"}
+    return values[0]
