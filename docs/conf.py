@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import warnings
 from pathlib import Path
 
-import a11y_pygments  # noqa: F401  (imported first, for the line after it)
-
 from atlassian_connect_kit import __version__
 
-# furo's accessible-pygments calls logging.basicConfig(level=INFO) on import, which would print
-# every INFO record of the modules autodoc imports into the build's output.
-logging.getLogger().setLevel(logging.WARNING)
 # Pyramid imports pkg_resources, which setuptools deprecates loudly; the kit pins a setuptools
 # that still ships it, so the warning says nothing to a reader of the build output.
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)

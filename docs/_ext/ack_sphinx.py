@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -46,6 +47,13 @@ def _on_include_read(
     content[0] = _link_root_files(content[0], "")
 
 
+def _on_builder_inited(app: Sphinx) -> None:
+    # Recent furo themes bring accessible-pygments, which calls logging.basicConfig(level=INFO)
+    # as it is imported (with the theme); every INFO record of the modules autodoc imports would
+    # then end up in the build's output.
+    logging.getLogger().setLevel(logging.WARNING)
+
+
 class CommandsDirective(SphinxDirective):
     """``ack-commands``: a section per command, with its summary and its full ``--help``."""
 
@@ -67,6 +75,7 @@ class CommandsDirective(SphinxDirective):
 
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the events and the directive."""
+    app.connect("builder-inited", _on_builder_inited)
     app.connect("source-read", _on_source_read)
     app.connect("include-read", _on_include_read)
     app.add_directive("ack-commands", CommandsDirective)
