@@ -134,6 +134,6 @@ def test_dependency_floors_exclude_releases_with_known_vulnerabilities(distribut
     assert f"{release}.{int(patch) - 1}" not in specifier
 
 
-def test_the_build_requires_the_first_hatchling_writing_metadata_2_4():
+def test_the_build_requires_a_hatchling_writing_metadata_2_4():
     build = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]
     assert build["requires"] == ["hatchling>=1.27"]
