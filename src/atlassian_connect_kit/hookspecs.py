@@ -40,7 +40,9 @@ def ack_descriptor_fragment(settings: Settings) -> Mapping[str, Any] | None:
 
     Return a mapping with any of ``modules`` (``{module type: [module, ...]}``) and ``scopes``
     (a list of scope names), or ``None``. Module lists are concatenated per module type across
-    plugins, scopes are unioned and sorted; module keys must be unique across every plugin.
+    plugins, scopes are unioned and sorted. Module keys must match ``^[a-z0-9-]+$`` and be unique
+    across every plugin: a clash fails start-up naming both plugins. Module URLs are relative to
+    the app's base URL.
     """
 
 
@@ -52,8 +54,9 @@ def ack_configure(config: Configurator, settings: Settings) -> None:
     """Add a plugin's routes, views, templates and static assets to the Pyramid configuration.
 
     Called once at start-up, after the kit's core is configured. Every view must declare its
-    authentication mode with the ``connect_auth`` view predicate (``"jwt"``, ``"context"`` or
-    ``"public"``); start-up fails when one does not.
+    authentication mode with the ``connect_auth`` view option: ``"jwt"`` (a Jira-signed URL whose
+    qsh matches the request, for pages), ``"context"`` (a context token, for the page's own XHRs
+    and downloads) or ``"public"``; start-up fails when one does not.
     """
 
 
@@ -61,8 +64,11 @@ def ack_configure(config: Configurator, settings: Settings) -> None:
 def ack_authenticate(request: Request, mode: str) -> Identity | None:
     """Authenticate an incoming request for a view declared with ``mode``.
 
-    Return the request's :class:`~atlassian_connect_kit.auth.identity.Identity`, or raise
-    :class:`~atlassian_connect_kit.auth.identity.AuthenticationFailed` with a short, safe reason.
+    Return the request's :class:`~atlassian_connect_kit.auth.identity.Identity` (the tenant's
+    ``client_key``, the viewer's ``account_id``, the site's ``base_url`` and the token's
+    ``context``), ``None`` to let the next implementation try, or raise
+    :class:`~atlassian_connect_kit.auth.identity.AuthenticationFailed` with a short, safe reason
+    (the answer is its ``status``, 401 by default).
     The first implementation that returns a value wins: the kit's Connect JWT authentication is
     registered last, so an adapter for another host protocol can answer first for its requests
     and return ``None`` for the others.
@@ -76,7 +82,9 @@ def ack_host_client(request: Request, identity: Identity, as_user: bool) -> Host
     ``as_user`` asks for a client acting as the viewing user (``request.jira``), otherwise as the
     app (``request.jira_as_app``). The kit's Connect implementation (signed JWTs, OAuth 2.0
     impersonation) is registered last; an adapter for another host protocol returns its own client
-    for the requests it authenticated and ``None`` for the others.
+    for the requests it authenticated and ``None`` for the others. Together with
+    :func:`ack_authenticate`, this is where another host protocol (such as Forge Remote, whose
+    tokens arrive with each request) plugs in without any plugin changing.
     """
 
 
@@ -85,9 +93,11 @@ def ack_host_client(request: Request, identity: Identity, as_user: bool) -> Host
 
 @hookspec
 def ack_tenant_installed(tenant: TenantRecord, request: Request) -> None:
-    """Tell a plugin that a tenant installed the app (or re-installed it with a new secret).
+    """Tell a plugin that a tenant installed the app, or re-installed it.
 
-    Called after the tenant is stored, from the verified ``/installed`` callback.
+    A re-install comes with an upgrade, a secret rotation or a site rename. Called after the
+    tenant is stored, from the verified ``/installed`` callback; ``tenant`` is a
+    :class:`~atlassian_connect_kit.storage.store.TenantRecord`.
     """
 
 
@@ -96,7 +106,8 @@ def ack_tenant_uninstalled(client_key: str, request: Request | None) -> None:
     """Tell a plugin that a tenant is being removed, before its row is deleted.
 
     A plugin deletes everything it keeps for ``client_key`` here. ``request`` is ``None`` when
-    the removal comes from the ``ack tenants purge`` commands rather than a callback.
+    the removal comes from ``ack tenants purge`` or ``ack tenants purge-stale`` rather than a
+    callback.
     """
 
 
@@ -117,9 +128,11 @@ def ack_tenant_disabled(tenant: TenantRecord, request: Request) -> None:
 def ack_data_inventory(settings: Settings) -> Sequence[InventoryEntry] | None:
     """Declare what a plugin stores: one entry per table column, with purpose and retention.
 
-    ``ack privacy`` prints the inventory and a test fails when the live schema holds a table or
-    column that no plugin declared. Tables declared here are included in backups and purged per
-    tenant on uninstall (their ``tenant_column`` names the clientKey column).
+    Return a list of :class:`~atlassian_connect_kit.inventory.InventoryEntry` (table, column,
+    purpose, retention and the table's ``tenant_column``), or ``None``. ``ack privacy`` prints
+    the inventory and a test fails when the live schema holds a table or column that no plugin
+    declared. Tables declared here are included in backups and purged per tenant on uninstall
+    (their ``tenant_column`` names the clientKey column).
     """
 
 
@@ -131,9 +144,12 @@ def ack_backup_targets(settings: Settings) -> Sequence[BackupTarget] | None:
     """Return places where backups are kept, besides the local ``ack.backup.dir``.
 
     Each target is a :class:`~atlassian_connect_kit.backup.targets.BackupTarget`: an object with
-    a ``label`` and ``write``/``list``/``read``/``delete`` of files by name (for example a
-    container of Azure Blob Storage). Every backup is written to every target; each target is
-    pruned and verified on its own. Return an empty list (or ``None``) to add none.
+    a ``label`` (shown in command output, no credentials) and ``write(name, data)``, ``list()``
+    (of ``StoredFile(name, size)``), ``read(name)`` and ``delete(name)`` (for example a container
+    of Azure Blob Storage). ``write`` must be atomic and must not overwrite an existing name. Every
+    backup is written to every target; ``prune``, ``list`` and ``verify`` handle each target on
+    its own. Return an empty list (or ``None``) to add none. ``MemoryTarget`` in the same module
+    is an in-memory target for tests.
     """
 
 

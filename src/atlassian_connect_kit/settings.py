@@ -54,9 +54,10 @@ def _int_parser(minimum: int, maximum: int | None = None) -> Callable[[str, str]
             number = int(value.strip())
         except ValueError:
             raise SettingsError(name, f"expected a whole number, got {value!r}") from None
-        if number < minimum or (maximum is not None and number > maximum):
-            upper = f" and {maximum}" if maximum is not None else ""
-            raise SettingsError(name, f"must be at least {minimum}{upper}, got {number}")
+        if maximum is not None and not minimum <= number <= maximum:
+            raise SettingsError(name, f"must be between {minimum} and {maximum}, got {number}")
+        if number < minimum:
+            raise SettingsError(name, f"must be at least {minimum}, got {number}")
         return number
 
     return parse
@@ -119,7 +120,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "ack.all_js_url",
         "https://connect-cdn.atl-paas.net/all.js",
         _text,
-        "Atlassian's all.js, loaded by the app's pages",
+        "Atlassian's all.js, loaded by the app's pages (the demo points it at its stand-in)",
     ),
     SettingSpec("ack.jwt_leeway", "30", _int_parser(0, 60), "clock skew allowed, seconds"),
     SettingSpec("ack.tenant_cache_seconds", "30", _float_parser(0), "tenant cache lifetime"),
@@ -134,7 +135,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ack.backup.keep_months", "13", _int_parser(0), "monthly backups kept"),
     SettingSpec("ack.backup.rpo_hours", "24", _float_parser(0.1), "recovery point objective"),
     SettingSpec("ack.backup.rto_hours", "8", _float_parser(0.1), "recovery time objective"),
-    SettingSpec("ack.security.contact", "", _text, "security contact (mailto: or https:)"),
+    SettingSpec(
+        "ack.security.contact", "", _text, "security contact (mailto:, https: or tel: URI)"
+    ),
     SettingSpec("ack.security.policy_url", "", _text, "disclosure policy URL"),
     SettingSpec(
         "ack.security.frame_ancestors",

@@ -1,9 +1,11 @@
 """Pytest fixtures for testing add-ons built on atlassian-connect-kit against a fake Jira Cloud.
 
-Installed with the kit (entry point ``pytest11``), so an add-on's test suite gets these fixtures
-without configuration. Override ``ack_plugins`` (entry-point names) or ``ack_extra_plugins``
-(plugin objects) to choose what the app under test runs, ``fake_jira_site`` to choose the data.
-See docs/testing.md.
+An add-on's test suite enables them in its ``conftest.py`` with
+``pytest_plugins = ["atlassian_connect_kit.testing.pytest_plugin"]``; the kit registers no
+``pytest11`` entry point, so they stay out of every other pytest run (docs/decisions.md says why).
+They need only pytest besides the kit: ``pip install 'atlassian-connect-kit[testing]'``.
+Override ``ack_plugins`` (entry-point names) or ``ack_extra_plugins`` (plugin objects) to choose
+what the app under test runs, ``fake_jira_site`` to choose the data. See docs/testing.md.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    # Imported lazily below: this module loads in every pytest run of an environment where the kit
-    # is installed, so it must stay cheap to import.
+    # Imported lazily below: enabling the plugin should cost a test run nothing until a test
+    # asks for a fixture, so the fake site and the app load only for the tests that use them.
     from atlassian_connect_kit.testing.fakejira import FakeJira, SiteData
     from atlassian_connect_kit.testing.fakejira.connect import InstalledApp
     from atlassian_connect_kit.testing.server import AppServer
