@@ -118,8 +118,9 @@ def ack_data_inventory(settings: Settings) -> Sequence[InventoryEntry] | None:
     """Declare what a plugin stores: one entry per table column, with purpose and retention.
 
     ``ack privacy`` prints the inventory and a test fails when the live schema holds a table or
-    column that no plugin declared. Tables declared here are included in backups and purged per
-    tenant on uninstall (their ``tenant_column`` names the clientKey column).
+    column that no plugin declared. Tables declared here are included in backups (unless
+    declared ``backed_up=False``) and purged per tenant on uninstall (their ``tenant_column``
+    names the clientKey column; ``None`` for a table holding no tenant's rows).
     """
 
 
