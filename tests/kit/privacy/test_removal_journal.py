@@ -195,3 +195,13 @@ def test_the_journal_forgets_a_removal_only_after_every_backup_made_before_it_ex
             )
             <= now
         )
+
+
+def test_purge_stale_records_each_site_it_removes(site, caplog):
+    caplog.set_level(logging.INFO)
+    site.install([1, 2])
+    result = site.ack("tenants", "purge-stale", "--days", "30", "--now", "2099-01-01T00:00:00Z")
+    assert result.status == 0, result.err
+    assert set(journal(site)) == {sha256("jira:1"), sha256("jira:2")}
+    lines = [r.getMessage() for r in caplog.records if "(purge-stale)" in r.getMessage()]
+    assert len(lines) == 2 and all("jira:" not in line for line in lines)
