@@ -7,7 +7,6 @@ worker refuses it within ``ack.tenant_cache_seconds``, and so does every worker 
 ``ACK_TEST_POSTGRES_URL`` names a local server (a new database per test, dropped afterwards).
 """
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.testing.server import AppServer
 from tests.addon_for_tests import SampleAddon
 from tests.kit.operator import Site, ack_environment_cleared  # noqa: F401 - shared fixture
-from tests.kit.storage.conftest import _create_server_database, require_local_database_url
+from tests.kit.storage.conftest import new_database
 
 BOUND_SECONDS = 1.5
 """A small ``ack.tenant_cache_seconds``, so the test waits for it rather than for 30 s."""
@@ -31,17 +30,8 @@ SLACK_SECONDS = 0.75
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.database)])
 def shared_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """One new database for both workers: a SQLite file, or a PostgreSQL database when set."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'shared.sqlite'}"
-        return
-    server_url = os.environ.get("ACK_TEST_POSTGRES_URL")
-    if not server_url:
-        pytest.skip("ACK_TEST_POSTGRES_URL is not set; set it to a local PostgreSQL server URL")
-    url, drop = _create_server_database(require_local_database_url(server_url))
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        drop()
+    with new_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

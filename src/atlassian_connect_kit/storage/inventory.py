@@ -85,29 +85,28 @@ def kit_inventory(settings: Settings) -> tuple[InventoryEntry, ...]:
         )
         for column, purpose, encrypted in _TENANT_COLUMNS
     )
-    journal = tuple(
+    return (
+        tenants
+        + _kept_by_hash(JOURNAL_TABLE, _JOURNAL_COLUMNS, journal_retention(settings))
+        + _kept_by_hash(LIFECYCLE_TOKEN_TABLE, _LIFECYCLE_TOKEN_COLUMNS, TOKEN_RETENTION)
+    )
+
+
+def _kept_by_hash(
+    table: str, columns: tuple[tuple[str, str], ...], retention: str
+) -> tuple[InventoryEntry, ...]:
+    # Bookkeeping tables: no clientKey in clear (so nothing to purge per tenant), never backed up.
+    return tuple(
         InventoryEntry(
-            table=JOURNAL_TABLE,
+            table=table,
             column=column,
             purpose=purpose,
-            retention=journal_retention(settings),
+            retention=retention,
             tenant_column=None,
             backed_up=False,
         )
-        for column, purpose in _JOURNAL_COLUMNS
+        for column, purpose in columns
     )
-    tokens = tuple(
-        InventoryEntry(
-            table=LIFECYCLE_TOKEN_TABLE,
-            column=column,
-            purpose=purpose,
-            retention=TOKEN_RETENTION,
-            tenant_column=None,
-            backed_up=False,
-        )
-        for column, purpose in _LIFECYCLE_TOKEN_COLUMNS
-    )
-    return tenants + journal + tokens
 
 
 @hookimpl(trylast=True)

@@ -64,7 +64,7 @@ def test_tables_kept_by_hash_hold_no_client_key_and_are_never_backed_up():
     assert bookkeeping == ["ack_removal_journal", "ack_lifecycle_tokens"]
     for name in bookkeeping:
         assert not inventory.is_backed_up(name)
-        assert all("client_key" != e.column for e in inventory.columns(name))
+        assert all(e.column != "client_key" for e in inventory.columns(name))
     assert "at most 13 months" in inventory.columns("ack_removal_journal")[0].retention
     shorter = load_settings(
         {"ack.base_url": "https://app.example.com", "ack.backup.keep_months": "0"}, environ={}
