@@ -4,20 +4,32 @@ Over real HTTP: the fake site installs the app with signed callbacks and keeps w
 eavesdropper between the site and the app would; the tests post those tokens again.
 """
 
+import datetime as dt
+import hashlib
 import json
 
+import jwt
 import pytest
 import requests
+from sqlalchemy import select
 
 from atlassian_connect_kit.config import make_app
-from atlassian_connect_kit.storage.service import get_tenant_store
+from atlassian_connect_kit.storage.models import LifecycleToken
+from atlassian_connect_kit.storage.service import ENGINE_KEY, get_tenant_store
 from atlassian_connect_kit.testing.server import AppServer
 from tests.addon_for_tests import SampleAddon
+
+JWT_LEEWAY = "7"
 
 
 @pytest.fixture
 def ack_extra_plugins():
     return [SampleAddon()]
+
+
+@pytest.fixture
+def ack_settings(ack_settings):
+    return {**ack_settings, "ack.jwt_leeway": JWT_LEEWAY}
 
 
 @pytest.fixture
@@ -57,6 +69,13 @@ def test_a_retried_install_is_answered_again(fake_jira, ack_server):
     assert call.status == 204
     assert replay(ack_server, call).status_code == 204
     assert stored_secret(ack_server, app.client_key) == app.shared_secret
+    # Remembered, by hash, exactly as long as the token itself is accepted (leeway included).
+    expires = jwt.decode(call.token, options={"verify_signature": False})["exp"]
+    engine = ack_server.app.registry[ENGINE_KEY]
+    with engine.connect() as connection:
+        [row] = connection.execute(select(LifecycleToken)).all()
+    assert row.token_sha256 == hashlib.sha256(call.token.encode()).hexdigest()
+    assert row.expires_at == dt.datetime.fromtimestamp(expires + int(JWT_LEEWAY), dt.UTC)
 
 
 def test_a_captured_install_token_with_another_body_is_refused_and_nothing_is_written(
