@@ -131,8 +131,9 @@ def ack_data_inventory(settings: Settings) -> Sequence[InventoryEntry] | None:
     Return a list of :class:`~atlassian_connect_kit.inventory.InventoryEntry` (table, column,
     purpose, retention and the table's ``tenant_column``), or ``None``. ``ack privacy`` prints
     the inventory and a test fails when the live schema holds a table or column that no plugin
-    declared. Tables declared here are included in backups and purged per tenant on uninstall
-    (their ``tenant_column`` names the clientKey column).
+    declared. Tables declared here are included in backups (unless declared ``backed_up=False``)
+    and purged per tenant on uninstall (their ``tenant_column`` names the clientKey column;
+    ``None`` for a table holding no tenant's rows).
     """
 
 

@@ -9,13 +9,17 @@ from dataclasses import dataclass
 class InventoryEntry:
     """One stored column: where it lives, what it is for and how long it is kept.
 
-    ``tenant_column`` names the column of ``table`` holding the tenant's clientKey, so backups can
-    include the table and uninstalling can delete the tenant's rows from it.
+    ``tenant_column`` names the column of ``table`` holding the tenant's clientKey, so
+    uninstalling can delete the tenant's rows from it; ``None`` declares a table that holds no
+    tenant's rows by clientKey (bookkeeping the kit keeps by hash, for example), which tenant
+    purges leave alone. ``backed_up`` says whether backups copy the table (and restores replace
+    it); a table that is not backed up is never touched by a restore.
     """
 
     table: str
     column: str
     purpose: str
     retention: str
-    tenant_column: str = "client_key"
+    tenant_column: str | None = "client_key"
     encrypted: bool = False
+    backed_up: bool = True

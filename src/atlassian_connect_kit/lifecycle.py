@@ -100,7 +100,7 @@ def verify_signed_lifecycle(request: Request) -> dict[str, Any]:
     if not isinstance(client_key, str) or not client_key:
         raise LifecycleRefused("clientKey is missing", 400)
     try:
-        verify_install_token(
+        claims = verify_install_token(
             token,
             public_key_pem=public_key,
             app_base_url=settings.base_url,
@@ -110,7 +110,19 @@ def verify_signed_lifecycle(request: Request) -> dict[str, Any]:
         )
     except TokenError as error:
         raise LifecycleRefused(str(error)) from None
+    _accept_once(request, token, claims)
     return body
+
+
+def _accept_once(request: Request, token: str, claims: dict[str, Any]) -> None:
+    """Refuse a verified token already accepted with another body (every worker remembers it)."""
+    from atlassian_connect_kit.storage.service import get_lifecycle_tokens
+
+    expires_at = float(claims["exp"]) + _settings(request).jwt_leeway
+    if not get_lifecycle_tokens(request.registry).accept(
+        token, request.body, expires_at=expires_at
+    ):
+        raise LifecycleRefused("this token was already used with another body")
 
 
 def installed_view(request: Request) -> Response:
@@ -131,6 +143,7 @@ def installed_view(request: Request) -> Response:
 def uninstalled_view(request: Request) -> Response:
     """Tell plugins, then delete every row the tenant owns, from a verified signed uninstall."""
     from atlassian_connect_kit.privacy.inventory import collect_inventory
+    from atlassian_connect_kit.privacy.journal import RemovalJournal
     from atlassian_connect_kit.privacy.purge import purge_tenant
     from atlassian_connect_kit.storage.service import ENGINE_KEY, get_tenant_store
 
@@ -140,13 +153,14 @@ def uninstalled_view(request: Request) -> Response:
     pm = request.registry[PLUGIN_MANAGER_KEY]
     if store.get(client_key, fresh=True) is not None:
         pm.hook.ack_tenant_uninstalled(client_key=client_key, request=request)
-    # Every declared table, the tenant row included, in one transaction. Rows a plugin left for
-    # a tenant row already gone are removed too: the signed callback names this clientKey.
-    inventory = collect_inventory(pm, _settings(request))
-    removed = purge_tenant(request.registry[ENGINE_KEY], client_key, inventory)
+    # Every declared table, the tenant row included, in one transaction with the removal
+    # journal's entry (logged there, by hash). Rows a plugin left for a tenant row already gone
+    # are removed too: the signed callback names this clientKey.
+    settings = _settings(request)
+    inventory = collect_inventory(pm, settings)
+    journal = RemovalJournal.from_settings(settings)
+    purge_tenant(request.registry[ENGINE_KEY], client_key, inventory, journal, reason="uninstall")
     store.clear_cache()
-    if removed.total:
-        log.info("tenant uninstalled, removed %s: %s", client_key, removed.describe())
     return HTTPNoContent()
 
 
@@ -164,7 +178,7 @@ def _toggle(request: Request, enabled: bool) -> Response:
     if tenant is None:
         raise LifecycleRefused("unknown tenant")
     try:
-        verify_tenant_token(
+        claims = verify_tenant_token(
             token,
             shared_secret=tenant.shared_secret,
             client_key=tenant.client_key,
@@ -174,6 +188,7 @@ def _toggle(request: Request, enabled: bool) -> Response:
         )
     except TokenError as error:
         raise LifecycleRefused(str(error)) from None
+    _accept_once(request, token, claims)
     body = _json_body(request)
     if body.get("clientKey") not in (None, client_key):
         raise LifecycleRefused("clientKey does not match the token")

@@ -302,8 +302,16 @@ def test_reports_leave_no_trace_but_tenant_rows(
             name
             for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
-        assert tables == {"ack_tenants", "ack_alembic_version"}
+        assert tables == {
+            "ack_tenants",
+            "ack_alembic_version",
+            "ack_removal_journal",
+            "ack_lifecycle_tokens",
+        }
         assert connection.execute("SELECT count(*) FROM ack_tenants").fetchone() == (1,)
+        # The kit's hash-only bookkeeping holds the install and enable callbacks, nothing more.
+        assert connection.execute("SELECT count(*) FROM ack_removal_journal").fetchone() == (0,)
+        assert connection.execute("SELECT count(*) FROM ack_lifecycle_tokens").fetchone() == (2,)
     database = (tmp_path / "ack.sqlite").read_bytes()
     assert SECRET_COMMENT.encode() not in database
     assert {p.name for p in tmp_path.iterdir()} <= {"ack.sqlite", "ack.sqlite-journal", "var"}

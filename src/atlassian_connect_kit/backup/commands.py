@@ -18,6 +18,7 @@ from atlassian_connect_kit.backup.operations import (
     describe_counts,
     format_size,
     prune_backups,
+    prune_removal_journal,
     read_backup,
     restore_into_database,
     verify_backups,
@@ -84,6 +85,9 @@ def command_prune(args: argparse.Namespace) -> int:
         for decision in plan.decisions:
             verb = "keep" if decision.keep else deleted_word
             print(f"  {verb} {decision.name}: {decision.reason}")
+    forgotten = prune_removal_journal(settings, now=_now(args), dry_run=args.dry_run)
+    verb = "would forget" if args.dry_run else "forgot"
+    print(f"removal journal: {verb} {forgotten} removals older than every kept backup")
     return 0
 
 
@@ -98,6 +102,11 @@ def command_restore(args: argparse.Namespace) -> int:
         f"restored {label} ({describe_counts(result.row_counts)} rows{replaced}); schema "
         f"{result.backup_revision or 'empty'} upgraded to {result.revision_after}, "
         f"in {seconds:.2f} s"
+    )
+    sites = "site" if result.removed_again == 1 else "sites"
+    print(
+        f"removal journal: removed {result.removed_again} {sites} again (uninstalled or purged, "
+        "not installed since)"
     )
     return 0
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pluggy
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
 from atlassian_connect_kit import __version__
 from atlassian_connect_kit.backup.fileformat import (
@@ -31,9 +31,10 @@ from atlassian_connect_kit.backup.retention import Decision, latest_expiry, plan
 from atlassian_connect_kit.backup.snapshot import take_snapshot
 from atlassian_connect_kit.backup.targets import BackupTarget
 from atlassian_connect_kit.privacy.inventory import collect_inventory, row_counts
+from atlassian_connect_kit.privacy.journal import JOURNAL_TABLE, RemovalJournal
 from atlassian_connect_kit.settings import Settings
 from atlassian_connect_kit.storage.crypto import DecryptionError, KeyRing
-from atlassian_connect_kit.storage.db import make_engine
+from atlassian_connect_kit.storage.db import make_engine, unavailability_as_error
 from atlassian_connect_kit.storage.store import TenantStore
 
 
@@ -118,7 +119,7 @@ def create_backup(
     inventory = collect_inventory(pm, settings)
     engine = engine_for(settings)
     try:
-        snapshot = take_snapshot(engine, inventory.tables)
+        snapshot = take_snapshot(engine, inventory.backed_up_tables)
     finally:
         engine.dispose()
     blob, manifest = seal(
@@ -175,6 +176,23 @@ def prune_backups(
     return plans
 
 
+def prune_removal_journal(settings: Settings, *, now: dt.datetime, dry_run: bool) -> int:
+    """Forget the removals no kept backup predates any more; return how many (would) go."""
+    from atlassian_connect_kit.storage.service import engine_for
+
+    journal = RemovalJournal.from_settings(settings)
+    engine = engine_for(settings)
+    try:
+        with unavailability_as_error(), engine.begin() as connection:
+            if not inspect(connection).has_table(JOURNAL_TABLE):
+                return 0  # a database the migrations have not reached yet holds no journal
+            if dry_run:
+                return journal.expired(connection, now)
+            return journal.prune(connection, now)
+    finally:
+        engine.dispose()
+
+
 def load_backup_file(
     settings: Settings, pm: pluggy.PluginManager, reference: str
 ) -> tuple[str, bytes]:
@@ -196,13 +214,37 @@ def restore_into_database(
 
     label, blob = load_backup_file(settings, pm, reference)
     backup = open_backup(blob, backup_keyring(settings), label=label)
+    _require_data_keys(settings, backup, label)
+    tenant_columns = collect_inventory(pm, settings).tenant_columns
     engine = engine_for(settings)
     started = time.monotonic()
     try:
-        result = restore_backup(engine, backup, force=force, label=label)
+        result = restore_backup(
+            engine, backup, force=force, label=label, tenant_columns=tenant_columns
+        )
     finally:
         engine.dispose()
     return label, result, time.monotonic() - started
+
+
+def _require_data_keys(settings: Settings, backup: Backup, label: str) -> None:
+    """Refuse a backup whose secrets need encryption keys ``ack.encryption_keys`` lacks.
+
+    Restored, those tenants would fail every request (their secrets cannot be decrypted), and
+    the restore would have replaced working rows with them.
+    """
+    from atlassian_connect_kit.storage.service import load_keyring
+
+    needed = backup.manifest.secret_key_ids
+    if not needed:
+        return
+    data_keys = load_keyring(settings, create_in_dev_mode=False)
+    missing = sorted(kid for kid in needed if not data_keys.has(kid))
+    if missing:
+        raise BackupError(
+            f"{label}: its secrets are encrypted under key ids {', '.join(missing)}, which "
+            "ack.encryption_keys lacks; add them (the retired keys), then restore"
+        )
 
 
 # --- the restore drill ------------------------------------------------------------------------
@@ -257,25 +299,46 @@ def verify_backups(
             expired = len(files) - len(kept)
             waiting = f" ({expired} expired, awaiting prune, not checked)" if expired else ""
             report.ok(f"{target.label}: {len(kept)} kept backups, all authentic{waiting}")
-        _check_age(report, target, files[-1], now, rpo, settings.backup_rpo_hours)
+        _check_names(report, target, opened)
+        _check_age(report, target, opened, now, rpo, settings.backup_rpo_hours)
         _check_keys(report, target, opened, data_keys)
         if opened and opened[-1][0] is files[-1]:
             _drill(report, settings, target, files[-1].name, opened[-1][1], data_keys)
     return report
 
 
+def _check_names(
+    report: VerifyReport, target: BackupTarget, opened: Sequence[tuple[BackupFile, Backup]]
+) -> None:
+    # The name is not authenticated, the manifest is: a renamed file misleads retention too.
+    for file, backup in opened:
+        if backup.manifest.created_at != file.created_at:
+            report.fail(
+                f"{target.label}: {file.name} was made at "
+                f"{format_timestamp(backup.manifest.created_at)}, not the time its name says "
+                "(renamed?)"
+            )
+
+
 def _check_age(
     report: VerifyReport,
     target: BackupTarget,
-    newest: BackupFile,
+    opened: Sequence[tuple[BackupFile, Backup]],
     now: dt.datetime,
     rpo: dt.timedelta,
     rpo_hours: float,
 ) -> None:
-    age = now - newest.created_at
-    hours = age.total_seconds() / 3600
-    line = f"{target.label}: newest backup {newest.name} is {hours:.1f} h old (RPO {rpo_hours:g} h)"
-    if age > rpo:
+    if not opened:
+        report.fail(
+            f"{target.label}: no authentic backup, so no known backup age (RPO {rpo_hours:g} h)"
+        )
+        return
+    # The age comes from the authenticated manifest, never from the file name.
+    file, newest = max(opened, key=lambda pair: pair[1].manifest.created_at)
+    created = newest.manifest.created_at
+    hours = (now - created).total_seconds() / 3600
+    line = f"{target.label}: newest backup {file.name} is {hours:.1f} h old (RPO {rpo_hours:g} h)"
+    if now - created > rpo:
         report.fail(line)
     else:
         report.ok(line)

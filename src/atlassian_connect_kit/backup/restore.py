@@ -10,11 +10,15 @@ tables behind, which a second restore with ``force`` replaces.)
 Tables a plugin declared are not created by the kit's migrations: they must exist in the target
 already, except in a restore drill (``create_missing_tables``), which re-creates them from the
 column kinds the backup records.
+
+The removal journal and the lifecycle token memory are never in a backup: the restore leaves
+them as they are (the migrations' round trip included) and re-applies the journal to the restored
+rows before committing, so a site removed after the backup was made stays removed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,8 +44,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from atlassian_connect_kit.backup.fileformat import Backup, BackupError, TableData
 from atlassian_connect_kit.backup.values import column_kind, decode_value, sql_type_for
-from atlassian_connect_kit.storage import models  # noqa: F401 - registers the kit's tables
+from atlassian_connect_kit.privacy.purge import reapply_removal_journal
+from atlassian_connect_kit.storage import models  # registers the kit's tables on Base
 from atlassian_connect_kit.storage.db import (
+    KEPT_TABLES_ATTRIBUTE,
     MIGRATIONS_DIR,
     VERSION_TABLE,
     Base,
@@ -52,16 +58,25 @@ from atlassian_connect_kit.storage.db import (
 INSERT_BATCH_ROWS = 1000
 """Rows sent to the database per INSERT statement."""
 
+KEPT_TABLES: frozenset[str] = frozenset(
+    {models.RemovalJournalEntry.__tablename__, models.LifecycleToken.__tablename__}
+)
+"""The kit's tables no backup holds: a restore keeps them as they are."""
+
+DEFAULT_TENANT_COLUMNS: Mapping[str, str] = {models.Tenant.__tablename__: "client_key"}
+"""The tenant tables a restore re-applies the removal journal to, unless told the inventory's."""
+
 
 @dataclass(frozen=True)
 class RestoreResult:
-    """What a restore did."""
+    """What a restore did; ``removed_again`` counts the sites the removal journal removed."""
 
     revision_before: str | None
     backup_revision: str | None
     revision_after: str | None
     row_counts: dict[str, int]
     replaced_rows: int
+    removed_again: int = 0
 
     @property
     def total_rows(self) -> int:
@@ -74,6 +89,8 @@ def _alembic_config(connection: Connection) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # The migrations run on this connection, inside the restore's transaction.
     config.attributes["connection"] = connection
+    # The tables a backup never holds keep their rows through the schema's round trip.
+    config.attributes[KEPT_TABLES_ATTRIBUTE] = KEPT_TABLES
     return config
 
 
@@ -121,12 +138,15 @@ def restore_backup(
     force: bool = False,
     create_missing_tables: bool = False,
     label: str = "backup",
+    tenant_columns: Mapping[str, str] = DEFAULT_TENANT_COLUMNS,
 ) -> RestoreResult:
     """Restore ``backup`` into ``engine``'s database; raise :class:`BackupError` if refused.
 
     Refuses (before writing) a database holding rows in any of the backup's tables unless
     ``force``, and a backup table the database lacks (other than the kit's own, which the
-    migrations create) unless ``create_missing_tables``.
+    migrations create) unless ``create_missing_tables``. Before committing, the removal journal
+    is re-applied to the tables of ``tenant_columns`` (table: clientKey column): sites removed
+    after the backup was made are removed again.
     """
     check_revision_known(backup.manifest.schema_revision, label=label)
     with unavailability_as_error(), engine.connect() as connection:
@@ -134,7 +154,9 @@ def restore_backup(
             # pysqlite would run the schema changes outside any transaction otherwise.
             connection.exec_driver_sql("BEGIN")
         try:
-            result = _restore(connection, backup, force, create_missing_tables, label)
+            result = _restore(
+                connection, backup, force, create_missing_tables, label, tenant_columns
+            )
         except SQLAlchemyError as error:
             connection.rollback()
             if is_unavailability(error):
@@ -156,8 +178,15 @@ def _restore(
     force: bool,
     create_missing_tables: bool,
     label: str,
+    tenant_columns: Mapping[str, str],
 ) -> RestoreResult:
     names = [data.name for data in backup.tables]
+    never_backed_up = sorted(KEPT_TABLES.intersection(names))
+    if never_backed_up:
+        raise BackupError(
+            f"{label}: holds {', '.join(never_backed_up)}, which backups never hold and a "
+            "restore never replaces"
+        )
     existing = set(inspect(connection).get_table_names())
     occupied = {
         name: count
@@ -190,12 +219,14 @@ def _restore(
     if counts != dict(backup.manifest.row_counts):
         raise BackupError(f"{label}: the restored row counts do not match the manifest")
     _migrate(connection, "head")
+    removed_again = reapply_removal_journal(connection, tenant_columns)
     return RestoreResult(
         revision_before=revision_before,
         backup_revision=backup.manifest.schema_revision,
         revision_after=_current_revision(connection),
         row_counts=counts,
         replaced_rows=replaced,
+        removed_again=removed_again,
     )
 
 

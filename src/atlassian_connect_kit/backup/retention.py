@@ -82,3 +82,21 @@ def latest_expiry(created_at: dt.datetime, *, keep_days: int, keep_months: int) 
     month = _month_index(utc) + keep_months
     by_months = dt.datetime(month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
     return max(by_days, by_months)
+
+
+def removal_horizon(now: dt.datetime, *, keep_days: int, keep_months: int) -> dt.datetime:
+    """Return the moment before which a removal can no longer be undone by a kept backup.
+
+    A site removed before it is held only by backups made before it, and every one of those has
+    expired at ``now`` (:func:`latest_expiry` of a backup made just before the removal is not
+    later than ``now``). The removal journal forgets such removals.
+    """
+    if now.tzinfo is None or keep_days < 0 or keep_months < 0:
+        raise ValueError("now must be timezone-aware and the keep counts not negative")
+    utc = now.astimezone(dt.UTC)
+    by_days = utc - dt.timedelta(days=keep_days)
+    # A backup of month m is kept while m + keep_months > the current month: removals before the
+    # first day of (current month - keep_months + 1) are older than every such month's backups.
+    month = _month_index(utc) - keep_months + 1
+    by_months = dt.datetime(month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
+    return min(by_days, by_months)

@@ -23,6 +23,7 @@ from atlassian_connect_kit.privacy.inventory import (
     render_text,
     row_counts,
 )
+from atlassian_connect_kit.privacy.journal import RemovalJournal
 from atlassian_connect_kit.privacy.purge import PurgeResult, count_tenant_rows, purge_tenant
 from atlassian_connect_kit.settings import Settings
 
@@ -75,13 +76,19 @@ def command_tenants_list(args: argparse.Namespace) -> int:
 
 
 def _purge(
-    pm: pluggy.PluginManager, settings: Settings, inventory: Inventory, client_key: str
+    pm: pluggy.PluginManager,
+    settings: Settings,
+    inventory: Inventory,
+    client_key: str,
+    *,
+    reason: str,
 ) -> PurgeResult:
     # Plugins hear of the removal first, as they would from the uninstalled callback.
     pm.hook.ack_tenant_uninstalled(client_key=client_key, request=None)
     engine = _engine(settings)
     try:
-        return purge_tenant(engine, client_key, inventory)
+        journal = RemovalJournal.from_settings(settings)
+        return purge_tenant(engine, client_key, inventory, journal, reason=reason)
     finally:
         engine.dispose()
 
@@ -98,7 +105,7 @@ def command_tenants_purge(args: argparse.Namespace) -> int:
         engine.dispose()
     if not any(stored.values()):
         raise ValueError(f"nothing is stored for client key {args.client_key!r}")
-    result = _purge(pm, settings, inventory, args.client_key)
+    result = _purge(pm, settings, inventory, args.client_key, reason="purge")
     print(f"purged {result.client_key}: {result.describe()}")
     return 0
 
@@ -133,7 +140,7 @@ def command_tenants_purge_stale(args: argparse.Namespace) -> int:
     pm = plugin_manager_for(settings)
     inventory = collect_inventory(pm, settings)
     for client_key in stale:
-        result = _purge(pm, settings, inventory, client_key)
+        result = _purge(pm, settings, inventory, client_key, reason="purge-stale")
         print(f"  {verb} {client_key}: {result.describe()}")
     return 0
 

@@ -45,7 +45,15 @@ class KeyRingError(ValueError):
 
 
 class DecryptionError(Exception):
-    """A blob could not be decrypted: unknown kid, malformed blob, or failed authentication."""
+    """A blob could not be decrypted: unknown kid, malformed blob, or failed authentication.
+
+    ``key_id`` names the key ring entry the blob was written under, when known.
+    """
+
+    def __init__(self, reason: str, *, key_id: str | None = None) -> None:
+        """Keep the reason (which names kids only) and the kid involved."""
+        super().__init__(reason)
+        self.key_id = key_id
 
 
 def parse_key(value: str) -> bytes:
@@ -187,14 +195,16 @@ class KeyRing:
         try:
             raw_blob = _decode_base64(blob)
         except ValueError:
-            raise DecryptionError(f"data under key {kid!r} is not valid base64") from None
+            raise DecryptionError(
+                f"data under key {kid!r} is not valid base64", key_id=kid
+            ) from None
         plaintext = self.decrypt_bytes(
             kid, raw_blob, associated_data=associated_data.encode("utf-8")
         )
         try:
             return plaintext.decode("utf-8")
         except UnicodeDecodeError:
-            raise DecryptionError(f"data under key {kid!r} is not text") from None
+            raise DecryptionError(f"data under key {kid!r} is not text", key_id=kid) from None
 
     def encrypt_bytes(self, data: bytes, *, associated_data: bytes) -> tuple[str, bytes]:
         """Encrypt bytes under the primary key; return ``(kid, blob)``."""
@@ -205,11 +215,13 @@ class KeyRing:
         """Decrypt bytes made by :meth:`encrypt_bytes`; raise :class:`DecryptionError`."""
         key = self._keys.get(kid)
         if key is None:
-            raise DecryptionError(f"no key with kid {kid!r} in the key ring")
+            raise DecryptionError(f"no key with kid {kid!r} in the key ring", key_id=kid)
         try:
             return decrypt_bytes(key, blob, associated_data)
         except DecryptionError as error:
-            raise DecryptionError(f"cannot decrypt data under key {kid!r}: {error}") from None
+            raise DecryptionError(
+                f"cannot decrypt data under key {kid!r}: {error}", key_id=kid
+            ) from None
 
     def __repr__(self) -> str:
         """Show the kids only, so that logging a ring never writes a key."""

@@ -21,7 +21,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, create_engine, event, exc
+from sqlalchemy import Engine, MetaData, create_engine, event, exc, inspect
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import StaticPool
@@ -44,6 +44,14 @@ KIT_TABLE_PREFIX = "ack_"
 
 VERSION_TABLE = "ack_alembic_version"
 """The kit's own Alembic version table: the host application may run Alembic of its own."""
+
+KEPT_TABLES_ATTRIBUTE = "ack.kept_tables"
+"""Alembic config attribute: tables a migration run must neither drop nor re-create.
+
+A restore moves the schema down to the backup's revision and back up to head in one run; the
+tables a backup never holds (the removal journal, the lifecycle token memory) must come through
+that round trip untouched, even on backends that commit each schema change on its own.
+"""
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
 """How long a SQLite connection waits for another writer before giving up."""
@@ -176,6 +184,20 @@ def _make_sqlite_engine(url: str, *, in_memory: bool) -> Engine:
             cursor.close()
 
     return engine
+
+
+def table_is_kept(name: str) -> bool:
+    """Tell a running migration that table ``name`` outlives this run: leave it as it is.
+
+    True when the run was started with ``name`` in :data:`KEPT_TABLES_ATTRIBUTE` (a restore)
+    and the table exists; a migration then neither drops nor creates it.
+    """
+    from alembic import op
+
+    context = op.get_context()
+    config = context.config
+    kept = config.attributes.get(KEPT_TABLES_ATTRIBUTE, ()) if config is not None else ()
+    return name in kept and inspect(context.connection).has_table(name)
 
 
 def _alembic_config() -> Config:

@@ -1,12 +1,14 @@
 """The tables the kit owns.
 
 Only what authentication and calls to Jira need is kept from an install: everything else in the
-lifecycle payload (site description, entitlement numbers, versions) is dropped on arrival.
+lifecycle payload (site description, entitlement numbers, versions) is dropped on arrival. The two
+bookkeeping tables (removed sites, recent lifecycle tokens) hold hashes, never the values.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,3 +34,37 @@ class Tenant(Base):
     installed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+def sha256_hex(value: str | bytes) -> str:
+    """The SHA-256 of ``value`` (text as UTF-8) in hex: how the kit keeps what it must not hold."""
+    data = value.encode("utf-8") if isinstance(value, str) else value
+    return hashlib.sha256(data).hexdigest()
+
+
+class RemovalJournalEntry(Base):
+    """A site removed from the app (uninstalled or purged), known only by its clientKey's hash.
+
+    Never part of a backup and never replaced by a restore: a restore re-applies these removals,
+    so a site removed after a backup was made does not come back with it. Kept as long as
+    backups made before the removal can exist, then pruned; a later install clears the entry.
+    """
+
+    __tablename__ = "ack_removal_journal"
+
+    client_key_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    removed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+class LifecycleToken(Base):
+    """A signed lifecycle callback accepted recently, by the hashes of its token and its body.
+
+    Lets every worker answer Atlassian's retry of the same callback again while refusing the
+    same token sent with another body. Kept until the token expires (plus the clock leeway).
+    """
+
+    __tablename__ = "ack_lifecycle_tokens"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, index=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,12 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from atlassian_connect_kit.settings import Settings, SettingsError
-from atlassian_connect_kit.storage.crypto import KeyRing, KeyRingError, generate_key_line
+from atlassian_connect_kit.storage.crypto import (
+    DecryptionError,
+    KeyRing,
+    KeyRingError,
+    generate_key_line,
+)
 from atlassian_connect_kit.storage.db import (
     DatabaseUnavailable,
     current_revision,
@@ -20,6 +26,7 @@ from atlassian_connect_kit.storage.db import (
     make_engine,
     upgrade,
 )
+from atlassian_connect_kit.storage.lifecycle_tokens import LifecycleTokens
 from atlassian_connect_kit.storage.store import TenantStore
 
 if TYPE_CHECKING:
@@ -29,7 +36,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 STORE_KEY = "ack.tenant_store"
 ENGINE_KEY = "ack.engine"
+LIFECYCLE_TOKENS_KEY = "ack.lifecycle_tokens"
 DEV_KEY_FILE = "encryption.key"
+PRIVATE_FOLDER_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
 
 
 def dev_key_path(settings: Settings) -> Path:
@@ -41,7 +51,8 @@ def load_keyring(settings: Settings, *, create_in_dev_mode: bool = True) -> KeyR
     """Return the key ring from ``ack.encryption_keys``.
 
     Outside dev mode a missing key is a start-up error. Dev mode without a key uses (and on first
-    use creates, readable by its owner only) a key file under ``var/``.
+    use creates, readable by its owner only) a key file under ``var/``, a folder only its owner
+    may enter (tightened to that if it exists with wider permissions).
     """
     value = settings.encryption_keys
     if not value.strip():
@@ -54,7 +65,7 @@ def load_keyring(settings: Settings, *, create_in_dev_mode: bool = True) -> KeyR
         if not path.exists():
             if not create_in_dev_mode:
                 raise SettingsError("ack.encryption_keys", f"is empty and {path} does not exist")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_folder(path.parent, tighten=True)
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w", encoding="ascii") as handle:
                 handle.write(generate_key_line() + "\n")
@@ -67,12 +78,68 @@ def load_keyring(settings: Settings, *, create_in_dev_mode: bool = True) -> KeyR
         raise SettingsError("ack.encryption_keys", message) from None
 
 
+def make_private_folder(path: Path, *, tighten: bool) -> None:
+    """Create the folder ``path`` (and missing parents) with access for its owner only (0700).
+
+    An existing folder is left as it is, unless ``tighten`` (the kit's own ``var/`` in dev mode)
+    and it belongs to this user: then group and others lose their access.
+    """
+    try:
+        path.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True)
+    except FileExistsError:
+        if tighten:
+            _tighten(path, PRIVATE_FOLDER_MODE)
+        return
+    # mkdir's mode passes through the umask; set it exactly.
+    os.chmod(path, PRIVATE_FOLDER_MODE)
+
+
+def make_private_file(path: Path, *, tighten: bool) -> None:
+    """Create the empty file ``path`` readable and writable by its owner only (0600), if absent.
+
+    SQLite takes an empty file as a new database and gives its journal files the database's
+    permissions. An existing file is left as it is, unless ``tighten`` (dev mode).
+    """
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        if tighten:
+            _tighten(path, PRIVATE_FILE_MODE)
+        return
+    os.close(descriptor)
+    os.chmod(path, PRIVATE_FILE_MODE)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    if os.name != "posix":
+        return  # other systems have no owner/group/other bits to tighten
+    status = path.stat()
+    if status.st_uid != os.getuid() or not stat.S_IMODE(status.st_mode) & ~mode:
+        return
+    os.chmod(path, stat.S_IMODE(status.st_mode) & mode)
+    log.warning("dev mode: %s was readable by others; now by its owner only", path)
+
+
 def engine_for(settings: Settings) -> Engine:
-    """Create the engine for ``sqlalchemy.url``, making a local SQLite file's folder if needed."""
+    """Create the engine for ``sqlalchemy.url``; a local SQLite file is created owner-only.
+
+    A missing SQLite file and folder are created readable by their owner only (0600 and 0700).
+    In dev mode the kit's ``var/`` folder and the database file are tightened to that when they
+    exist already with wider permissions: they hold the dev key and the tenants' secrets.
+    """
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.database)
+        kit_folder = dev_key_path(settings).parent
+        make_private_folder(
+            path.parent, tighten=settings.dev_mode and _same_path(path.parent, kit_folder)
+        )
+        make_private_file(path, tighten=settings.dev_mode)
     return make_engine(settings.database_url)
+
+
+def _same_path(first: Path, second: Path) -> bool:
+    return first.resolve() == second.resolve()
 
 
 def get_tenant_store(registry: Any) -> TenantStore:
@@ -81,11 +148,36 @@ def get_tenant_store(registry: Any) -> TenantStore:
     return store
 
 
+def get_lifecycle_tokens(registry: Any) -> LifecycleTokens:
+    """Return the memory of accepted lifecycle tokens of the application that owns ``registry``."""
+    tokens: LifecycleTokens = registry[LIFECYCLE_TOKENS_KEY]
+    return tokens
+
+
 def database_unavailable_view(exc: DatabaseUnavailable, request: Request) -> Response:
     """Answer 503 with a short message when the database cannot be reached."""
     log.error("database unavailable during %s %s: %s", request.method, request.path, exc)
     response = Response(json_body={"error": "service temporarily unavailable"}, status=503)
     response.headers["Retry-After"] = "30"
+    response.cache_control.no_store = True
+    return response
+
+
+def undecryptable_secret_view(exc: DecryptionError, request: Request) -> Response:
+    """Answer 503 when a stored secret does not decrypt with ``ack.encryption_keys``.
+
+    The app cannot verify or sign anything for that site until an operator configures the key
+    the secret was written under (see docs/security.md); the log names that key id, never a key.
+    """
+    log.error(
+        "a stored secret cannot be decrypted during %s %s (key id %s): %s; "
+        "add that key to ack.encryption_keys",
+        request.method,
+        request.path,
+        exc.key_id or "unknown",
+        exc,
+    )
+    response = Response(json_body={"error": "service temporarily unavailable"}, status=503)
     response.cache_control.no_store = True
     return response
 
@@ -121,4 +213,6 @@ def includeme(config: Configurator) -> None:
     config.registry[STORE_KEY] = TenantStore(
         engine, keyring, cache_seconds=settings.tenant_cache_seconds
     )
+    config.registry[LIFECYCLE_TOKENS_KEY] = LifecycleTokens(engine)
     config.add_exception_view(database_unavailable_view, context=DatabaseUnavailable)
+    config.add_exception_view(undecryptable_secret_view, context=DecryptionError)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from atlassian_connect_kit.storage.crypto import KeyRing
 from atlassian_connect_kit.storage.db import unavailability_as_error
-from atlassian_connect_kit.storage.models import Tenant
+from atlassian_connect_kit.storage.models import RemovalJournalEntry, Tenant, sha256_hex
 
 MAX_IDENTIFIER_LENGTH = 255
 """Longest clientKey, baseUrl, oauthClientId or installationId the tenant table holds."""
@@ -278,7 +278,8 @@ class TenantStore:
         A new tenant starts enabled; a re-install keeps its enabled flag and first install time
         (Jira re-installs to upgrade the app, rotate the secret or rename the site, and sends
         ``enabled``/``disabled`` separately). Two installs of the same clientKey racing from
-        different processes leave one row holding one of the two secrets.
+        different processes leave one row holding one of the two secrets. The same transaction
+        clears the site's entry in the removal journal, so a later restore keeps the site.
         """
         kid, blob = self._keyring.encrypt(payload.shared_secret, associated_data=payload.client_key)
         with unavailability_as_error():
@@ -304,6 +305,12 @@ class TenantStore:
             tenant.oauth_client_id = payload.oauth_client_id
             tenant.installation_id = payload.installation_id
             tenant.updated_at = now
+            # The site is installed again: a restore must not remove it as an earlier removal.
+            session.execute(
+                delete(RemovalJournalEntry).where(
+                    RemovalJournalEntry.client_key_sha256 == sha256_hex(payload.client_key)
+                )
+            )
             session.flush()
             return self._record(tenant, payload.shared_secret)
 

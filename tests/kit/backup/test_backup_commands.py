@@ -220,6 +220,33 @@ def test_a_damaged_or_foreign_backup_is_refused_before_anything_is_written(site,
         engine.dispose()
 
 
+def test_restore_refuses_a_backup_needing_keys_the_key_ring_lacks(site):
+    site.install([1, 2])
+    site.ack("backup", "create", "--now", NOW)
+    target = fresh_site(site, "recovered")
+    # The recovery host was set up with a new encryption key only: k1 is missing.
+    target.encryption_keys = generate_key_line("k2")
+    target.write(**{"ack.encryption_keys": target.encryption_keys})
+    error = one_line_error(
+        target.ack("backup", "restore", str(site.backup_dir / site.backups()[0]))
+    )
+    assert error == (
+        f"ack: error: {site.backups()[0]}: its secrets are encrypted under key ids k1, which "
+        "ack.encryption_keys lacks; add them (the retired keys), then restore"
+    )
+    engine = target.engine()
+    try:
+        assert inspect(engine).get_table_names() == [], "nothing was written"
+    finally:
+        engine.dispose()
+    # With the key added (after the primary), the same backup restores.
+    target.encryption_keys = f"{target.encryption_keys} {site.encryption_keys}"
+    target.write(**{"ack.encryption_keys": target.encryption_keys})
+    result = target.ack("backup", "restore", str(site.backup_dir / site.backups()[0]))
+    assert result.status == 0, result.err
+    assert "removal journal: removed 0 sites again" in result.out
+
+
 def test_restore_into_every_backend_and_back_keeps_tenants_whose_jwts_verify(site, database_url):
     """SQLite -> each configured server -> SQLite, with secrets that still verify Jira's JWTs."""
     site.install([1, 2, 3])
@@ -271,6 +298,19 @@ def test_verify_fails_when_the_newest_backup_is_older_than_the_rpo(site):
     error = one_line_error(result)
     assert "25.0 h old (RPO 24 h)" in error
     assert "FAILED:" in result.out
+
+
+def test_verify_fails_for_a_stale_backup_renamed_to_look_fresh(site):
+    site.install([1])
+    site.ack("backup", "create", "--now", "2026-11-20T12:00:00Z")
+    stale = site.backup_dir / site.backups()[0]
+    fresh_name = backup_name(NOW_DT)
+    stale.rename(site.backup_dir / fresh_name)
+    result = site.ack("backup", "verify", "--now", "2026-11-27T13:00:00Z")
+    error = one_line_error(result)
+    assert f"{fresh_name} was made at 2026-11-20T12:00:00Z, not the time its name says" in error
+    assert f"newest backup {fresh_name} is 169.0 h old (RPO 24 h)" in result.out
+    assert "FAILED" in result.out
 
 
 def test_verify_fails_without_any_backup(site):

@@ -49,10 +49,38 @@ def test_every_table_and_column_of_the_migrated_schema_is_declared(database_url)
 
 
 def test_the_shared_secret_is_the_one_encrypted_column_and_everything_goes_at_uninstall():
-    entries = product_inventory().entries
+    inventory = product_inventory()
+    entries = inventory.entries
     assert [e.column for e in entries if e.encrypted] == ["shared_secret"]
-    assert {e.retention for e in entries} == {"until uninstall"}
+    per_tenant = [e for e in entries if e.tenant_column is not None]
+    assert {e.retention for e in per_tenant} == {"until uninstall"}
     assert all(e.purpose.strip() for e in entries)
+    assert inventory.backed_up_tables == ("ack_tenants",)
+
+
+def test_tables_kept_by_hash_hold_no_client_key_and_are_never_backed_up():
+    inventory = product_inventory()
+    bookkeeping = [name for name in inventory.tables if inventory.tenant_column(name) is None]
+    assert bookkeeping == ["ack_removal_journal", "ack_lifecycle_tokens"]
+    for name in bookkeeping:
+        assert not inventory.is_backed_up(name)
+        assert all(e.column != "client_key" for e in inventory.columns(name))
+    assert "at most 13 months" in inventory.columns("ack_removal_journal")[0].retention
+    shorter = load_settings(
+        {"ack.base_url": "https://app.example.com", "ack.backup.keep_months": "0"}, environ={}
+    )
+    journal = collect_inventory(make_plugin_manager(()), shorter).columns("ack_removal_journal")
+    assert "at most 35 days" in journal[0].retention
+
+
+def test_a_table_must_agree_on_whether_it_is_backed_up():
+    with pytest.raises(InventoryError, match="disagree on whether it is backed up"):
+        Inventory(
+            (
+                InventoryEntry("t", "client_key", "p", "r"),
+                InventoryEntry("t", "other", "p", "r", backed_up=False),
+            )
+        )
 
 
 def test_the_privacy_statement_shows_the_current_inventory():
@@ -93,7 +121,13 @@ def test_a_plugin_s_entries_follow_the_kit_s():
             return [InventoryEntry("p_things", "client_key", "whose", "until uninstall")]
 
     inventory = collect_inventory(make_plugin_manager((), extra_plugins=[Plugin()]), SETTINGS)
-    assert inventory.tables == ("ack_tenants", "p_things")
+    assert inventory.tables == (
+        "ack_tenants",
+        "ack_removal_journal",
+        "ack_lifecycle_tokens",
+        "p_things",
+    )
+    assert inventory.backed_up_tables == ("ack_tenants", "p_things")
     assert inventory.tenant_column("p_things") == "client_key"
 
 

@@ -8,8 +8,10 @@ from atlassian_connect_kit import hookimpl
 from atlassian_connect_kit.inventory import InventoryEntry
 from atlassian_connect_kit.plugins import make_plugin_manager
 from atlassian_connect_kit.privacy.inventory import collect_inventory
+from atlassian_connect_kit.privacy.journal import RemovalJournal
 from atlassian_connect_kit.privacy.purge import count_tenant_rows, purge_tenant
 
+JOURNAL = RemovalJournal(keep_days=35, keep_months=13)
 metadata = MetaData()
 PREFERENCES = Table(
     "prefs_plugin_preferences",
@@ -85,7 +87,7 @@ def test_purge_removes_the_tenant_everywhere_and_nobody_else(site, inventory, tw
         "prefs_plugin_preferences": 2,
         "ack_tenants": 1,
     }
-    result = purge_tenant(engine, "jira:1", inventory)
+    result = purge_tenant(engine, "jira:1", inventory, JOURNAL, reason="purge")
     assert dict(result.removed) == {"prefs_plugin_preferences": 2, "ack_tenants": 1}
     assert result.describe() == "prefs_plugin_preferences 2 rows, ack_tenants 1 row"
     assert count_tenant_rows(engine, "jira:1", inventory) == {
@@ -102,7 +104,7 @@ def test_a_purge_that_fails_half_way_removes_nothing(site, inventory, two_tenant
         first = connection.scalar(select(PREFERENCES.c.id).where(PREFERENCES.c.site == "jira:1"))
         connection.execute(AUDIT.insert(), {"preference_id": first})
     with pytest.raises(IntegrityError):
-        purge_tenant(engine, "jira:1", inventory)
+        purge_tenant(engine, "jira:1", inventory, JOURNAL, reason="purge")
     assert set(site.tenants()) == {"jira:1", "jira:2"}
     assert count(engine, PREFERENCES, site="jira:1") == 2
 
@@ -111,13 +113,13 @@ def test_a_declared_table_not_created_yet_is_skipped(site, inventory):
     site.install([1])
     engine = site.engine()
     try:
-        result = purge_tenant(engine, "jira:1", inventory)
+        result = purge_tenant(engine, "jira:1", inventory, JOURNAL, reason="purge")
     finally:
         engine.dispose()
     assert dict(result.removed) == {"ack_tenants": 1}
 
 
 def test_purging_an_unknown_tenant_removes_nothing(site, inventory, two_tenants):
-    result = purge_tenant(two_tenants, "jira:404", inventory)
+    result = purge_tenant(two_tenants, "jira:404", inventory, JOURNAL, reason="purge")
     assert result.total == 0 and result.describe() == "nothing stored"
     assert set(site.tenants()) == {"jira:1", "jira:2"}

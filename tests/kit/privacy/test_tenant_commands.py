@@ -108,14 +108,19 @@ def test_privacy_prints_each_column_with_its_purpose_and_the_row_counts(site):
     result = site.ack("privacy")
     assert result.status == 0, result.err
     lines = result.out.splitlines()
-    assert lines[0] == "ack_tenants (per tenant by client_key): 3 rows"
+    assert lines[0] == "ack_tenants (per tenant by client_key; backed up): 3 rows"
     secret = next(line for line in lines if line.split()[0] == "shared_secret")
     assert "encrypted" in secret and "until uninstall" in secret
-    assert len([line for line in lines if line.startswith("  ")]) == 11
+    assert len([line for line in lines if line.startswith("  ")]) == 11 + 2 + 3
+    # The bookkeeping tables: what they are, that backups never hold them, how long they last.
+    assert "ack_removal_journal (not per tenant; never backed up or restored): 0 rows" in lines
+    assert "ack_lifecycle_tokens (not per tenant; never backed up or restored): 0 rows" in lines
+    digest = next(line for line in lines if line.split()[0] == "client_key_sha256")
+    assert "at most 13 months" in digest and "never the key itself" in digest
 
 
 def test_privacy_markdown_is_the_statement_s_table(site):
     result = site.ack("privacy", "--markdown")
     assert result.status == 0, result.err
-    assert result.out.startswith("| Table | Column | Purpose | Kept | Encrypted |")
+    assert result.out.startswith("| Table | Column | Purpose | Kept | Encrypted | In backups |")
     assert "| `ack_tenants` | `shared_secret` |" in result.out

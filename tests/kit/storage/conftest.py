@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,16 @@ def _create_server_database(server_url: URL) -> tuple[URL, Callable[[], None]]:
 )
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of a new, empty database on each configured backend, dropped after the test."""
-    backend: str = request.param
+    with new_database(request.param, tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def new_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database on ``backend`` (a SQLite file in ``tmp_path``), dropped afterwards.
+
+    Skips the test when the backend's ``ACK_TEST_*`` variable is not set.
+    """
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'ack.sqlite'}"
         return

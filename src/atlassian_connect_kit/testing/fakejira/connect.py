@@ -5,7 +5,8 @@
 - :class:`InstalledApp` and :class:`InstalledApps`: what the site knows about installed apps.
 - Token minting: signed-install (RS256), shared-secret (HS256) and context tokens.
 - :func:`signed_module_url`: the iframe URL Jira builds for a page module.
-- :class:`LifecycleDriver`: posts the lifecycle callbacks to an app over HTTP.
+- :class:`LifecycleDriver`: posts the lifecycle callbacks to an app over HTTP, and keeps them
+  (:class:`LifecycleCall`) so tests can replay what an eavesdropper would have captured.
 """
 
 from __future__ import annotations
@@ -295,6 +296,16 @@ def lifecycle_body(
     return body
 
 
+@dataclass(frozen=True, slots=True)
+class LifecycleCall:
+    """One lifecycle callback the site sent: where, with which token, which JSON body."""
+
+    url: str
+    token: str
+    body: Mapping[str, Any]
+    status: int
+
+
 class LifecycleDriver:
     """Installs, enables, disables and uninstalls apps on behalf of one site."""
 
@@ -303,6 +314,15 @@ class LifecycleDriver:
         self._keys = keys
         self._apps = apps
         self._http = requests.Session()
+        self._lock = threading.Lock()
+        self._calls: list[LifecycleCall] = []
+        self._signed_at: dict[str, int] = {}
+
+    @property
+    def calls(self) -> tuple[LifecycleCall, ...]:
+        """Every lifecycle callback sent so far, oldest first (what an eavesdropper could see)."""
+        with self._lock:
+            return tuple(self._calls)
 
     def close(self) -> None:
         """Release the HTTP connections."""
@@ -384,7 +404,7 @@ class LifecycleDriver:
             audience=app.audience,
             url=url,
             app_base_url=app.app_base_url,
-            now=int(time.time()),
+            now=self._signing_second(url),
         )
         body = lifecycle_body(
             app, event, site_base_url=self._site_base_url, with_secret=with_secret
@@ -401,10 +421,24 @@ class LifecycleDriver:
         body = lifecycle_body(current, event, site_base_url=self._site_base_url, with_secret=False)
         return self._post(url, body, token)
 
+    def _signing_second(self, url: str) -> int:
+        # Jira signs each callback as it sends it. Two different callbacks to one URL signed in
+        # the same second would carry the very same token, which the app rightly refuses as a
+        # replay: like the real site, never send them that close together.
+        with self._lock:
+            now = time.time()
+            if self._signed_at.get(url) == int(now):
+                time.sleep(1 - now % 1)
+                now = time.time()
+            self._signed_at[url] = int(now)
+            return int(now)
+
     def _post(self, url: str, body: Mapping[str, Any], token: str) -> int:
         response = self._http.post(
             url, json=body, headers={"Authorization": f"JWT {token}"}, timeout=_HTTP_TIMEOUT
         )
+        with self._lock:
+            self._calls.append(LifecycleCall(url, token, dict(body), response.status_code))
         return response.status_code
 
     def _fetch_descriptor(self, app_base_url: str) -> Mapping[str, Any]:

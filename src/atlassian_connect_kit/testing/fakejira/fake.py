@@ -20,7 +20,11 @@ from typing import Any
 
 from atlassian_connect_kit.testing.fakejira import connect
 from atlassian_connect_kit.testing.fakejira.auth import DEFAULT_OAUTH_AUDIENCE
-from atlassian_connect_kit.testing.fakejira.connect import InstalledApp, LifecycleDriver
+from atlassian_connect_kit.testing.fakejira.connect import (
+    InstalledApp,
+    LifecycleCall,
+    LifecycleDriver,
+)
 from atlassian_connect_kit.testing.fakejira.generate import generate_site
 from atlassian_connect_kit.testing.fakejira.model import SiteData
 from atlassian_connect_kit.testing.fakejira.ratelimit import RateLimitConfig, RateLimiter
@@ -192,6 +196,11 @@ class FakeJira:
         status = self._lifecycle().uninstall(app)
         self._state.tokens.revoke_client(app.client_key)
         return status
+
+    @property
+    def lifecycle_calls(self) -> tuple[LifecycleCall, ...]:
+        """Every lifecycle callback the site sent (URL, token, body, the app's status), in order."""
+        return self._lifecycle().calls
 
     @property
     def installed_apps(self) -> tuple[InstalledApp, ...]:
