@@ -68,11 +68,28 @@ def load_keyring(settings: Settings, *, create_in_dev_mode: bool = True) -> KeyR
 
 
 def engine_for(settings: Settings) -> Engine:
-    """Create the engine for ``sqlalchemy.url``, making a local SQLite file's folder if needed."""
+    """Create the engine for ``sqlalchemy.url``, making a local SQLite file's folder if needed.
+
+    With ``ack.database.entra_auth`` its connections sign in with Microsoft Entra access tokens.
+    """
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.database_url)
+    if not settings.database_entra_auth:
+        return make_engine(settings.database_url)
+    from atlassian_connect_kit.storage.entra import (
+        CachedAccessToken,
+        default_credential,
+        token_url_problem,
+        use_access_tokens,
+    )
+
+    problem = token_url_problem(url)
+    if problem is not None:
+        raise SettingsError("ack.database.entra_auth", f"sqlalchemy.url: {problem}")
+    engine = make_engine(settings.database_url)
+    use_access_tokens(engine, CachedAccessToken(default_credential()))
+    return engine
 
 
 def get_tenant_store(registry: Any) -> TenantStore:
