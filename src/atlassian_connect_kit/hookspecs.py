@@ -128,11 +128,11 @@ def ack_data_inventory(settings: Settings) -> Sequence[InventoryEntry] | None:
 
 @hookspec
 def ack_backup_targets(settings: Settings) -> Sequence[BackupTarget] | None:
-    """Return places where backups are kept, besides the local ``ack.backup.dir``.
+    """Return places where backups are kept, besides the kit's own (``ack.backup.dir``, Azure).
 
     Each target is a :class:`~atlassian_connect_kit.backup.targets.BackupTarget`: an object with
-    a ``label`` and ``write``/``list``/``read``/``delete`` of files by name (for example a
-    container of Azure Blob Storage). Every backup is written to every target; each target is
+    a ``label`` and ``write``/``list``/``read``/``delete`` of files by name (for example another
+    cloud's object store). Every backup is written to every target; each target is
     pruned and verified on its own. Return an empty list (or ``None``) to add none.
     """
 
