@@ -18,6 +18,7 @@ from atlassian_connect_kit.backup.naming import backup_name, created_at_of
 from atlassian_connect_kit.backup.operations import create_backup
 from atlassian_connect_kit.plugins import make_plugin_manager
 from atlassian_connect_kit.settings import SettingsError, load_settings
+from atlassian_connect_kit.storage.crypto import generate_key_line
 from tests.blocked_imports import run_ack_without
 from tests.kit.backup.azurite import ACCOUNT, Azurite
 from tests.kit.backup.test_backup_commands import comparable, fresh_site, one_line_error
@@ -187,6 +188,15 @@ def test_an_unreachable_endpoint_fails_in_one_line_within_seconds(site):
     assert time.monotonic() - started < 30
     assert f"azure:http://127.0.0.1:9/{ACCOUNT}/backups: cannot list: ServiceRequestError" in error
     assert "secret-signature" not in error
+
+    # A key rotation still succeeds, and says it could not check the unreachable backups.
+    site.install([1])
+    site.encryption_keys = f"{generate_key_line('k2')} {site.encryption_keys}"
+    site.write(**{"ack.encryption_keys": site.encryption_keys})
+    rotated = site.ack("keys", "rotate")
+    assert rotated.status == 0, rotated.err
+    assert f"cannot check azure:http://127.0.0.1:9/{ACCOUNT}/backups: cannot list" in rotated.out
+    assert "keep the retired keys k1 in ack.encryption_keys until every backup" in rotated.out
 
 
 CONTAINER = {"ack.backup.azure.container": "backups"}

@@ -62,10 +62,30 @@ def test_ack_names_what_to_install_in_one_line(tmp_path, url, blocked, install):
     assert line.endswith(install)
 
 
-def test_the_server_does_not_start_without_its_driver_and_says_what_to_install(tmp_path):
+@pytest.mark.parametrize(
+    ("url", "blocked", "ending"),
+    [
+        (
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+            {"psycopg": None},
+            "pip install 'atlassian-connect-kit[postgres]' (psycopg)",
+        ),
+        (
+            "mssql+pyodbc://@127.0.0.1:1433/ack?driver=ODBC+Driver+99+for+SQL+Server",
+            {},
+            "Microsoft ODBC Driver 18 for SQL Server (Debian/Ubuntu package msodbcsql18)",
+        ),
+    ],
+    ids=["psycopg", "odbc-driver"],
+)
+def test_the_server_does_not_start_without_its_driver_and_says_what_to_install(
+    tmp_path, url, blocked, ending
+):
+    if not blocked:
+        pytest.importorskip("pyodbc", reason="pyodbc (the [mssql] extra) is not installed")
     ini = write_ini(
         tmp_path,
-        "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        url,
         **{
             "ack.base_url": "https://app.example.com",
             "ack.encryption_keys": "k1:" + "A" * 43,
@@ -79,7 +99,7 @@ def test_the_server_does_not_start_without_its_driver_and_says_what_to_install(t
     result = subprocess.run(
         [pserve, str(ini)],
         cwd=tmp_path,
-        env=blocked_imports_environment(tmp_path / "site", {"psycopg": None}),
+        env=blocked_imports_environment(tmp_path / "site", blocked),
         capture_output=True,
         text=True,
         timeout=60,
@@ -88,7 +108,7 @@ def test_the_server_does_not_start_without_its_driver_and_says_what_to_install(t
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("atlassian-connect-kit: cannot start: sqlalchemy.url:")
-    assert last.endswith("pip install 'atlassian-connect-kit[postgres]' (psycopg)")
+    assert last.endswith(ending)
 
 
 def test_an_odbc_driver_that_is_not_installed_is_named_with_what_to_install(tmp_path):
