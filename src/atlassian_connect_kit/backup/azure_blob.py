@@ -50,6 +50,7 @@ READ_TIMEOUT_SECONDS = 120
 """How long the endpoint may stay silent during a request."""
 
 _SPACE = re.compile(r"\s+")
+_QUERY = re.compile(r"\?[^\s'\")]+")
 
 
 class AzureBlobTarget:
@@ -108,7 +109,7 @@ class AzureBlobTarget:
             yield
         except ClientAuthenticationError as error:
             if error.response is None:  # the identity got no token: no request was made
-                raise PermissionError(f"{subject}: {_first_line(error)}") from None
+                raise PermissionError(f"{subject}: {describe_error(error)}") from None
             raise PermissionError(f"{subject}: {_code(error)} (check the SAS or role)") from None
         except HttpResponseError as error:
             code = _code(error)
@@ -122,7 +123,7 @@ class AzureBlobTarget:
                 raise PermissionError(f"{subject}: {code} (check the SAS or role)") from None
             raise OSError(f"{subject}: {code}") from None
         except AzureError as error:  # no answer: DNS, refused connection, timeout, identity
-            raise ConnectionError(f"{subject}: {_first_line(error)}") from None
+            raise ConnectionError(f"{subject}: {describe_error(error)}") from None
 
     def __repr__(self) -> str:
         """Name the container (never a credential)."""
@@ -148,9 +149,10 @@ def _code(error: Any) -> str:
     return str(error.error_code or error.status_code or "error")
 
 
-def _first_line(error: BaseException) -> str:
+def describe_error(error: BaseException) -> str:
+    """The error's type and first line, with any URL query (where a SAS travels) hidden."""
     text = str(error).strip().splitlines()
-    summary = _SPACE.sub(" ", text[0])[:200] if text else ""
+    summary = _QUERY.sub("?…", _SPACE.sub(" ", text[0]))[:200] if text else ""
     return f"{type(error).__name__}: {summary}" if summary else type(error).__name__
 
 

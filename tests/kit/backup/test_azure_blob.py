@@ -12,7 +12,11 @@ import time
 
 import pytest
 
-from atlassian_connect_kit.backup.azure_blob import AzureBlobTarget, container_client
+from atlassian_connect_kit.backup.azure_blob import (
+    AzureBlobTarget,
+    container_client,
+    describe_error,
+)
 from atlassian_connect_kit.backup.fileformat import backup_keyring, open_backup
 from atlassian_connect_kit.backup.naming import backup_name, created_at_of
 from atlassian_connect_kit.backup.operations import create_backup
@@ -308,3 +312,19 @@ def test_a_missing_azure_package_is_named_in_one_line(site, blocked, settings, e
     result = run_ack_without(site.root, {blocked: None}, "backup", "list", "-c", str(site.ini))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [expected]
+
+
+def test_an_error_message_never_shows_a_url_query_where_a_sas_travels():
+    from azure.core.exceptions import ServiceRequestError
+
+    error = ServiceRequestError(
+        "HTTPSConnectionPool(host='ackbackups.blob.core.windows.net', port=443): Max retries "
+        "exceeded with url: /backups?restype=container&comp=list&sv=2025-01-05&sig=c2VjcmV0%3D "
+        "(Caused by NameResolutionError('failed'))\nsecond line"
+    )
+    described = describe_error(error)
+    assert described == (
+        "ServiceRequestError: HTTPSConnectionPool(host='ackbackups.blob.core.windows.net', "
+        "port=443): Max retries exceeded with url: /backups?… (Caused by "
+        "NameResolutionError('failed'))"
+    )
