@@ -112,7 +112,8 @@ def test_a_range_renders_only_the_steps_a_database_at_0001_still_needs(tmp_path)
     result = run_ack("db", "upgrade", "-c", str(ini), "--sql", "--revision", "0001:head")
     assert result.status == 0, result.err
     assert "CREATE TABLE ack_tenants" not in result.out
-    assert "-- Running upgrade 0001 -> 0004_sqlserver_types" in result.out
+    assert "-- Running upgrade 0001 -> " in result.out
+    assert " -> 0004_sqlserver_types" in result.out
     assert "ALTER TABLE ack_tenants ALTER COLUMN client_key NVARCHAR(255) NOT NULL" in result.out
 
 
