@@ -21,17 +21,18 @@ __all__ = ["__version__", "hookimpl", "includeme", "main"]
 def main(global_config: dict[str, Any], **settings: Any) -> Router:
     """PasteDeploy app factory (``use = egg:atlassian-connect-kit``): return the WSGI app.
 
-    A configuration mistake (a bad setting, an unknown plugin, an invalid descriptor) stops the
-    server with one line naming it, rather than a traceback.
+    A configuration mistake (a bad setting, an unknown plugin, an invalid descriptor, a database
+    driver that is not installed) stops the server with one line naming it, not a traceback.
     """
     from atlassian_connect_kit.config import make_app
     from atlassian_connect_kit.descriptor import DescriptorError
     from atlassian_connect_kit.plugins import PluginError
     from atlassian_connect_kit.settings import SettingsError
+    from atlassian_connect_kit.storage.drivers import DatabaseDriverMissing
 
     try:
         return make_app(settings, global_config=global_config)
-    except (SettingsError, PluginError, DescriptorError) as error:
+    except (SettingsError, PluginError, DescriptorError, DatabaseDriverMissing) as error:
         raise SystemExit(f"atlassian-connect-kit: cannot start: {error}") from None
 
 

@@ -19,6 +19,7 @@ from atlassian_connect_kit.plugins import PluginError, make_plugin_manager
 from atlassian_connect_kit.settings import Settings, SettingsError, load_settings
 from atlassian_connect_kit.storage.crypto import DecryptionError
 from atlassian_connect_kit.storage.db import DatabaseUnavailable
+from atlassian_connect_kit.storage.drivers import DatabaseDriverMissing
 from atlassian_connect_kit.storage.store import MissingKeyError
 
 DEMO_PORT = 6500
@@ -94,18 +95,27 @@ def command_descriptor(args: argparse.Namespace) -> int:
 
 
 def command_db_upgrade(args: argparse.Namespace) -> int:
-    """Apply the packaged migrations to the configured database."""
-    from atlassian_connect_kit.storage.db import current_revision, upgrade
+    """Apply the packaged migrations to the configured database, or print them as SQL."""
+    from alembic.util import CommandError as AlembicCommandError
+
+    from atlassian_connect_kit.storage.db import current_revision, upgrade, upgrade_sql
     from atlassian_connect_kit.storage.service import engine_for
 
     settings = settings_from_args(args, require_base_url=False)
-    engine = engine_for(settings)
     try:
-        before = current_revision(engine)
-        upgrade(engine, args.revision)
-        after = current_revision(engine)
-    finally:
-        engine.dispose()
+        if args.sql:
+            sys.stdout.write(upgrade_sql(settings.database_url, args.revision))
+            return 0
+        engine = engine_for(settings)
+        try:
+            before = current_revision(engine)
+            upgrade(engine, args.revision)
+            after = current_revision(engine)
+        finally:
+            engine.dispose()
+    except AlembicCommandError as error:  # an unknown or unreachable revision
+        first_line = (str(error).strip().splitlines() or ["unknown revision"])[0]
+        raise CommandError(f"--revision {args.revision}: {first_line}") from None
     print(f"database upgraded from {before or 'empty'} to {after}")
     return 0
 
@@ -175,7 +185,16 @@ def ack_cli_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     db_commands = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
     db_upgrade = db_commands.add_parser("upgrade", help="apply the packaged migrations")
     add_config_argument(db_upgrade)
-    db_upgrade.add_argument("--revision", default="head", help="target revision (default head)")
+    db_upgrade.add_argument(
+        "--revision",
+        default="head",
+        help="target revision (default head); with --sql also FROM:TO for a database at FROM",
+    )
+    db_upgrade.add_argument(
+        "--sql",
+        action="store_true",
+        help="print the migrations as SQL for the URL's dialect instead of connecting",
+    )
     db_upgrade.set_defaults(handler=command_db_upgrade)
 
     keys = subparsers.add_parser("keys", help="manage encryption keys")
@@ -248,6 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         DecryptionError,
         MissingKeyError,
         DatabaseUnavailable,
+        DatabaseDriverMissing,
     ) as exc:
         print(f"ack: error: {exc}", file=sys.stderr)
         return 1

@@ -142,15 +142,17 @@ def ack_data_inventory(settings: Settings) -> Sequence[InventoryEntry] | None:
 
 @hookspec
 def ack_backup_targets(settings: Settings) -> Sequence[BackupTarget] | None:
-    """Return places where backups are kept, besides the local ``ack.backup.dir``.
+    """Return places where backups are kept, besides the kit's own (``ack.backup.dir``, Azure).
 
     Each target is a :class:`~atlassian_connect_kit.backup.targets.BackupTarget`: an object with
     a ``label`` (shown in command output, no credentials) and ``write(name, data)``, ``list()``
-    (of ``StoredFile(name, size)``), ``read(name)`` and ``delete(name)`` (for example a container
-    of Azure Blob Storage). ``write`` must be atomic and must not overwrite an existing name. Every
-    backup is written to every target; ``prune``, ``list`` and ``verify`` handle each target on
-    its own. Return an empty list (or ``None``) to add none. ``MemoryTarget`` in the same module
-    is an in-memory target for tests.
+    (of ``StoredFile(name, size)``), ``read(name)`` and ``delete(name)``. ``write`` must be atomic
+    and must not overwrite an existing name. The kit contributes the local directory of
+    ``ack.backup.dir`` and the Azure Blob Storage container of ``ack.backup.azure.*``; a plugin
+    adds others (another cloud's object store, a second disk). Every backup is written to every
+    target; ``prune``, ``list`` and ``verify`` handle each target on its own. Return an empty list
+    (or ``None``) to add none. ``MemoryTarget`` in the same module is an in-memory target for
+    tests.
     """
 
 

@@ -9,6 +9,7 @@ setting can be overridden by the environment variable ``ACK_X_Y``; ``sqlalchemy.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,6 +146,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
         _word_list,
         "origins allowed to frame the app's pages",
     ),
+    SettingSpec(
+        "ack.database.entra_auth", "false", _parse_bool, "sign in to Azure SQL with Entra tokens"
+    ),
+    SettingSpec("ack.backup.azure.account_url", "", _text, "Blob Storage account URL"),
+    SettingSpec("ack.backup.azure.container", "", _text, "Blob Storage container for backups"),
+    SettingSpec("ack.backup.azure.sas_token", "", _text, "SAS token for the container"),
+    SettingSpec("ack.backup.azure.connection_string", "", _text, "storage connection string"),
 )
 
 
@@ -183,6 +191,11 @@ class Settings:
     security_contact: str
     security_policy_url: str
     security_frame_ancestors: tuple[str, ...]
+    database_entra_auth: bool
+    backup_azure_account_url: str
+    backup_azure_container: str
+    backup_azure_sas_token: str = field(repr=False)
+    backup_azure_connection_string: str = field(repr=False)
     here: str = "."
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -253,4 +266,39 @@ def load_settings(
         contact = values[_attribute_name(name)]
         if contact and not contact.startswith(("mailto:", "https://", "tel:")):
             raise SettingsError(name, "must be a mailto:, https: or tel: URI")
+    _check_azure_backup(values, dev_mode=dev_mode)
     return Settings(**values, here=here, raw=dict(merged))
+
+
+_AZURE_CONTAINER_NAME = re.compile(r"(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*")
+
+
+def _check_azure_backup(values: dict[str, Any], *, dev_mode: bool) -> None:
+    """Check the ``ack.backup.azure.*`` settings fit together (one way to sign in, a container)."""
+    account_url = values["backup_azure_account_url"]
+    connection_string = values["backup_azure_connection_string"]
+    values["backup_azure_sas_token"] = values["backup_azure_sas_token"].lstrip("?")
+    if connection_string and (account_url or values["backup_azure_sas_token"]):
+        raise SettingsError(
+            "ack.backup.azure.connection_string",
+            "set either it or ack.backup.azure.account_url (with an optional sas_token), not both",
+        )
+    if values["backup_azure_sas_token"] and not account_url:
+        raise SettingsError("ack.backup.azure.sas_token", "needs ack.backup.azure.account_url")
+    if account_url:
+        _check_url("ack.backup.azure.account_url", account_url, dev_mode=dev_mode)
+        values["backup_azure_account_url"] = account_url.rstrip("/")
+    container = values["backup_azure_container"]
+    if (account_url or connection_string) and not container:
+        raise SettingsError("ack.backup.azure.container", "is required for Azure Blob backups")
+    if container and not _AZURE_CONTAINER_NAME.fullmatch(container):
+        raise SettingsError(
+            "ack.backup.azure.container",
+            "must be 3 to 63 lower-case letters, digits and single hyphens "
+            "(Azure's container name rules)",
+        )
+    if container and not (account_url or connection_string):
+        raise SettingsError(
+            "ack.backup.azure.container",
+            "needs ack.backup.azure.account_url or ack.backup.azure.connection_string",
+        )

@@ -444,7 +444,12 @@ def retired_key_report(
     lines: list[str] = []
     now = dt.datetime.now(dt.UTC)
     for target in targets:
-        for file in kept_files(settings, backup_files(target), now):
+        try:
+            files = backup_files(target)
+        except OSError as error:  # an unreachable off-site target must not hide the advice
+            lines.append(f"cannot check {error}")
+            continue
+        for file in kept_files(settings, files, now):
             try:
                 manifest = read_backup(file, keyring).manifest
             except BackupError as error:

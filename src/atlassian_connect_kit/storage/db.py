@@ -5,13 +5,19 @@ and indexes stable names on every backend, so migrations can refer to them by na
 created and upgraded only by the Alembic migrations shipped inside this package
 (:func:`upgrade`), which need no ini file and work from an installed wheel.
 
+Column types that are right on every supported backend live here too (:class:`UnicodeString`,
+:class:`LargeText`, :class:`LargeBytes`, :class:`UTCDateTime`): SQL Server gets NVARCHAR(n),
+NVARCHAR(max), VARBINARY(max) and DATETIMEOFFSET, never the deprecated TEXT, NTEXT or IMAGE.
+
 Any database error that means "the database cannot be reached right now" is re-raised as
-:class:`DatabaseUnavailable`, which the web layer answers with 503 instead of a traceback.
+:class:`DatabaseUnavailable`, which the web layer answers with 503 instead of a traceback; a
+driver that is not installed is :class:`DatabaseDriverMissing`, one line naming what to install.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,10 +28,25 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, create_engine, event, exc, inspect
+from sqlalchemy.dialects import mssql, mysql
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import StaticPool
-from sqlalchemy.types import DateTime, TypeDecorator
+from sqlalchemy.types import (
+    VARBINARY,
+    DateTime,
+    LargeBinary,
+    TypeDecorator,
+    TypeEngine,
+    Unicode,
+    UnicodeText,
+)
+
+from atlassian_connect_kit.storage.drivers import (
+    DatabaseDriverMissing,
+    missing_driver_message,
+    report_missing_odbc_driver,
+)
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(column_0_label)s",
@@ -74,16 +95,87 @@ def is_kit_table(name: str | None) -> bool:
     return name is not None and name.startswith(KIT_TABLE_PREFIX)
 
 
+def dialect_options(backend: str) -> dict[str, Any]:
+    """Dialect options the kit sets for a backend, for engines and for SQL rendered offline."""
+    if backend == "mssql":
+        # Text and LargeBinary (in any plugin's table) render as VARCHAR(max)/VARBINARY(max)
+        # rather than the deprecated TEXT/IMAGE, even where no connection told the server version.
+        return {"deprecate_large_types": True}
+    return {}
+
+
+class UnicodeString(TypeDecorator[str]):
+    """Text of at most ``length`` characters, any Unicode character allowed.
+
+    NVARCHAR(n) on SQL Server, whose VARCHAR holds only the database's code page; VARCHAR(n)
+    elsewhere, where the database's encoding is Unicode (UTF-8 on PostgreSQL and SQLite,
+    utf8mb4 on MariaDB, as docs/databases.md asks).
+    """
+
+    impl = Unicode
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        """Allow up to ``length`` characters (at least 1)."""
+        if length < 1:
+            raise ValueError("a UnicodeString needs a length of at least 1")
+        super().__init__(length)
+
+
+class LargeText(TypeDecorator[str]):
+    """Unicode text without a practical length limit.
+
+    NVARCHAR(max) on SQL Server, LONGTEXT on MySQL/MariaDB (whose TEXT stops at 64 KiB), TEXT on
+    PostgreSQL and SQLite.
+    """
+
+    impl = UnicodeText
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Pick the backend's unlimited Unicode text type."""
+        if dialect.name == "mssql":
+            return mssql.NVARCHAR()  # no length: NVARCHAR(max)
+        if dialect.name in ("mysql", "mariadb"):
+            return mysql.LONGTEXT()
+        return self.impl_instance
+
+
+class LargeBytes(TypeDecorator[bytes]):
+    """Binary data without a practical length limit.
+
+    VARBINARY(max) on SQL Server, LONGBLOB on MySQL/MariaDB, BYTEA on PostgreSQL, BLOB on SQLite.
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Pick the backend's unlimited binary type."""
+        if dialect.name == "mssql":
+            return VARBINARY()  # no length: VARBINARY(max) on SQL Server
+        if dialect.name in ("mysql", "mariadb"):
+            return mysql.LONGBLOB()
+        return self.impl_instance
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware UTC timestamp, stored to the whole second on every backend.
 
-    SQLite and MySQL/MariaDB keep no offset and MariaDB keeps no fraction by default, so values
-    are converted to UTC and truncated before they are written, and read back as aware UTC
-    datetimes whatever the backend returns.
+    DATETIMEOFFSET on SQL Server and TIMESTAMP WITH TIME ZONE on PostgreSQL keep the (UTC)
+    offset. SQLite and MySQL/MariaDB keep no offset and MariaDB keeps no fraction by default, so
+    values are converted to UTC and truncated before they are written, and read back as aware
+    UTC datetimes whatever the backend returns.
     """
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """DATETIMEOFFSET on SQL Server; a timestamp with time zone elsewhere."""
+        if dialect.name == "mssql":
+            return mssql.DATETIMEOFFSET()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
+        return self.impl_instance
 
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         """Refuse naive datetimes; convert aware ones to UTC whole seconds for storage."""
@@ -156,14 +248,32 @@ def make_engine(url: str) -> Engine:
     in-memory SQLite database is shared by all threads of the engine. Server databases check
     each pooled connection before use, so a restarted server costs no failed request, and give
     up connecting after a bounded time. Statement parameters are kept out of error messages.
+
+    A driver that is not installed (the Python module, unixODBC, or the ODBC driver the URL
+    names) raises :class:`DatabaseDriverMissing` here or at the first connection.
     """
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return _make_sqlite_engine(url, in_memory=parsed.database in (None, "", ":memory:"))
-    connect_args: dict[str, Any] = {}
-    if parsed.get_backend_name() in ("postgresql", "mysql", "mariadb"):
-        connect_args["connect_timeout"] = SERVER_CONNECT_TIMEOUT_SECONDS
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
+    backend = parsed.get_backend_name()
+    try:
+        if backend == "sqlite":
+            return _make_sqlite_engine(url, in_memory=parsed.database in (None, "", ":memory:"))
+        connect_args: dict[str, Any] = {}
+        if backend in ("postgresql", "mysql", "mariadb"):
+            connect_args["connect_timeout"] = SERVER_CONNECT_TIMEOUT_SECONDS
+        elif backend == "mssql" and parsed.get_driver_name() == "pyodbc":
+            connect_args["timeout"] = SERVER_CONNECT_TIMEOUT_SECONDS  # pyodbc's login timeout
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            hide_parameters=True,
+            connect_args=connect_args,
+            **dialect_options(backend),
+        )
+    except ImportError as error:
+        raise DatabaseDriverMissing(missing_driver_message(parsed, error)) from None
+    if parsed.get_driver_name() == "pyodbc":
+        report_missing_odbc_driver(engine, parsed)
+    return engine
 
 
 def _make_sqlite_engine(url: str, *, in_memory: bool) -> Engine:
@@ -200,8 +310,8 @@ def table_is_kept(name: str) -> bool:
     return name in kept and inspect(context.connection).has_table(name)
 
 
-def _alembic_config() -> Config:
-    config = Config()
+def _alembic_config(output_buffer: io.StringIO | None = None) -> Config:
+    config = Config(output_buffer=output_buffer)
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
 
@@ -226,6 +336,21 @@ def _run_migrations(run: Callable[[Config, str], None], engine: Engine, revision
     with unavailability_as_error(), engine.begin() as connection:
         config.attributes["connection"] = connection
         run(config, revision)
+
+
+def upgrade_sql(url: str, revision: str = "head") -> str:
+    """Return the packaged migrations up to ``revision`` as SQL for ``url``'s dialect.
+
+    Nothing connects and the URL's driver is not imported (Alembic's offline mode), so a DBA
+    can review and apply the script. ``revision`` may be a range, ``FROM:TO``, for a database
+    already at ``FROM``; a plain revision starts from an empty database.
+    """
+    buffer = io.StringIO()
+    config = _alembic_config(output_buffer=buffer)
+    # Passed as an attribute, not a main option: the ini format would interpret "%" in it.
+    config.attributes["offline_url"] = url
+    command.upgrade(config, revision, sql=True)
+    return buffer.getvalue()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -3,6 +3,8 @@
 Only what authentication and calls to Jira need is kept from an install: everything else in the
 lifecycle payload (site description, entitlement numbers, versions) is dropped on arrival. The two
 bookkeeping tables (removed sites, recent lifecycle tokens) hold hashes, never the values.
+Columns use the kit's portable types (``storage.db``), which are Unicode and time-zone aware on
+every backend, SQL Server included.
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy import Boolean, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from atlassian_connect_kit.storage.db import Base, UTCDateTime
+from atlassian_connect_kit.storage.db import Base, LargeText, UnicodeString, UTCDateTime
 
 
 class Tenant(Base):
@@ -22,14 +24,14 @@ class Tenant(Base):
     __tablename__ = "ack_tenants"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    client_key: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
-    base_url: Mapped[str] = mapped_column(String(255), nullable=False)
+    client_key: Mapped[str] = mapped_column(UnicodeString(255), unique=True, nullable=False)
+    base_url: Mapped[str] = mapped_column(UnicodeString(255), nullable=False)
     # The AES-GCM blob of the shared secret (bound to client_key); the plaintext is never stored.
-    shared_secret: Mapped[str] = mapped_column(Text, nullable=False)
+    shared_secret: Mapped[str] = mapped_column(LargeText, nullable=False)
     # The key-ring key id that encrypted shared_secret, so keys can rotate without downtime.
-    secret_key_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    oauth_client_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    installation_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    secret_key_id: Mapped[str] = mapped_column(UnicodeString(64), nullable=False)
+    oauth_client_id: Mapped[str | None] = mapped_column(UnicodeString(255), nullable=True)
+    installation_id: Mapped[str | None] = mapped_column(UnicodeString(255), nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False)
     installed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
@@ -52,7 +54,7 @@ class RemovalJournalEntry(Base):
 
     __tablename__ = "ack_removal_journal"
 
-    client_key_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_key_sha256: Mapped[str] = mapped_column(UnicodeString(64), primary_key=True)
     removed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
 
 
@@ -65,6 +67,6 @@ class LifecycleToken(Base):
 
     __tablename__ = "ack_lifecycle_tokens"
 
-    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    body_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    token_sha256: Mapped[str] = mapped_column(UnicodeString(64), primary_key=True)
+    body_sha256: Mapped[str] = mapped_column(UnicodeString(64), nullable=False)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, index=True)

@@ -125,7 +125,8 @@ def engine_for(settings: Settings) -> Engine:
 
     A missing SQLite file and folder are created readable by their owner only (0600 and 0700).
     In dev mode the kit's ``var/`` folder and the database file are tightened to that when they
-    exist already with wider permissions: they hold the dev key and the tenants' secrets.
+    exist already with wider permissions: they hold the dev key and the tenants' secrets. With
+    ``ack.database.entra_auth`` its connections sign in with Microsoft Entra access tokens.
     """
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
@@ -135,7 +136,21 @@ def engine_for(settings: Settings) -> Engine:
             path.parent, tighten=settings.dev_mode and _same_path(path.parent, kit_folder)
         )
         make_private_file(path, tighten=settings.dev_mode)
-    return make_engine(settings.database_url)
+    if not settings.database_entra_auth:
+        return make_engine(settings.database_url)
+    from atlassian_connect_kit.storage.entra import (
+        CachedAccessToken,
+        default_credential,
+        token_url_problem,
+        use_access_tokens,
+    )
+
+    problem = token_url_problem(url)
+    if problem is not None:
+        raise SettingsError("ack.database.entra_auth", f"sqlalchemy.url: {problem}")
+    engine = make_engine(settings.database_url)
+    use_access_tokens(engine, CachedAccessToken(default_credential()))
+    return engine
 
 
 def _same_path(first: Path, second: Path) -> bool:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, select
 
 from atlassian_connect_kit.storage import models  # noqa: F401 - registers the tables on Base
+from atlassian_connect_kit.storage.crypto import KeyRing
 from atlassian_connect_kit.storage.db import (
     VERSION_TABLE,
     Base,
+    LargeBytes,
+    LargeText,
+    UnicodeString,
+    UTCDateTime,
     current_revision,
     downgrade,
     head_revision,
@@ -17,6 +24,7 @@ from atlassian_connect_kit.storage.db import (
     make_engine,
     upgrade,
 )
+from atlassian_connect_kit.storage.store import InstallPayload, TenantStore
 
 
 def _schema_differences(database_url: str) -> list[object]:
@@ -93,4 +101,76 @@ def test_migrations_leave_the_host_applications_alembic_history_alone(database_u
             assert connection.scalars(select(host_versions.c.version_num)).all() == ["hostapp42"]
         assert inspect(engine).has_table(host_table.name)
     finally:
+        engine.dispose()
+
+
+# The last revision before the move to the portable types (0004_sqlserver_types).
+BEFORE_PORTABLE_TYPES = "0003_lifecycle_tokens"
+
+
+def test_a_database_before_the_portable_types_upgrades_to_head_keeping_every_value(
+    database_url: str, keyring: KeyRing
+) -> None:
+    """Existing installs survive the move to the portable types: secrets decrypt, times are UTC."""
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, BEFORE_PORTABLE_TYPES)
+        store = TenantStore(engine, keyring, cache_seconds=0)
+        secrets = {f"jira:{n}": f"shared-secret-{n}-{'x' * 40}" for n in range(3)}
+        secrets["jira:unicode"] = "secret-ß-€-日本-🔑"
+        for client_key, secret in secrets.items():
+            store.save_install(
+                InstallPayload(client_key, "https://x.atlassian.net", secret, "oauth-1", None)
+            )
+        store.touch("jira:1")
+        before = {key: store.get(key, fresh=True) for key in secrets}
+
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+        after = {key: store.get(key, fresh=True) for key in secrets}
+        assert after == before
+        for key, record in after.items():
+            assert record is not None and record.shared_secret == secrets[key]
+            assert record.installed_at.tzinfo == dt.UTC and record.updated_at.tzinfo == dt.UTC
+        assert after["jira:1"] is not None and after["jira:1"].last_seen_at is not None
+
+        downgrade(engine, BEFORE_PORTABLE_TYPES)
+        assert {key: store.get(key, fresh=True) for key in secrets} == before
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    assert _schema_differences(database_url) == []
+
+
+PORTABLE = Table(
+    "portable_types_probe",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("name", UnicodeString(40)),
+    Column("body", LargeText),
+    Column("blob", LargeBytes),
+    Column("at", UTCDateTime),
+)
+
+
+def test_the_portable_types_hold_unicode_and_large_values_on_every_backend(
+    database_url: str,
+) -> None:
+    # Beyond 64 KiB, where MySQL's TEXT and BLOB would stop.
+    body = "Grüße, 日本語 🔑 " * 10_000
+    blob = bytes(range(256)) * 400
+    moment = dt.datetime(2026, 11, 27, 12, 30, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    engine = make_engine(database_url)
+    try:
+        PORTABLE.create(engine)
+        with engine.begin() as connection:
+            connection.execute(
+                PORTABLE.insert().values(id=1, name="Ærøskøbing ✓", body=body, blob=blob, at=moment)
+            )
+        with engine.connect() as connection:
+            row = connection.execute(select(PORTABLE)).one()
+        assert (row.name, row.body, row.blob) == ("Ærøskøbing ✓", body, blob)
+        assert row.at == moment and row.at.tzinfo == dt.UTC
+    finally:
+        PORTABLE.drop(engine, checkfirst=True)
         engine.dispose()

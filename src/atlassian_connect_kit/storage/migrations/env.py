@@ -2,8 +2,10 @@
 
 The kit runs migrations in code (``atlassian_connect_kit.storage.db.upgrade``), handing over an
 open connection in ``config.attributes["connection"]``; no ini file is involved. Given a
-``sqlalchemy.url`` option instead, a connection is opened here. Only the kit's own tables
-(prefixed ``ack_``) are considered, so autogenerate never proposes to touch the host
+``sqlalchemy.url`` option instead, a connection is opened here. In offline mode
+(``ack db upgrade --sql``) the SQL is written out for the dialect of
+``config.attributes["offline_url"]``, without connecting or importing its driver. Only the kit's
+own tables (prefixed ``ack_``) are considered, so autogenerate never proposes to touch the host
 application's tables in a shared database. Alembic leaves its version table out by itself.
 """
 
@@ -11,11 +13,17 @@ from __future__ import annotations
 
 from alembic import context
 from alembic.runtime.environment import NameFilterParentNames, NameFilterType
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.schema import SchemaItem
 
 from atlassian_connect_kit.storage import models  # noqa: F401 - registers the tables on Base
-from atlassian_connect_kit.storage.db import VERSION_TABLE, Base, is_kit_table, make_engine
+from atlassian_connect_kit.storage.db import (
+    VERSION_TABLE,
+    Base,
+    dialect_options,
+    is_kit_table,
+    make_engine,
+)
 
 
 def include_name(
@@ -56,10 +64,28 @@ def run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
+def write_migrations_sql(url: str) -> None:
+    """Write the migrations as SQL for ``url``'s dialect, without connecting."""
+    context.configure(
+        url=url,
+        dialect_opts=dialect_options(make_url(url).get_backend_name()),
+        target_metadata=Base.metadata,
+        version_table=VERSION_TABLE,
+        literal_binds=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def run() -> None:
     """Run with the connection handed over by the kit, or one opened from ``sqlalchemy.url``."""
     if context.is_offline_mode():
-        raise RuntimeError("the kit's migrations run against a live database only")
+        url = context.config.attributes.get("offline_url")
+        url = url or context.config.get_main_option("sqlalchemy.url")
+        if not url:
+            raise RuntimeError("no database URL to render the SQL for")
+        write_migrations_sql(url)
+        return
     connection = context.config.attributes.get("connection")
     if connection is not None:
         run_migrations(connection)

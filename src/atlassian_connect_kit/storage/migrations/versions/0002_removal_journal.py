@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from atlassian_connect_kit.storage.db import table_is_kept
+from atlassian_connect_kit.storage.db import UnicodeString, UTCDateTime, table_is_kept
 
 revision: str = "0002_removal_journal"
 down_revision: str | None = "0001"
@@ -28,8 +28,8 @@ def upgrade() -> None:
         return
     op.create_table(
         TABLE,
-        sa.Column("client_key_sha256", sa.String(length=64), nullable=False),
-        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("client_key_sha256", UnicodeString(64), nullable=False),
+        sa.Column("removed_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("client_key_sha256", name=op.f("pk_ack_removal_journal")),
     )
     op.create_index(op.f("ix_ack_removal_journal_removed_at"), TABLE, ["removed_at"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from atlassian_connect_kit.storage.db import table_is_kept
+from atlassian_connect_kit.storage.db import UnicodeString, UTCDateTime, table_is_kept
 
 revision: str = "0003_lifecycle_tokens"
 down_revision: str | None = "0002_removal_journal"
@@ -27,9 +27,9 @@ def upgrade() -> None:
         return
     op.create_table(
         TABLE,
-        sa.Column("token_sha256", sa.String(length=64), nullable=False),
-        sa.Column("body_sha256", sa.String(length=64), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("token_sha256", UnicodeString(64), nullable=False),
+        sa.Column("body_sha256", UnicodeString(64), nullable=False),
+        sa.Column("expires_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("token_sha256", name=op.f("pk_ack_lifecycle_tokens")),
     )
     op.create_index(op.f("ix_ack_lifecycle_tokens_expires_at"), TABLE, ["expires_at"])
