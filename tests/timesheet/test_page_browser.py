@@ -158,6 +158,18 @@ def choose_preset(frame, playwright_api, preset, report):
     expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
 
 
+def open_report(page, demo, playwright_api, preset, choices=(), **params):
+    """Open the Timesheet, pick each (menu label, option) of ``choices``, then ``preset``; return
+    the frame and the API's report for the same settings (``params``)."""
+    frame = open_timesheet(page, demo, playwright_api)
+    viewer = page.locator("#viewer").input_value()
+    for label, option in choices:
+        frame.get_by_label(label).select_option(option)
+    report = api_report(demo, viewer, preset=preset, **params)
+    choose_preset(frame, playwright_api, preset, report)
+    return frame, report
+
+
 def api_report(demo, account_id, **params):
     """The JSON API's report for ``account_id``, called as the page calls it."""
     token = demo.site.context_token(demo.installed, account_id)
@@ -215,10 +227,7 @@ def test_last_month_matches_the_api_and_the_csv_export(page, demo, playwright_ap
 
 def test_a_cell_opens_its_worklogs_from_the_keyboard(page, demo, playwright_api):
     expect = playwright_api.expect
-    frame = open_timesheet(page, demo, playwright_api)
-    viewer = page.locator("#viewer").input_value()
-    report = api_report(demo, viewer, preset="last-week")
-    choose_preset(frame, playwright_api, "last-week", report)
+    frame, report = open_report(page, demo, playwright_api, "last-week")
 
     cell = frame.locator("tbody .ts-cell").first
     cell_text = cell.inner_text()
@@ -246,10 +255,7 @@ def test_a_cell_opens_its_worklogs_from_the_keyboard(page, demo, playwright_api)
 
 def test_sorting_and_the_hours_format(page, demo, playwright_api):
     expect = playwright_api.expect
-    frame = open_timesheet(page, demo, playwright_api)
-    viewer = page.locator("#viewer").input_value()
-    report = api_report(demo, viewer, preset="last-month")
-    choose_preset(frame, playwright_api, "last-month", report)
+    frame, report = open_report(page, demo, playwright_api, "last-month")
 
     total_header = frame.locator("thead th.ts-total-cell")
     total_header.locator("button").click()
@@ -368,13 +374,15 @@ def test_the_page_explains_failures_and_recovers(page, demo, playwright_api):
 
 def test_two_level_groups_sort_within_their_subtotals(page, demo, playwright_api):
     expect = playwright_api.expect
-    frame = open_timesheet(page, demo, playwright_api)
-    viewer = page.locator("#viewer").input_value()
-    frame.get_by_label("Group by").select_option("project")
-    frame.get_by_label("Then by").select_option("user")
-    frame.get_by_label("Columns").select_option("week")
-    report = api_report(demo, viewer, preset="last-month", group="project,user", columns="week")
-    choose_preset(frame, playwright_api, "last-month", report)
+    frame, report = open_report(
+        page,
+        demo,
+        playwright_api,
+        "last-month",
+        [("Group by", "project"), ("Then by", "user"), ("Columns", "week")],
+        group="project,user",
+        columns="week",
+    )
     expect(frame.locator("tbody tr.ts-row--subtotal")).to_have_count(
         sum(1 for row in report["rows"] if row.get("subtotal"))
     )
@@ -464,10 +472,7 @@ def test_presets_follow_the_viewers_calendar_and_the_form_matches_the_report(
 
 def test_the_total_row_and_the_grand_total_open_their_worklogs(page, demo, playwright_api):
     expect = playwright_api.expect
-    frame = open_timesheet(page, demo, playwright_api)
-    viewer = page.locator("#viewer").input_value()
-    report = api_report(demo, viewer, preset="last-week")
-    choose_preset(frame, playwright_api, "last-week", report)
+    frame, report = open_report(page, demo, playwright_api, "last-week")
     dialog = frame.get_by_role("dialog")
     body = frame.locator("#ts-detail-body")
 
@@ -502,9 +507,7 @@ def test_the_dialog_keeps_the_keyboard_until_escape_returns_it_to_the_cell(
     page, demo, playwright_api
 ):
     expect = playwright_api.expect
-    frame = open_timesheet(page, demo, playwright_api)
-    viewer = page.locator("#viewer").input_value()
-    choose_preset(frame, playwright_api, "last-week", api_report(demo, viewer, preset="last-week"))
+    frame, _ = open_report(page, demo, playwright_api, "last-week")
     cell = frame.locator("tbody .ts-cell[data-column]").first
     cell.focus()
     cell.press("Enter")
@@ -582,11 +585,9 @@ def test_a_project_page_the_viewer_cannot_browse_says_so(page, demo, playwright_
 
 def test_issue_keys_link_to_the_issue_in_jira(page, demo, playwright_api):
     expect = playwright_api.expect
-    frame = open_timesheet(page, demo, playwright_api)
-    viewer = page.locator("#viewer").input_value()
-    frame.get_by_label("Group by").select_option("issue")
-    report = api_report(demo, viewer, preset="last-week", group="issue")
-    choose_preset(frame, playwright_api, "last-week", report)
+    frame, report = open_report(
+        page, demo, playwright_api, "last-week", [("Group by", "issue")], group="issue"
+    )
     key = report["rows"][0]["key"][0]
     row_link = frame.locator('tbody tr[aria-rowindex="2"] th a.ts-issue-link')
     expect(row_link).to_have_text(key)
@@ -610,15 +611,16 @@ def test_issue_keys_link_to_the_issue_in_jira(page, demo, playwright_api):
 
 def test_the_host_url_carries_the_report_for_bookmarks_and_links(page, demo, playwright_api):
     expect = playwright_api.expect
-    frame = open_timesheet(page, demo, playwright_api)
-    viewer = page.locator("#viewer").input_value()
-    frame.get_by_label("Group by").select_option("project")
-    frame.get_by_label("Columns").select_option("week")
-    frame.get_by_label("Days counted in").select_option("Europe/Berlin")
-    report = api_report(
-        demo, viewer, preset="last-month", group="project", columns="week", tz="Europe/Berlin"
+    frame, report = open_report(
+        page,
+        demo,
+        playwright_api,
+        "last-month",
+        [("Group by", "project"), ("Columns", "week"), ("Days counted in", "Europe/Berlin")],
+        group="project",
+        columns="week",
+        tz="Europe/Berlin",
     )
-    choose_preset(frame, playwright_api, "last-month", report)
     frame.locator('button[data-sort="total"]').click()
 
     def host_query():
