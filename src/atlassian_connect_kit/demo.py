@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pyramid.config import Configurator
-from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from pyramid.request import Request
 
 from atlassian_connect_kit.plugins import installed_plugins
@@ -76,6 +76,7 @@ class DemoHost:
         """The host page."""
         return {
             "site_name": "Demo Jira site",
+            "site_time_zone": self.site.data.time_zone,
             "users": self.users,
             "projects": list(self.site.data.projects),
             "general_pages": self.general_pages,
@@ -83,11 +84,17 @@ class DemoHost:
         }
 
     def sign(self, request: Request) -> dict[str, str]:
-        """A freshly signed iframe URL for a module and viewer (``?module=&user=&project=``)."""
+        """A freshly signed iframe URL for a module and viewer (``?module=&user=&project=``).
+
+        ``ac.*`` parameters are the page's own state from the host's URL; as in Jira, they fill
+        ``{ac.name}`` placeholders in the module's URL.
+        """
         page, is_project_page = self._module(request.params.get("module", ""))
         user = self._user(request.params.get("user", ""))
         url = page.url
-        context: dict[str, str] = {}
+        context: dict[str, str] = {
+            name: value for name, value in request.params.items() if name.startswith("ac.")
+        }
         if is_project_page:
             project = request.params.get("project", "")
             if self.site.data.project(project) is None:
@@ -95,6 +102,14 @@ class DemoHost:
             url = url.replace("{project.key}", project)
             context["project.key"] = project
         return {"url": self.site.signed_url(self.app, url, account_id=user, context=context)}
+
+    def issue(self, request: Request) -> dict[str, str]:
+        """The issue a page navigated to (``?key=``), for the host's small issue view."""
+        key = request.params.get("key", "")
+        found = self.site.data.issue(key) if key else None
+        if found is None:
+            raise HTTPNotFound(json_body={"error": "unknown issue"})
+        return {"key": found.key, "summary": found.summary}
 
     def context_token(self, request: Request) -> dict[str, str]:
         """A context token for the viewer, as ``AP.context.getToken`` returns it."""
@@ -114,6 +129,8 @@ class DemoHost:
             )
             config.add_route("sign", "/api/sign")
             config.add_view(self.sign, route_name="sign", renderer="json")
+            config.add_route("issue", "/api/issue")
+            config.add_view(self.issue, route_name="issue", renderer="json")
             config.add_route("context_token", "/api/context-token")
             config.add_view(self.context_token, route_name="context_token", renderer="json")
             config.add_route("all_js", "/atlassian-connect/all.js")
@@ -149,8 +166,26 @@ def demo_site(seed: int, *, today: dt.date | None = None) -> SiteData:
     )
 
 
+def busy_site(seed: int, *, today: dt.date | None = None, issues: int = 1111) -> SiteData:
+    """A busier site than the demo's: a year of work (366 days to ``today``) on ``issues``
+    issues, every one with worklogs, for measuring pages on big reports."""
+    today = today or dt.date.today()
+    return generate_site(
+        seed,
+        users=24,
+        projects=6,
+        issues=issues,
+        worklogs=issues * 15,
+        start=today - dt.timedelta(days=365),
+        days=366,
+    )
+
+
 class Demo:
-    """The running demo: fake site, add-on and host page; :meth:`stop` shuts all three down."""
+    """The running demo: fake site, add-on and host page; :meth:`stop` shuts all three down.
+
+    ``site`` replaces the demo's synthetic data (:func:`demo_site` of ``seed``).
+    """
 
     def __init__(
         self,
@@ -159,9 +194,10 @@ class Demo:
         seed: int = 1,
         plugins: Sequence[str] | None = None,
         extra_plugins: Sequence[object] = (),
+        site: SiteData | None = None,
     ) -> None:
         self._workdir = tempfile.TemporaryDirectory(prefix="ack-demo-")
-        self.site = FakeJira(demo_site(seed)).start()
+        self.site = FakeJira(site if site is not None else demo_site(seed)).start()
         self.host_server: AppServer | None = None
         self.app_server: AppServer | None = None
         try:

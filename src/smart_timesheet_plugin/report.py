@@ -674,19 +674,20 @@ def worklogs_in_cell(
     *,
     viewer_tz: str,
     row_key: Sequence[str | None],
-    column_key: str,
+    column_key: str | None,
 ) -> list[WorklogDetail]:
     """The worklogs summed in one cell of the report ``params`` describes, oldest first.
 
     ``row_key`` is a row's ``key``; on a two-level report a one-value key means that subtotal row,
-    and an empty key means the column totals row. Raises :class:`ValueError` when ``column_key``
-    is not a column of the report or ``row_key`` has more values than the report has levels.
+    and an empty key means the column totals row. ``column_key`` ``None`` means every column (a
+    row's total). Raises :class:`ValueError` when ``column_key`` is not a column of the report or
+    ``row_key`` has more values than the report has levels.
     """
     locator = ColumnLocator(params, viewer_tz=viewer_tz)
     column_index = next(
         (index for index, column in enumerate(locator.columns) if column.key == column_key), None
     )
-    if column_index is None:
+    if column_key is not None and column_index is None:
         raise ValueError(f"{column_key!r} is not a column of this report")
     wanted = tuple(row_key)
     if len(wanted) > len(params.group):
@@ -695,7 +696,8 @@ def worklogs_in_cell(
     for worklog in _apply_filters(worklogs, params):
         if group_key(params, worklog)[: len(wanted)] != wanted:
             continue
-        if locator.column_index(worklog.started_ms, worklog.author_tz) != column_index:
+        found = locator.column_index(worklog.started_ms, worklog.author_tz)
+        if found is None or (column_index is not None and found != column_index):
             continue
         local = locator.local_start(worklog.started_ms, worklog.author_tz)
         details.append(

@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from pyramid.response import Response
 from pyramid.static import static_view
@@ -29,17 +30,21 @@ from smart_timesheet_plugin.export import export_filename, report_csv, report_xl
 from smart_timesheet_plugin.params import (
     GROUP_DIMENSIONS,
     PRESETS,
+    TZ_AUTHOR,
+    TZ_VIEWER,
     ParameterError,
     ReportParams,
+    is_known_zone,
     parse_report_params,
 )
 from smart_timesheet_plugin.report import (
     build_report,
     detail_to_json,
+    report_columns,
     report_to_json,
     worklogs_in_cell,
 )
-from smart_timesheet_plugin.source import FetchResult, JqlRejected, fetch_worklogs
+from smart_timesheet_plugin.source import FetchResult, JqlRejected, fetch_worklogs, viewer_zone
 
 if TYPE_CHECKING:
     from pyramid.config import Configurator
@@ -75,14 +80,33 @@ def _query(request: Request) -> dict[str, list[str]]:
     return query
 
 
-def _today(request: Request) -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+def _today(request: Request, query: dict[str, list[str]]) -> dt.date:
+    """Today where the report counts its days, which is where presets and the default week fall.
+
+    That is the zone ``tz`` names, else the viewer's Jira zone (asked of Jira only when the query
+    leaves the dates to a preset), so that "last month" on the morning of the 1st in Moscow is the
+    month that just ended there, whatever the date in UTC.
+    """
+    now = dt.datetime.now(dt.UTC)
+    if any(value.strip() for name in ("from", "to") for value in query.get(name, ())):
+        return now.date()
+    zone = next((value.strip() for value in query.get("tz", ()) if value.strip()), TZ_VIEWER)
+    if zone in (TZ_VIEWER, TZ_AUTHOR):
+        try:
+            zone = viewer_zone(request.jira)
+        except JiraError:
+            # The report's own fetch meets the same failure and explains it.
+            return now.date()
+    elif not is_known_zone(zone):
+        return now.date()  # the parser rejects the zone
+    return now.astimezone(ZoneInfo(zone)).date()
 
 
 def request_params(request: Request) -> ReportParams:
     """The report parameters of ``request``; a bad one becomes a 400 naming it."""
+    query = _query(request)
     try:
-        return parse_report_params(_query(request), today=_today(request))
+        return parse_report_params(query, today=_today(request, query))
     except ParameterError as error:
         raise ReportFailed(400, str(error), parameter=error.parameter) from None
 
@@ -144,20 +168,26 @@ def _json_list(text: str | None, name: str) -> list[str | None]:
         raise ReportFailed(400, f"{name}: must be a JSON array", parameter=name) from None
     if (
         not isinstance(value, list)
-        or not 1 <= len(value) <= 2
+        or len(value) > 2
         or not all(item is None or isinstance(item, str) for item in value)
     ):
-        raise ReportFailed(400, f"{name}: must be a JSON array of one or two keys", parameter=name)
+        raise ReportFailed(400, f"{name}: must be a JSON array of up to two keys", parameter=name)
     return value
 
 
 def worklogs_json(request: Request) -> dict[str, Any]:
-    """``GET /timesheet/api/worklogs``: the worklogs summed in one cell (``row``, ``column``)."""
+    """``GET /timesheet/api/worklogs``: the worklogs summed in one cell (``row``, ``column``).
+
+    ``row=[]`` is every row (the Total row); without ``column`` the cell is the whole period (a
+    row's total, or with ``row=[]`` the grand total).
+    """
     params = request_params(request)
     row_key = _json_list(request.GET.get("row"), "row")
-    column_key = request.GET.get("column")
-    if not column_key:
-        raise ReportFailed(400, "column: is required", parameter="column")
+    column_key = request.GET.get("column") or None
+    if column_key is not None and all(
+        column.key != column_key for column in report_columns(params)
+    ):
+        raise ReportFailed(400, "column: is not a column of this report", parameter="column")
     fetched = fetch_for(request, params, with_comments=True)
     try:
         details = worklogs_in_cell(
@@ -213,20 +243,29 @@ def timesheet_page(request: Request) -> dict[str, Any]:
     query = _query(request)
     # The project page passes ?project=KEY; Jira's own context parameters are not report filters.
     initial = {name: values for name, values in query.items() if name in INITIAL_PARAMETERS}
+    # Rendering the page asks Jira nothing, so it cannot know the viewer's date: a period without
+    # dates goes to the API as its preset, which the API resolves in the report's zone. Any date
+    # serves here to check the other parameters.
+    any_day = dt.datetime.now(dt.UTC).date()
     try:
-        params = parse_report_params(initial, today=_today(request))
+        params = parse_report_params(initial, today=any_day)
     except ParameterError:
-        params = parse_report_params({}, today=_today(request))
+        params = parse_report_params({}, today=any_day)
         initial = {}
+    shown: dict[str, list[str]] = {**params.to_query(), "project": list(params.projects)}
+    if not any(value.strip() for name in ("from", "to") for value in initial.get(name, ())):
+        del shown["from"], shown["to"]
+        preset = next((value.strip() for value in initial.get("preset", ()) if value.strip()), "")
+        shown["preset"] = [preset.lower() or "this-week"]
+    identity = request.identity
     return {
         "context_token": request.ack_context_token(),
         "token_lifetime": settings.context_token_seconds,
         "all_js_url": settings.all_js_url,
-        "initial": json.dumps(
-            {**params.to_query(), "project": list(params.projects)}, separators=(",", ":")
-        ),
+        "initial": json.dumps(shown, separators=(",", ":")),
         "project_page": bool(params.projects) and "project" in query,
         "projects": list(params.projects),
+        "site_url": identity.base_url.rstrip("/") if identity is not None else "",
         "group_dimensions": GROUP_DIMENSIONS,
         "presets": PRESETS,
         "static": lambda path: request.route_path("timesheet.static", subpath=path),
@@ -240,7 +279,8 @@ def timesheet_page(request: Request) -> dict[str, Any]:
 
 
 # Report parameters a page URL may preset. ``tz`` is left out: Jira itself appends ``tz`` (the
-# viewer's zone) to every iframe URL, which must not pin the report to a fixed zone.
+# viewer's zone) to every iframe URL, and it must not pin the report to a fixed zone; the page
+# learns a chosen zone from the host page's URL instead (see docs/timesheet-api.md).
 INITIAL_PARAMETERS = frozenset(
     {
         "from",
@@ -252,7 +292,6 @@ INITIAL_PARAMETERS = frozenset(
         "project",
         "user",
         "jql",
-        "tz",
         "sort",
     }
 )

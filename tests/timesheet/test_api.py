@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import openpyxl
 import pytest
 import requests
+import time_machine
 
 from atlassian_connect_kit.testing.fakejira import Issue, Project, SiteData, User, Worklog
 
@@ -232,6 +233,99 @@ def test_the_worklogs_behind_a_cell(installed_tenant, ack_server, fake_jira):
     assert started.utcoffset() == timedelta(hours=4)  # shown in the author's zone
     assert worklog["seconds"] == 3600
     assert worklog["comment"] == SECRET_COMMENT
+
+
+def _worklogs(ack_server, fake_jira, app, **params):
+    response = _get(ack_server, fake_jira, app, "/timesheet/api/worklogs", **params)
+    assert response.status_code == 200, response.text
+    return response.json()["worklogs"]
+
+
+def test_the_total_row_and_the_grand_total_open_their_worklogs(
+    installed_tenant, ack_server, fake_jira
+):
+    period = {"from": "2014-02-01", "to": "2014-02-28", "tz": "UTC", "group": "project,user"}
+    report = _report(ack_server, fake_jira, installed_tenant, **period)
+    # A cell of the Total row: every row's worklogs on that day.
+    column = next(key for key, seconds in report["totals"].items() if seconds)
+    in_column = _worklogs(
+        ack_server, fake_jira, installed_tenant, row="[]", column=column, **period
+    )
+    assert in_column and {worklog["day"] for worklog in in_column} == {column}
+    assert sum(worklog["seconds"] for worklog in in_column) == report["totals"][column]
+    # The grand total: no column, every row.
+    everything = _worklogs(ack_server, fake_jira, installed_tenant, row="[]", **period)
+    assert sum(worklog["seconds"] for worklog in everything) == report["total"]
+    assert len(everything) == 3 + 30
+    # A row's total: that row over the whole period.
+    beta = next(row for row in report["rows"] if row["key"] == ["BETA"])
+    in_row = _worklogs(ack_server, fake_jira, installed_tenant, row='["BETA"]', **period)
+    assert sum(worklog["seconds"] for worklog in in_row) == beta["total"] == 7200
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"row": "[]", "column": "2014-03-01"}, "column"),  # outside the period
+        ({"row": "[]", "column": "2014-W09"}, "column"),
+        ({"row": '["a", "b", "c"]', "column": "2014-02-03"}, "row"),
+        ({"row": "{}", "column": "2014-02-03"}, "row"),
+    ],
+)
+def test_a_bad_cell_gets_400_naming_its_parameter(
+    installed_tenant, ack_server, fake_jira, params, parameter
+):
+    fake_jira.clear_requests()
+    response = _get(
+        ack_server,
+        fake_jira,
+        installed_tenant,
+        "/timesheet/api/worklogs",
+        tz="UTC",
+        **{"from": "2014-02-01", "to": "2014-02-28"},
+        **params,
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["parameter"] == parameter
+    assert response.json()["error"].startswith(f"{parameter}: ")
+
+
+def test_presets_resolve_in_the_viewers_zone(installed_tenant, ack_server, fake_jira):
+    # 01:30 on 1 December in Moscow is still 30 November in UTC (and in New York).
+    moment = datetime(2026, 11, 30, 22, 30, tzinfo=UTC)
+    with time_machine.travel(moment, tick=True):
+        moscow = _report(ack_server, fake_jira, installed_tenant, MOSCOW, preset="last-month")
+        assert (moscow["from"], moscow["to"]) == ("2026-11-01", "2026-11-30")
+        assert moscow["timezone"] == "Europe/Moscow"
+        # The default period is this week there: Monday 30 November to Sunday 6 December.
+        week = _report(ack_server, fake_jira, installed_tenant, MOSCOW)
+        assert (week["from"], week["to"]) == ("2026-11-30", "2026-12-06")
+        # A zone named in the request decides instead of the viewer's.
+        new_york = _report(
+            ack_server,
+            fake_jira,
+            installed_tenant,
+            MOSCOW,
+            preset="this-month",
+            tz="America/New_York",
+        )
+        assert (new_york["from"], new_york["to"]) == ("2026-11-01", "2026-11-30")
+        # "author" counts days per author, but the period is the viewer's.
+        by_author = _report(
+            ack_server, fake_jira, installed_tenant, MOSCOW, preset="this-month", tz="author"
+        )
+        assert (by_author["from"], by_author["to"]) == ("2026-12-01", "2026-12-31")
+        detail = _get(
+            ack_server,
+            fake_jira,
+            installed_tenant,
+            "/timesheet/api/worklogs",
+            MOSCOW,
+            preset="this-month",
+            row="[]",
+            column="2026-12-01",
+        )
+        assert detail.status_code == 200, detail.text
 
 
 def test_exports_carry_the_same_totals_as_the_json(installed_tenant, ack_server, fake_jira):

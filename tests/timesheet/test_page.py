@@ -149,8 +149,11 @@ def test_the_page_names_its_api_and_exports(signed_page_url):
     assert root["data-api-csv"] == "/timesheet/export.csv"
     assert root["data-api-xlsx"] == "/timesheet/export.xlsx"
     assert root["data-project-page"] == "false"
+    # Without dates in the URL the period is a preset: the API resolves it in the report's zone,
+    # which the page cannot know without asking Jira.
     initial = json.loads(root["data-initial"])
-    assert set(initial) >= {"from", "to"}
+    assert initial["preset"] == ["this-week"]
+    assert "from" not in initial and "to" not in initial
 
 
 def test_only_all_js_comes_from_outside_in_production(signed_page_url, ack_server):
@@ -221,7 +224,30 @@ def test_bad_parameters_in_the_url_fall_back_to_the_default_report(signed_page_u
     _, page = open_page(signed_page_url, "/timesheet?from=yesterday&group=nothing")
     initial = json.loads(page.by_id["timesheet"][1]["data-initial"])
     assert "group" not in initial
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", initial["from"][0])
+    assert initial["preset"] == ["this-week"]
+
+
+def test_a_preset_in_the_url_is_left_to_the_api(signed_page_url):
+    _, page = open_page(signed_page_url, "/timesheet?preset=Last-Month&group=project")
+    initial = json.loads(page.by_id["timesheet"][1]["data-initial"])
+    assert initial["preset"] == ["last-month"]
+    assert initial["group"] == ["project"]
+    assert "from" not in initial
+
+
+def test_jiras_own_tz_parameter_does_not_choose_the_reports_zone(signed_page_url, viewer):
+    # Jira appends the viewer's zone as "tz" to every iframe URL; the report's zone stays
+    # "viewer" (the viewer's Jira zone, whatever it becomes) unless the person picks another.
+    url = signed_page_url("/timesheet", account_id=viewer.account_id)
+    assert viewer.time_zone and f"tz={requests.utils.quote(viewer.time_zone, safe='')}" in url
+    response = requests.get(url, timeout=30)
+    initial = json.loads(Page(response.text).by_id["timesheet"][1]["data-initial"])
+    assert "tz" not in initial
+
+
+def test_the_page_knows_the_sites_address_for_issue_links(signed_page_url, fake_jira):
+    _, page = open_page(signed_page_url, "/timesheet")
+    assert page.by_id["timesheet"][1]["data-site-url"] == fake_jira.base_url.rstrip("/")
 
 
 def test_text_from_the_url_is_escaped_in_the_page(signed_page_url):

@@ -10,14 +10,17 @@ Playwright, the tests are skipped, except under ``CI=true`` where they fail inst
 """
 
 import csv
+import datetime as dt
 import io
 import json
 import os
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+import time_machine
 
 from smart_timesheet_plugin.export import hours_text
 
@@ -80,14 +83,34 @@ def demo(browser):
         running.stop()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh browser page (own storage) sized like a laptop screen."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+@pytest.fixture(scope="module")
+def busy_demo(browser):
+    """The demo on a busy site: a year of worklogs on 1,111 issues."""
+    from atlassian_connect_kit.demo import Demo, busy_site
+
+    running = Demo(port=0, seed=5, plugins=["smart_timesheet"], site=busy_site(5))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def new_page(browser, **options):
+    """A fresh browser page (own storage) sized like a laptop screen, and the errors it raises."""
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 900}, accept_downloads=True, **options
+    )
     context.set_default_timeout(TIMEOUT_MS)
     opened = context.new_page()
     errors = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
+    return context, opened, errors
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page (own storage) sized like a laptop screen."""
+    context, opened, errors = new_page(browser)
     try:
         yield opened
     finally:
@@ -110,6 +133,18 @@ def open_timesheet(page, demo, playwright_api):
     return frame
 
 
+def timesheet_frame(page):
+    """The Timesheet's frame, for running script in it."""
+    return next(frame for frame in page.frames if "/timesheet?" in frame.url)
+
+
+def focus_in_dialog(page):
+    """True when the Timesheet's frame has the keyboard focus, inside the worklogs dialog."""
+    return timesheet_frame(page).evaluate(
+        "() => document.hasFocus() && Boolean(document.activeElement.closest('#ts-detail'))"
+    )
+
+
 def choose_preset(frame, playwright_api, preset, report):
     """Click a preset and wait until the page shows ``report``'s range."""
     expect = playwright_api.expect
@@ -121,6 +156,18 @@ def choose_preset(frame, playwright_api, preset, report):
     )
     expect(frame.locator("#ts-csv")).to_have_attribute("href", loaded)
     expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+
+
+def open_report(page, demo, playwright_api, preset, choices=(), **params):
+    """Open the Timesheet, pick each (menu label, option) of ``choices``, then ``preset``; return
+    the frame and the API's report for the same settings (``params``)."""
+    frame = open_timesheet(page, demo, playwright_api)
+    viewer = page.locator("#viewer").input_value()
+    for label, option in choices:
+        frame.get_by_label(label).select_option(option)
+    report = api_report(demo, viewer, preset=preset, **params)
+    choose_preset(frame, playwright_api, preset, report)
+    return frame, report
 
 
 def api_report(demo, account_id, **params):
@@ -180,10 +227,7 @@ def test_last_month_matches_the_api_and_the_csv_export(page, demo, playwright_ap
 
 def test_a_cell_opens_its_worklogs_from_the_keyboard(page, demo, playwright_api):
     expect = playwright_api.expect
-    frame = open_timesheet(page, demo, playwright_api)
-    viewer = page.locator("#viewer").input_value()
-    report = api_report(demo, viewer, preset="last-week")
-    choose_preset(frame, playwright_api, "last-week", report)
+    frame, report = open_report(page, demo, playwright_api, "last-week")
 
     cell = frame.locator("tbody .ts-cell").first
     cell_text = cell.inner_text()
@@ -211,10 +255,7 @@ def test_a_cell_opens_its_worklogs_from_the_keyboard(page, demo, playwright_api)
 
 def test_sorting_and_the_hours_format(page, demo, playwright_api):
     expect = playwright_api.expect
-    frame = open_timesheet(page, demo, playwright_api)
-    viewer = page.locator("#viewer").input_value()
-    report = api_report(demo, viewer, preset="last-month")
-    choose_preset(frame, playwright_api, "last-month", report)
+    frame, report = open_report(page, demo, playwright_api, "last-month")
 
     total_header = frame.locator("thead th.ts-total-cell")
     total_header.locator("button").click()
@@ -333,13 +374,15 @@ def test_the_page_explains_failures_and_recovers(page, demo, playwright_api):
 
 def test_two_level_groups_sort_within_their_subtotals(page, demo, playwright_api):
     expect = playwright_api.expect
-    frame = open_timesheet(page, demo, playwright_api)
-    viewer = page.locator("#viewer").input_value()
-    frame.get_by_label("Group by").select_option("project")
-    frame.get_by_label("Then by").select_option("user")
-    frame.get_by_label("Columns").select_option("week")
-    report = api_report(demo, viewer, preset="last-month", group="project,user", columns="week")
-    choose_preset(frame, playwright_api, "last-month", report)
+    frame, report = open_report(
+        page,
+        demo,
+        playwright_api,
+        "last-month",
+        [("Group by", "project"), ("Then by", "user"), ("Columns", "week")],
+        group="project,user",
+        columns="week",
+    )
     expect(frame.locator("tbody tr.ts-row--subtotal")).to_have_count(
         sum(1 for row in report["rows"] if row.get("subtotal"))
     )
@@ -359,3 +402,316 @@ def test_two_level_groups_sort_within_their_subtotals(page, demo, playwright_api
     for subtotal, children in blocks:
         assert children == sorted(children, reverse=True)
         assert sum(children) == pytest.approx(subtotal, abs=0.01 * len(children))
+
+
+def test_the_zone_menu_opens_on_the_viewers_own_jira_zone(page, demo, playwright_api):
+    expect = playwright_api.expect
+    frame = open_timesheet(page, demo, playwright_api)
+    viewer = page.locator("#viewer").input_value()
+    zone = demo.site.data.user(viewer).time_zone
+    assert zone == "Europe/Moscow"
+    # Jira appends the viewer's zone to the iframe URL as "tz"; it is not a choice of zone.
+    frame_query = parse_qs(urlsplit(page.locator("#addon-frame").get_attribute("src")).query)
+    assert frame_query["tz"] == [zone]
+    menu = frame.get_by_label("Days counted in")
+    expect(menu).to_have_value("viewer")
+    expect(menu.locator("option:checked")).to_have_text(f"My Jira time zone ({zone})")
+    expect(frame.locator("#ts-summary-meta")).to_contain_text(f"days in {zone}")
+    expect(frame.locator("#ts-csv")).not_to_have_attribute("href", re.compile(r"[?&]tz="))
+
+
+def test_presets_follow_the_viewers_calendar_and_the_form_matches_the_report(
+    browser, playwright_api
+):
+    from atlassian_connect_kit.demo import Demo
+
+    expect = playwright_api.expect
+    # 01:30 on Tuesday 1 December in Moscow, the viewer's Jira zone; on the computer's clock (New
+    # York) and in UTC it is still 30 November.
+    moment = dt.datetime(2026, 11, 30, 22, 30, tzinfo=dt.UTC)
+    with time_machine.travel(moment, tick=True):
+        demo = Demo(port=0, seed=11, plugins=["smart_timesheet"])
+        context, page, errors = new_page(browser, timezone_id="America/New_York")
+        try:
+            page.clock.install(time=moment)
+            frame = open_timesheet(page, demo, playwright_api)
+            # The default period: this week in Moscow.
+            expect(frame.locator('[data-preset="this-week"]')).to_have_attribute(
+                "aria-pressed", "true"
+            )
+            expect(frame.locator("#ts-from")).to_have_value("2026-11-30")
+            expect(frame.locator("#ts-to")).to_have_value("2026-12-06")
+
+            november = {"from": "2026-11-01", "to": "2026-11-30"}
+            choose_preset(frame, playwright_api, "last-month", november)
+            expect(frame.locator("#ts-from")).to_have_value("2026-11-01")
+            expect(frame.locator("#ts-to")).to_have_value("2026-11-30")
+            expect(frame.locator("#ts-summary-title")).to_have_text("1 Nov \u2013 30 Nov 2026")
+
+            # This month is December there, and today is 1 December.
+            choose_preset(
+                frame, playwright_api, "this-month", {"from": "2026-12-01", "to": "2026-12-31"}
+            )
+            expect(frame.locator("#ts-to")).to_have_value("2026-12-31")
+            today = frame.locator("thead th.ts-today")
+            expect(today).to_have_count(1)
+            expect(today.locator("button")).to_have_attribute("data-sort", "2026-12-01")
+
+            # A zone chosen for the report has its own calendar: New York is still in November.
+            frame.get_by_label("Days counted in").select_option("America/New_York")
+            choose_preset(frame, playwright_api, "this-month", november)
+            expect(frame.locator("#ts-from")).to_have_value("2026-11-01")
+            expect(frame.locator("thead th.ts-today button")).to_have_attribute(
+                "data-sort", "2026-11-30"
+            )
+        finally:
+            context.close()
+            demo.stop()
+    assert errors == [], f"the page raised: {errors}"
+
+
+def test_the_total_row_and_the_grand_total_open_their_worklogs(page, demo, playwright_api):
+    expect = playwright_api.expect
+    frame, report = open_report(page, demo, playwright_api, "last-week")
+    dialog = frame.get_by_role("dialog")
+    body = frame.locator("#ts-detail-body")
+
+    cell = frame.locator("tfoot .ts-cell[data-column]").first
+    column = cell.get_attribute("data-column")
+    cell.click()
+    expect(dialog).to_be_visible()
+    expect(body).to_have_attribute("aria-busy", "false")
+    expect(frame.locator("#ts-detail-subtitle")).to_contain_text("All rows")
+    expect(dialog.locator("tfoot td.ts-num")).to_have_text(hours_text(report["totals"][column]))
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(cell).to_be_focused()
+
+    grand_total = frame.locator("#ts-grand-total .ts-cell")
+    grand_total.click()
+    expect(body).to_have_attribute("aria-busy", "false")
+    expect(dialog.locator("tfoot td.ts-num")).to_have_text(hours_text(report["total"]))
+    expect(frame.locator("#ts-detail-subtitle")).to_contain_text("All rows")
+    page.keyboard.press("Escape")
+    expect(grand_total).to_be_focused()
+
+    # A row's total: that row's worklogs over the whole period.
+    row_total = frame.locator("tbody td.ts-total-cell .ts-cell").first
+    row = report["rows"][int(row_total.get_attribute("data-row"))]
+    row_total.click()
+    expect(body).to_have_attribute("aria-busy", "false")
+    expect(dialog.locator("tfoot td.ts-num")).to_have_text(hours_text(row["total"]))
+
+
+def test_the_dialog_keeps_the_keyboard_until_escape_returns_it_to_the_cell(
+    page, demo, playwright_api
+):
+    expect = playwright_api.expect
+    frame, _ = open_report(page, demo, playwright_api, "last-week")
+    cell = frame.locator("tbody .ts-cell[data-column]").first
+    cell.focus()
+    cell.press("Enter")
+    expect(frame.locator("#ts-detail-body")).to_have_attribute("aria-busy", "false")
+    stops = frame.locator("#ts-detail a[href], #ts-detail button, #ts-detail [tabindex='0']")
+    rounds = stops.count() + 2
+    for key in ("Tab", "Shift+Tab"):
+        for _ in range(rounds):
+            page.keyboard.press(key)
+            assert focus_in_dialog(page), f"{key} took the focus out of the dialog"
+    page.keyboard.press("Escape")
+    expect(frame.get_by_role("dialog")).to_be_hidden()
+    expect(cell).to_be_focused()
+
+
+def test_a_failed_report_leaves_no_live_grid_or_exports(page, demo, playwright_api):
+    expect = playwright_api.expect
+    frame = open_timesheet(page, demo, playwright_api)
+    failures = [1]
+
+    def answer(route):
+        if failures:
+            failures.pop()
+            route.fulfill(
+                status=503,
+                headers={"Content-Type": "application/json"},
+                body=json.dumps({"error": "Jira is unavailable right now; try again shortly."}),
+            )
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/timesheet/api/report\?"), answer)
+    grid = frame.locator("#ts-grid")
+    frame.get_by_label("Group by").select_option("project")
+    frame.get_by_role("button", name="Apply").click()
+    expect(frame.locator("#ts-message")).to_contain_text("Jira is unavailable")
+    # The grid on screen is the previous report's: marked out of date, its numbers closed...
+    expect(grid).to_have_class(re.compile(r"\bts-grid--stale\b"))
+    expect(grid).to_have_js_property("inert", True)
+    expect(frame.locator("#ts-stale")).to_be_visible()
+    expect(frame.locator("#ts-stale")).to_contain_text("Out of date")
+    # ...and its exports off.
+    for link in (frame.locator("#ts-csv"), frame.locator("#ts-xlsx")):
+        expect(link).to_have_attribute("aria-disabled", "true")
+        expect(link).not_to_have_attribute("href", re.compile(".*"))
+
+    frame.get_by_role("button", name="Try again").click()
+    expect(frame.locator("#ts-stale")).to_be_hidden()
+    expect(grid).not_to_have_class(re.compile(r"\bts-grid--stale\b"))
+    expect(frame.locator("#ts-csv")).to_have_attribute("href", re.compile(r"group=project&jwt="))
+
+
+def test_a_project_page_the_viewer_cannot_browse_says_so(page, demo, playwright_api):
+    expect = playwright_api.expect
+    viewer, project = next(
+        (user, project)
+        for user in demo.site.data.users
+        if user.active
+        for project in demo.site.data.projects
+        if project.key not in user.project_keys
+    )
+    page.goto(f"{demo.host_url}/")
+    page.locator("#viewer").select_option(viewer.account_id)
+    page.locator(
+        f'nav a[data-module="smart-timesheet-project"][data-project="{project.key}"]'
+    ).click()
+    frame = page.frame_locator("#addon-frame")
+    message = frame.locator("#ts-message")
+    expect(message).to_contain_text("You can't browse this project")
+    expect(message).to_contain_text(project.key)
+    # Nothing to correct in the form: the project field is the page's own, and stays quiet.
+    expect(frame.locator("#ts-project")).not_to_have_attribute("aria-invalid", "true")
+    expect(frame.locator("#ts-project-error")).to_be_hidden()
+
+
+def test_issue_keys_link_to_the_issue_in_jira(page, demo, playwright_api):
+    expect = playwright_api.expect
+    frame, report = open_report(
+        page, demo, playwright_api, "last-week", [("Group by", "issue")], group="issue"
+    )
+    key = report["rows"][0]["key"][0]
+    row_link = frame.locator('tbody tr[aria-rowindex="2"] th a.ts-issue-link')
+    expect(row_link).to_have_text(key)
+    expect(row_link).to_have_attribute("href", f"{demo.site.base_url}/browse/{key}")
+
+    frame.locator('tbody tr[aria-rowindex="2"] .ts-cell').first.click()
+    expect(frame.locator("#ts-detail-body")).to_have_attribute("aria-busy", "false")
+    dialog_link = frame.locator("#ts-detail tbody a.ts-issue-link").first
+    expect(dialog_link).to_have_text(key)
+    expect(dialog_link).to_have_attribute("href", f"{demo.site.base_url}/browse/{key}")
+    # Inside Jira the link asks the host to show the issue (AP.navigator.go).
+    dialog_link.click()
+    expect(page.locator("#page-title")).to_have_text(key)
+    expect(page.locator("#issue-summary")).to_have_text(demo.site.data.issue(key).summary)
+    assert parse_qs(urlsplit(page.url).query)["issue"] == [key]
+    page.evaluate("() => history.back()")
+    expect(page.locator('nav a[data-module="smart-timesheet"]')).to_have_attribute(
+        "aria-current", "page"
+    )
+
+
+def test_the_host_url_carries_the_report_for_bookmarks_and_links(page, demo, playwright_api):
+    expect = playwright_api.expect
+    frame, report = open_report(
+        page,
+        demo,
+        playwright_api,
+        "last-month",
+        [("Group by", "project"), ("Columns", "week"), ("Days counted in", "Europe/Berlin")],
+        group="project",
+        columns="week",
+        tz="Europe/Berlin",
+    )
+    frame.locator('button[data-sort="total"]').click()
+
+    def host_query():
+        return {name: values[0] for name, values in parse_qs(urlsplit(page.url).query).items()}
+
+    expect(page).to_have_url(re.compile(r"[?&]ac\.sort=total(&|$)"))
+    assert host_query() == {
+        "module": "smart-timesheet",
+        "ac.preset": "last-month",
+        "ac.group": "project",
+        "ac.columns": "week",
+        "ac.tz": "Europe/Berlin",
+        "ac.sort": "total",
+    }
+
+    # The link, opened again (a bookmark, or someone it was shared with), shows that report.
+    page.goto(page.url)
+    frame = page.frame_locator("#addon-frame")
+    expect(frame.locator("#ts-report[aria-busy='false'] #ts-grand-total")).to_have_text(
+        hours_text(report["total"])
+    )
+    expect(frame.get_by_label("Group by")).to_have_value("project")
+    expect(frame.get_by_label("Columns")).to_have_value("week")
+    expect(frame.get_by_label("Days counted in")).to_have_value("Europe/Berlin")
+    expect(frame.locator('[data-preset="last-month"]')).to_have_attribute("aria-pressed", "true")
+    expect(frame.locator("thead th.ts-total-cell")).to_have_attribute("aria-sort", "descending")
+    expect(frame.locator("#ts-csv")).to_have_attribute(
+        "href", re.compile(rf"from={report['from']}&to={report['to']}&.*tz=Europe%2FBerlin")
+    )
+
+
+def test_a_year_of_days_by_1111_rows_draws_and_stays_usable(page, busy_demo, playwright_api):
+    expect = playwright_api.expect
+    frame = open_timesheet(page, busy_demo, playwright_api)
+    viewer = page.locator("#viewer").input_value()
+    today = dt.date.today()
+    period = {"from": (today - dt.timedelta(days=365)).isoformat(), "to": today.isoformat()}
+    report = api_report(busy_demo, viewer, group="issue", **period)
+    assert (len(report["rows"]), len(report["columns"])) == (1111, 366)
+    frame.get_by_label("From").fill(period["from"])
+    frame.get_by_label("to", exact=True).fill(period["to"])
+    frame.get_by_label("Group by").select_option("issue")
+    frame.get_by_role("button", name="Apply").click()
+
+    table = frame.locator("#ts-table")
+    expect(table).to_have_attribute("aria-rowcount", "1113", timeout=60_000)
+    expect(table).to_have_attribute("aria-colcount", "368")
+    expect(frame.locator("#ts-grand-total")).to_have_text(hours_text(report["total"]))
+    # Only what is in view (and a margin) is in the document.
+    drawn_rows = frame.locator("tbody tr[aria-rowindex]")
+    assert 0 < drawn_rows.count() < 200
+    assert frame.locator("thead th .ts-sort").count() < 100
+    first_row = frame.locator('tbody tr[aria-rowindex="2"] th.ts-label-cell')
+    expect(first_row).to_have_text(report["rows"][0]["labels"][0])
+
+    # Scrolling to the far end brings the last row and the last day.
+    grid = frame.locator("#ts-grid")
+    grid.evaluate(
+        "(box) => { box.scrollTop = box.scrollHeight; box.scrollLeft = box.scrollWidth; }"
+    )
+    last_row = frame.locator('tbody tr[aria-rowindex="1112"] th.ts-label-cell')
+    expect(last_row).to_have_text(report["rows"][-1]["labels"][0])
+    last_day = report["columns"][-1]["key"]
+    expect(frame.locator(f'thead button[data-sort="{last_day}"]')).to_be_attached()
+    assert drawn_rows.count() < 200
+
+    # Sorting orders all 1,111 rows, largest total first.
+    grid.evaluate("(box) => { box.scrollTop = 0; box.scrollLeft = 0; }")
+    frame.locator('button[data-sort="total"]').click()
+    expect(frame.locator("thead th.ts-total-cell")).to_have_attribute("aria-sort", "descending")
+    largest = max(row["total"] for row in report["rows"])
+    top_total = frame.locator('tbody tr[aria-rowindex="2"] td.ts-total-cell')
+    expect(top_total).to_have_text(hours_text(largest))
+
+    # Hours and minutes, everywhere in view.
+    frame.get_by_label("Hours and minutes").check()
+    minutes = round(largest / 60)
+    expect(top_total).to_have_text(f"{minutes // 60}:{minutes % 60:02d}")
+    minutes = round(report["total"] / 60)
+    expect(frame.locator("#ts-grand-total")).to_have_text(f"{minutes // 60}:{minutes % 60:02d}")
+
+    # A cell deep in the grid opens its worklogs, and Escape brings the focus back to it.
+    grid.evaluate("(box) => { box.scrollTop = box.scrollHeight / 2; box.scrollLeft = 9000; }")
+    expect(frame.locator('tbody tr[aria-rowindex="557"]')).to_be_attached()
+    middle_day = report["columns"][(9000 - 280) // 72]["key"]
+    expect(frame.locator(f'thead button[data-sort="{middle_day}"]')).to_be_attached()
+    some_cell = frame.locator("tbody .ts-cell[data-column]").nth(5)
+    row, column = some_cell.get_attribute("data-row"), some_cell.get_attribute("data-column")
+    cell = frame.locator(f'.ts-cell[data-row="{row}"][data-column="{column}"]')
+    cell.focus()
+    cell.press("Enter")
+    expect(frame.locator("#ts-detail-body")).to_have_attribute("aria-busy", "false")
+    page.keyboard.press("Escape")
+    expect(cell).to_be_focused()

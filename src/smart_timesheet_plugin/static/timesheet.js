@@ -2,10 +2,14 @@
  * Smart Timesheet: the report page shown inside Jira.
  *
  * Reads the report settings from the form, asks the Timesheet API for the grid with the page's
- * context token (refreshed through AP.context.getToken before it expires), and draws the grid:
- * sortable rows, subtotal groups, sticky headers and totals, worklogs behind any number in a
- * dialog, hours as decimals or h:mm. The page works inside Jira's iframe and opened directly;
- * when the host does not answer, it keeps using the token the server rendered into the page.
+ * context token (refreshed through the host before it expires), and draws the grid: sortable
+ * rows, subtotal groups, sticky headers and totals, worklogs behind any number in a dialog, hours
+ * as decimals or h:mm. Big reports draw only the rows in view. The page works inside Jira's iframe
+ * and opened directly; when the host does not answer, it keeps using the token the server
+ * rendered into the page.
+ *
+ * Everything the page asks of the product page around it goes through `host` (see "The host"),
+ * so that another host protocol can be put in its place without touching the rest.
  */
 (function () {
   "use strict";
@@ -17,7 +21,24 @@
 
   const HOURS_FORMAT_KEY = "smart-timesheet:hours-format";
   const TOKEN_REFRESH_TIMEOUT_MS = 5000;
+  const HOST_ANSWER_TIMEOUT_MS = 1500;
+  const HOST_SCRIPT_WAIT_MS = 3000;
   const AUTO_RETRY_LIMIT_SECONDS = 60;
+  // The report parameters the host page's URL carries, so that a report can be bookmarked and
+  // shared; every one is written, empty when unset, so that none lingers from an older report.
+  const LOCATION_PARAMETERS = [
+    "preset",
+    "from",
+    "to",
+    "columns",
+    "week_start",
+    "group",
+    "project",
+    "user",
+    "jql",
+    "tz",
+    "sort",
+  ];
   const DIMENSION_LABELS = {
     user: "User",
     project: "Project",
@@ -25,6 +46,7 @@
     parent: "Epic / parent",
     issuetype: "Issue type",
   };
+  const ISSUE_DIMENSIONS = ["issue", "parent"];
   const FIELD_LABELS = {
     from: "From",
     to: "To",
@@ -73,6 +95,7 @@
     tokenLifetime: Number(root.dataset.tokenLifetime) || 300,
     initial: parseJSON(root.dataset.initial) || {},
     projectPage: root.dataset.projectPage === "true",
+    siteUrl: (root.dataset.siteUrl || "").replace(/\/+$/, ""),
     api: {
       report: root.dataset.apiReport,
       worklogs: root.dataset.apiWorklogs,
@@ -99,6 +122,8 @@
   const grid = $("ts-grid");
   const table = $("ts-table");
   const links = { csv: $("ts-csv"), xlsx: $("ts-xlsx") };
+  const viewerZoneOption = fields.tz.querySelector('option[value="viewer"]');
+  const viewerZoneText = viewerZoneOption ? viewerZoneOption.textContent : "";
 
   const state = {
     preset: null,
@@ -106,7 +131,11 @@
     sort: { key: "label", dir: "asc" },
     report: null,
     loadedParams: null,
+    shownQuery: null,
     serverSort: "label",
+    stale: false,
+    viewerZone: null,
+    todayKey: null,
     request: null,
     retryTimer: null,
     retryTicker: null,
@@ -151,10 +180,6 @@
     return node;
   }
 
-  function getAP() {
-    return typeof window.AP === "object" && window.AP ? window.AP : null;
-  }
-
   const inFrame = (() => {
     try {
       return window.self !== window.top;
@@ -162,6 +187,161 @@
       return true;
     }
   })();
+
+  // ---- The host --------------------------------------------------------------------------------
+  // The one place that talks to the product page around the iframe: Atlassian Connect's AP here.
+  // Each method answers with a promise or a plain value and degrades to "no answer" (undefined)
+  // when there is no host, so the page also works opened on its own. A Forge Custom UI transport
+  // (the @forge/bridge view, router and history) provides the same methods.
+
+  function connectHost() {
+    const ap = () => (typeof window.AP === "object" && window.AP ? window.AP : null);
+
+    // Calls `start(answer)`, which hands `answer` to an AP method; resolves with what the host
+    // answered, or undefined when it has no such method or stays silent for `timeoutMs`.
+    function ask(start, timeoutMs) {
+      return new Promise((resolve) => {
+        let settled = false;
+        const finish = (value, answered) => {
+          if (!settled) {
+            settled = true;
+            window.clearTimeout(timer);
+            resolve({ value, answered });
+          }
+        };
+        const timer = window.setTimeout(() => finish(undefined, false), timeoutMs);
+        try {
+          if (start(ap(), (value) => finish(value, true)) === false) {
+            finish(undefined, true);
+          }
+        } catch (error) {
+          finish(undefined, true);
+        }
+      });
+    }
+
+    function has(object, name) {
+      return Boolean(object) && typeof object[name] === "function";
+    }
+
+    return {
+      // Resolves once the host's script has had its chance to load (it loads asynchronously).
+      ready() {
+        if (!inFrame || ap() || document.readyState === "complete") {
+          return Promise.resolve();
+        }
+        return new Promise((resolve) => {
+          const timer = window.setTimeout(resolve, HOST_SCRIPT_WAIT_MS);
+          window.addEventListener("load", () => {
+            window.clearTimeout(timer);
+            resolve();
+          });
+        });
+      },
+
+      // A fresh context token: {value, answered}; answered is false when the host stayed silent.
+      getToken(timeoutMs) {
+        return ask((AP, answer) => {
+          if (!AP || !has(AP.context, "getToken")) {
+            return false;
+          }
+          AP.context.getToken(answer);
+          return true;
+        }, timeoutMs);
+      },
+
+      // The viewer's zone in their Jira profile, or undefined.
+      timeZone() {
+        return ask((AP, answer) => {
+          if (!inFrame || !AP || !has(AP.user, "getTimeZone")) {
+            return false;
+          }
+          AP.user.getTimeZone(answer);
+          return true;
+        }, HOST_ANSWER_TIMEOUT_MS).then(({ value }) =>
+          typeof value === "string" && value ? value : undefined,
+        );
+      },
+
+      // The report parameters in the host page's URL ({name: value}), or undefined.
+      readLocation() {
+        return ask((AP, answer) => {
+          if (!inFrame || !AP || !has(AP.history, "getState")) {
+            return false;
+          }
+          AP.history.getState("all", answer);
+          return true;
+        }, HOST_ANSWER_TIMEOUT_MS).then(({ value }) =>
+          value && typeof value.query === "object" && value.query ? value.query : undefined,
+        );
+      },
+
+      // Puts the report's parameters into the host page's URL without a new history entry. The
+      // page's own URL is left alone: outside Jira it is signed, and a changed query would no
+      // longer match its signature.
+      writeLocation(query) {
+        const AP = ap();
+        if (inFrame && AP && has(AP.history, "replaceState")) {
+          AP.history.replaceState({ query });
+        }
+      },
+
+      // Shows an issue in Jira; false when the host cannot, so that the link is followed.
+      openIssue(key) {
+        const AP = ap();
+        if (!inFrame || !AP || !has(AP.navigator, "go")) {
+          return false;
+        }
+        AP.navigator.go("issue", { issueKey: key });
+        return true;
+      },
+
+      reload() {
+        const AP = ap();
+        if (!inFrame || !AP || !has(AP.navigator, "reload")) {
+          return false;
+        }
+        AP.navigator.reload();
+        return true;
+      },
+
+      fitFrame() {
+        const AP = ap();
+        if (!inFrame || !AP) {
+          return;
+        }
+        if (typeof AP.sizeToParent === "function") {
+          AP.sizeToParent();
+        } else if (typeof AP.resize === "function") {
+          AP.resize();
+        }
+      },
+    };
+  }
+
+  const host = connectHost();
+
+  function issueUrl(key) {
+    return `${config.siteUrl}/browse/${encodeURIComponent(key)}`;
+  }
+
+  function issueLink(key) {
+    const link = element("a", "ts-issue-link", key);
+    link.href = issueUrl(key);
+    link.target = "_top";
+    link.dataset.issue = key;
+    return link;
+  }
+
+  function onIssueLinkClick(event) {
+    const link = event.target.closest("a[data-issue]");
+    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) {
+      return;
+    }
+    if (host.openIssue(link.dataset.issue)) {
+      event.preventDefault();
+    }
+  }
 
   // ---- Dates -----------------------------------------------------------------------------------
 
@@ -177,6 +357,7 @@
     month: "short",
     timeZone: "UTC",
   });
+  const calendars = new Map();
 
   function parseDay(text) {
     const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text || "");
@@ -194,9 +375,37 @@
     return new Date(date.getTime() + days * 86400000);
   }
 
-  function localToday() {
-    const now = new Date();
-    return new Date(Date.UTC(now.getFullYear(), now.getMonth(), now.getDate()));
+  // Today's date in an IANA zone (as a UTC midnight), or null when the zone is not known.
+  function todayIn(zone) {
+    if (!zone) {
+      return null;
+    }
+    let calendar = calendars.get(zone);
+    if (!calendar) {
+      try {
+        calendar = new Intl.DateTimeFormat("en-CA", {
+          timeZone: zone,
+          year: "numeric",
+          month: "2-digit",
+          day: "2-digit",
+        });
+      } catch (error) {
+        return null;
+      }
+      calendars.set(zone, calendar);
+    }
+    const part = {};
+    for (const { type, value } of calendar.formatToParts(new Date())) {
+      part[type] = Number(value);
+    }
+    return new Date(Date.UTC(part.year, part.month - 1, part.day));
+  }
+
+  // The zone whose calendar decides the form's presets: the chosen one, else the viewer's (also
+  // when each author's zone counts the days, as the API does).
+  function periodZone() {
+    const tz = fields.tz.value;
+    return tz === "viewer" || tz === "author" ? state.viewerZone : tz;
   }
 
   function presetRange(preset, today, weekStart) {
@@ -216,8 +425,22 @@
     return [isoDay(first), isoDay(last)];
   }
 
+  // Shows a preset's dates in the form at once when its zone's calendar is known; the report
+  // that answers has the final word (the API resolves presets in the same zone).
+  function previewPreset() {
+    const today = state.preset ? todayIn(periodZone()) : null;
+    if (today) {
+      const range = presetRange(state.preset, today, fields.weekStart.value);
+      fields.from.value = range[0];
+      fields.to.value = range[1];
+    }
+  }
+
   function matchingPreset(from, to, weekStart) {
-    const today = localToday();
+    const today = todayIn(periodZone());
+    if (!today) {
+      return null;
+    }
     for (const button of presetButtons) {
       const range = presetRange(button.dataset.preset, today, weekStart);
       if (range[0] === from && range[1] === to) {
@@ -317,41 +540,22 @@
 
     // A fresh token from the host page; resolves true when one arrived.
     refresh() {
-      const ap = getAP();
-      if (!ap || !ap.context || typeof ap.context.getToken !== "function") {
-        return Promise.resolve(false);
-      }
       if (this.pending) {
         return this.pending;
       }
-      this.pending = new Promise((resolve) => {
-        let settled = false;
-        const finish = (token) => {
-          if (settled) {
-            return;
+      this.pending = host
+        .getToken(TOKEN_REFRESH_TIMEOUT_MS)
+        .then(({ value, answered }) => {
+          this.hostSilent = !answered;
+          if (typeof value === "string" && value.split(".").length === 3) {
+            this.accept(value);
+            return true;
           }
-          settled = true;
-          window.clearTimeout(timeout);
-          if (typeof token === "string" && token.split(".").length === 3) {
-            this.hostSilent = false;
-            this.accept(token);
-            resolve(true);
-          } else {
-            resolve(false);
-          }
-        };
-        const timeout = window.setTimeout(() => {
-          this.hostSilent = true;
-          finish(null);
-        }, TOKEN_REFRESH_TIMEOUT_MS);
-        try {
-          ap.context.getToken(finish);
-        } catch (error) {
-          finish(null);
-        }
-      }).finally(() => {
-        this.pending = null;
-      });
+          return false;
+        })
+        .finally(() => {
+          this.pending = null;
+        });
       return this.pending;
     },
 
@@ -422,14 +626,39 @@
       fields.project.value = listValue(initial.project).join(", ");
     }
     addZoneOption(browserZone(), " (this computer)");
-    // The server never presets a zone from Jira's own "tz" iframe parameter (see views.py).
+    // Jira's own "tz" iframe parameter never reaches here (see views.py): a report's zone comes
+    // from the person's choice, kept in the host page's URL.
     const tz = firstValue(initial.tz) || "viewer";
     addZoneOption(tz, "");
     selectValue(fields.tz, tz);
-    if (firstValue(initial.sort) === "total") {
-      state.sort = { key: "total", dir: "desc" };
+    state.sort =
+      firstValue(initial.sort) === "total"
+        ? { key: "total", dir: "desc" }
+        : { key: "label", dir: "asc" };
+    // Without dates the period is a preset, resolved by the API where the report counts days.
+    const preset = firstValue(initial.preset);
+    const known = presetButtons.some((button) => button.dataset.preset === preset);
+    state.preset = !fields.from.value && !fields.to.value && known ? preset : null;
+    previewPreset();
+    markPreset(state.preset || matchingPreset(fields.from.value, fields.to.value, fields.weekStart.value));
+  }
+
+  // The host's URL names a report (a bookmark or a shared link): it replaces the page's defaults,
+  // except the project a project page is fixed to.
+  function withLocation(initial, query) {
+    if (!query || !LOCATION_PARAMETERS.some((name) => query[name])) {
+      return initial;
     }
-    markPreset(matchingPreset(fields.from.value, fields.to.value, fields.weekStart.value));
+    const merged = {};
+    for (const name of LOCATION_PARAMETERS) {
+      if (typeof query[name] === "string" && query[name]) {
+        merged[name] = [query[name]];
+      }
+    }
+    if (config.projectPage) {
+      merged.project = initial.project;
+    }
+    return merged;
   }
 
   function selectValue(select, value) {
@@ -456,6 +685,18 @@
     const option = element("option", null, zone + note);
     option.value = zone;
     $("ts-tz-zones").prepend(option);
+  }
+
+  // The viewer's Jira zone, from the host or from a report counted in it: "My Jira time zone"
+  // names it, and presets and "today" follow its calendar.
+  function setViewerZone(zone) {
+    if (!zone || zone === "author") {
+      return;
+    }
+    state.viewerZone = zone;
+    if (viewerZoneOption) {
+      viewerZoneOption.textContent = `${viewerZoneText} (${zone})`;
+    }
   }
 
   function syncGroupChoices() {
@@ -591,6 +832,7 @@
         state.request = null;
         setBusy(false);
         if (!controller.signal.aborted) {
+          markStale(true);
           showLoadError(error, params, options);
         }
       }
@@ -609,6 +851,16 @@
     $("ts-loading").hidden = !busy;
   }
 
+  // A report that failed to load leaves the last one on screen, marked as out of date: it no
+  // longer matches the settings, so its numbers cannot be opened and its exports are off.
+  function markStale(stale) {
+    state.stale = Boolean(stale && state.report);
+    grid.classList.toggle("ts-grid--stale", state.stale);
+    grid.inert = state.stale;
+    $("ts-stale").hidden = !state.stale;
+    updateExportLinks();
+  }
+
   function showReport(report, params) {
     // The parameters of the report on screen, its dates explicit: exports and cell details ask
     // for exactly these.
@@ -618,16 +870,27 @@
         loaded.append(name, value);
       }
     }
+    if (!params.get("tz")) {
+      setViewerZone(report.timezone);
+    }
     state.report = report;
     state.loadedParams = loaded;
+    state.shownQuery = new URLSearchParams(params);
     state.group = splitList(params.get("group") || "user");
     state.columnUnit = params.get("columns") || "day";
     state.serverSort = params.get("sort") === "total" ? "total" : "label";
+    const todayZone = report.timezone === "author" ? state.viewerZone : report.timezone;
+    const today = state.columnUnit === "day" ? todayIn(todayZone) : null;
+    state.todayKey = today ? isoDay(today) : null;
     fields.from.value = report.from;
     fields.to.value = report.to;
     markPreset(state.preset || matchingPreset(report.from, report.to, fields.weekStart.value));
+    markStale(false);
+    grid.scrollTop = 0;
+    grid.scrollLeft = 0;
     renderReport();
     updateExportLinks();
+    writeLocation();
     const leafRows = report.rows.filter((row) => !row.subtotal).length;
     announce(
       report.rows.length
@@ -636,6 +899,23 @@
         : "Report loaded: no work logged in this period.",
     );
     resizeFrame();
+  }
+
+  // The report on screen, as the host page's URL (a preset stays a preset, so a bookmark of
+  // "last month" is always last month).
+  function writeLocation() {
+    if (!state.shownQuery) {
+      return;
+    }
+    const query = {};
+    for (const name of LOCATION_PARAMETERS) {
+      query[name] = state.shownQuery.get(name) || "";
+    }
+    query.sort = state.sort.key === "total" && state.sort.dir === "desc" ? "total" : "";
+    if (config.projectPage) {
+      query.project = "";
+    }
+    host.writeLocation(query);
   }
 
   function showLoadError(error, params, options) {
@@ -654,6 +934,17 @@
       case 400: {
         const name = error.parameter;
         const detail = stripParameter(error.message, name);
+        if (name === "project" && config.projectPage) {
+          // The project is the page's own, not a setting to correct: Jira hides it from this
+          // viewer (it answers as if the project did not exist).
+          showMessage(
+            "error",
+            "You can't browse this project",
+            `Jira doesn't let your account browse ${fields.project.value || "this project"}, ` +
+              "so there is no logged time to show here. A Jira administrator can give you access.",
+          );
+          break;
+        }
         const label = (name && FIELD_LABELS[name]) || "Report settings";
         if (name) {
           showFieldError(name, detail);
@@ -742,10 +1033,7 @@
   }
 
   function reloadPage() {
-    const ap = getAP();
-    if (inFrame && ap && ap.navigator && typeof ap.navigator.reload === "function") {
-      ap.navigator.reload();
-    } else {
+    if (!host.reload()) {
       window.location.reload();
     }
   }
@@ -792,7 +1080,7 @@
 
   function updateExportLinks() {
     for (const [kind, link] of Object.entries(links)) {
-      if (state.loadedParams && state.report) {
+      if (state.loadedParams && state.report && !state.stale) {
         link.href = `${config.api[kind]}?${exportParams().toString()}`;
         link.removeAttribute("aria-disabled");
       } else {
@@ -828,8 +1116,54 @@
   }
 
   // ---- The grid --------------------------------------------------------------------------------
+  // A small report is drawn whole. A big one (a year of days by a thousand rows is 400,000 cells)
+  // keeps only the part in view in the document, with a margin: the rows on screen and a
+  // screenful either side, and of those the columns on screen and a few either side. Spacer rows
+  // and cells stand for the rest, and scrolling swaps rows and columns in and out. Sorting and
+  // the hours format redraw just that part.
 
   const collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
+  // Reports up to this many cells are drawn whole; bigger ones draw the part in view.
+  const WHOLE_GRID_CELLS = 25000;
+  const ROW_OVERSCAN = 15;
+  const MAX_DRAWN_ROWS = 300;
+  // Columns are drawn in blocks, so that scrolling sideways redraws only every few columns.
+  const COLUMN_BLOCK = 8;
+  const COLUMN_OVERSCAN = 4;
+  // A big grid has fixed column widths (in px): the browser lays it out from these alone, and
+  // columns keep their width while cells come and go.
+  const FIXED_WIDTHS = { label: 280, total: 96, day: 72, week: 80, month: 96 };
+  const view = {
+    order: [],
+    descriptions: [],
+    whole: true,
+    rowHeight: 32,
+    measured: false,
+    columnWidth: FIXED_WIDTHS.day,
+    first: 0,
+    last: -1,
+    firstColumn: 0,
+    lastColumn: -1,
+    rows: new Map(),
+    topSpacer: spacerRow(),
+    bottomSpacer: spacerRow(),
+    frame: 0,
+  };
+
+  function spacerRow() {
+    const tr = element("tr", "ts-spacer");
+    tr.setAttribute("aria-hidden", "true");
+    tr.append(element("td"));
+    return tr;
+  }
+
+  // Stands for `span` columns that are not drawn.
+  function gapCell(tag, span) {
+    const cell = element(tag, "ts-gap");
+    cell.colSpan = span;
+    cell.setAttribute("aria-hidden", "true");
+    return cell;
+  }
 
   function rowLabel(row) {
     return row.labels[row.labels.length - 1] || "";
@@ -910,7 +1244,7 @@
   function columnDescription(column) {
     const day = state.columnUnit === "day" ? parseDay(column.key) : null;
     const weekend = day ? day.getUTCDay() === 0 || day.getUTCDay() === 6 : false;
-    const today = day ? column.key === isoDay(localToday()) : false;
+    const today = day ? column.key === state.todayKey : false;
     let upper = "";
     let lower = column.label;
     const space = column.label.indexOf(" ");
@@ -932,9 +1266,6 @@
     const text = element("span", "ts-sort__text");
     const arrow = element("span", "ts-sort__arrow");
     arrow.setAttribute("aria-hidden", "true");
-    if (state.sort.key === key) {
-      arrow.textContent = state.sort.dir === "asc" ? "▲" : "▼";
-    }
     if (key === "label") {
       text.append(element("span", "ts-sort__date", lower), arrow);
     } else {
@@ -947,81 +1278,388 @@
   function headerCell(key, className, upper, lower, title) {
     const th = element("th", className);
     th.scope = "col";
-    if (state.sort.key === key) {
-      th.setAttribute("aria-sort", state.sort.dir === "asc" ? "ascending" : "descending");
-    }
     th.append(sortButton(key, upper, lower, title));
     return th;
   }
 
-  function renderTable(report) {
-    const descriptions = report.columns.map(columnDescription);
-    const grouping = state.group.map((name) => DIMENSION_LABELS[name] || name).join(" / ");
+  // Shows the sort order on the header: aria-sort and an arrow on the sorted column only.
+  function markSort() {
+    for (const button of table.tHead.querySelectorAll(".ts-sort")) {
+      const th = button.parentElement;
+      const arrow = button.querySelector(".ts-sort__arrow");
+      if (button.dataset.sort === state.sort.key) {
+        th.setAttribute("aria-sort", state.sort.dir === "asc" ? "ascending" : "descending");
+        arrow.textContent = state.sort.dir === "asc" ? "▲" : "▼";
+      } else if (th.hasAttribute("aria-sort")) {
+        th.removeAttribute("aria-sort");
+        arrow.textContent = "";
+      }
+    }
+  }
 
+  function renderTable(report) {
+    const count = report.columns.length;
+    view.descriptions = report.columns.map(columnDescription);
+    view.whole = report.rows.length * (count + 2) <= WHOLE_GRID_CELLS;
+    table.classList.toggle("ts-table--windowed", !view.whole);
+    table.setAttribute("aria-rowcount", String(report.rows.length + 2));
+    table.setAttribute("aria-colcount", String(count + 2));
+    view.topSpacer.firstChild.colSpan = count + 2;
+    view.bottomSpacer.firstChild.colSpan = count + 2;
+    setColumnWidths(count);
+    // A new report starts at the top left; the part a screen can show is drawn without
+    // measuring the fresh table (scrolling refines it).
+    const rows = Math.ceil((window.innerHeight || 800) / view.rowHeight) + ROW_OVERSCAN;
+    const columns = (window.innerWidth || 1280) / view.columnWidth;
+    view.order = displayRows(report);
+    drawColumns(blockRange(0, Math.ceil(columns) + COLUMN_OVERSCAN, count), [0, rows]);
+  }
+
+  // Fixed widths for a big grid (one <col> for the label, one for the days, one for the total).
+  function setColumnWidths(count) {
+    const old = table.querySelector("colgroup");
+    if (old) {
+      old.remove();
+    }
+    if (view.whole) {
+      table.style.removeProperty("width");
+      return;
+    }
+    view.columnWidth = FIXED_WIDTHS[state.columnUnit] || FIXED_WIDTHS.day;
+    const colgroup = element("colgroup");
+    for (const [span, width] of [
+      [1, FIXED_WIDTHS.label],
+      [count, view.columnWidth],
+      [1, FIXED_WIDTHS.total],
+    ]) {
+      const col = element("col");
+      col.span = span;
+      col.style.width = `${width}px`;
+      colgroup.append(col);
+    }
+    table.caption.after(colgroup);
+    const width = FIXED_WIDTHS.label + FIXED_WIDTHS.total + view.columnWidth * count;
+    table.style.width = `${width}px`;
+  }
+
+  // Columns [first, last], widened to whole blocks.
+  function blockRange(first, last, count) {
+    if (view.whole) {
+      return [0, count - 1];
+    }
+    const start = Math.max(0, Math.floor(first / COLUMN_BLOCK) * COLUMN_BLOCK);
+    const end = Math.min(count - 1, Math.ceil((last + 1) / COLUMN_BLOCK) * COLUMN_BLOCK - 1);
+    return [Math.min(start, count - 1), Math.max(end, Math.min(start, count - 1))];
+  }
+
+  // Draws the header, the totals row and the body rows for the columns `columns` ([first,
+  // last]) and the rows `rows` (positions of the display order), keeping the focus where it was.
+  function drawColumns(columns, rows) {
+    const focused = focusedSelector();
+    view.firstColumn = columns[0];
+    view.lastColumn = columns[1];
+    renderHead(state.report);
+    renderFoot(state.report);
+    redrawRows(rows[0], rows[1]);
+    restoreFocus(focused);
+  }
+
+  // Where the focus is in the grid (a selector that finds the same control once redrawn).
+  function focusedSelector() {
+    const active = document.activeElement;
+    if (!active || !table.contains(active)) {
+      return null;
+    }
+    if (active.matches(".ts-cell")) {
+      return cellSelector(Number(active.dataset.row), active.dataset.column);
+    }
+    if (active.matches(".ts-sort")) {
+      return `.ts-sort[data-sort="${cssEscape(active.dataset.sort)}"]`;
+    }
+    const row = active.closest("tr[aria-rowindex]");
+    if (row && active.matches("a[data-issue]")) {
+      return `tr[aria-rowindex="${row.getAttribute("aria-rowindex")}"] a[data-issue]`;
+    }
+    return null;
+  }
+
+  function restoreFocus(selector) {
+    const again = selector ? table.querySelector(selector) : null;
+    if (again && again !== document.activeElement) {
+      again.focus({ preventScroll: true });
+    }
+  }
+
+  function cellSelector(rowIndex, columnKey) {
+    const column =
+      columnKey === undefined || columnKey === null
+        ? ":not([data-column])"
+        : `[data-column="${cssEscape(columnKey)}"]`;
+    return `.ts-cell[data-row="${rowIndex}"]${column}`;
+  }
+
+  // The cells of columns first..last of a row, between the cells that stand for the others.
+  function appendColumns(tr, tag, makeCell) {
+    const count = state.report.columns.length;
+    if (view.firstColumn > 0) {
+      tr.append(gapCell(tag, view.firstColumn));
+    }
+    for (let column = view.firstColumn; column <= view.lastColumn; column += 1) {
+      const cell = makeCell(state.report.columns[column], view.descriptions[column]);
+      if (!view.whole) {
+        cell.setAttribute("aria-colindex", String(column + 2));
+      }
+      tr.append(cell);
+    }
+    if (view.lastColumn < count - 1) {
+      tr.append(gapCell(tag, count - 1 - view.lastColumn));
+    }
+  }
+
+  function renderHead(report) {
+    const grouping = state.group.map((name) => DIMENSION_LABELS[name] || name).join(" / ");
     const headRow = element("tr");
+    headRow.setAttribute("aria-rowindex", "1");
     headRow.append(headerCell("label", "ts-label-cell", "", grouping, grouping));
-    report.columns.forEach((column, index) => {
-      const description = descriptions[index];
+    appendColumns(headRow, "th", (column, description) => {
       const className = [description.weekend && "ts-weekend", description.today && "ts-today"]
         .filter(Boolean)
         .join(" ");
-      headRow.append(
-        headerCell(column.key, className, description.upper, description.lower, column.label),
-      );
+      return headerCell(column.key, className, description.upper, description.lower, column.label);
     });
     headRow.append(headerCell("total", "ts-total-cell", "", "Total", "total"));
+    table.tHead.replaceChildren(headRow);
+    markSort();
+  }
 
-    const body = document.createDocumentFragment();
-    for (const { row, index } of displayRows(report)) {
-      const tr = element("tr");
-      if (row.subtotal) {
-        tr.className = "ts-row--subtotal";
-      } else if (row.labels.length > 1) {
-        tr.className = "ts-row--child";
-      }
-      const label = rowLabel(row);
-      const th = element("th", "ts-label-cell", label);
-      th.scope = "row";
-      th.title = row.labels.join(" › ");
-      tr.append(th);
-      report.columns.forEach((column, columnIndex) => {
-        tr.append(valueCell(row.cells[column.key], index, column.key, descriptions[columnIndex]));
-      });
-      tr.append(element("td", "ts-total-cell", formatHours(row.total)));
-      body.append(tr);
-    }
-
+  function renderFoot(report) {
     const footRow = element("tr");
+    footRow.setAttribute("aria-rowindex", String(report.rows.length + 2));
     const footLabel = element("th", "ts-label-cell", "Total");
     footLabel.scope = "row";
     footRow.append(footLabel);
-    report.columns.forEach((column, columnIndex) => {
-      footRow.append(
-        valueCell(report.totals[column.key], -1, column.key, descriptions[columnIndex]),
-      );
-    });
-    const grandTotal = element("td", "ts-total-cell", formatHours(report.total));
+    appendColumns(footRow, "td", (column, description) =>
+      valueCell(report.totals[column.key], -1, column.key, description),
+    );
+    const grandTotal = totalCell(report.total, -1);
     grandTotal.id = "ts-grand-total";
     grandTotal.dataset.seconds = String(report.total);
     footRow.append(grandTotal);
-
-    table.tHead.replaceChildren(headRow);
-    table.tBodies[0].replaceChildren(body);
     table.tFoot.replaceChildren(footRow);
+  }
+
+  // Puts the rows in their current order into the body afresh (new report, sort, hours format),
+  // at the positions already drawn unless told which: the scroll position has not changed, and
+  // measuring a table that was just changed would cost a layout of its own.
+  function redrawRows(first, last) {
+    const range = first === undefined ? [view.first, view.last] : [first, last];
+    view.order = displayRows(state.report);
+    for (const tr of view.rows.values()) {
+      tr.remove();
+    }
+    view.rows.clear();
+    view.first = 0;
+    view.last = -1;
+    drawRows(range);
+  }
+
+  function scheduleGrid() {
+    if (!view.frame && state.report && !view.whole) {
+      view.frame = window.requestAnimationFrame(drawGrid);
+    }
+  }
+
+  // After scrolling: the columns in view, when they are other than those drawn, else the rows.
+  function drawGrid() {
+    view.frame = 0;
+    if (!state.report || grid.hidden || !view.order.length) {
+      return;
+    }
+    const count = state.report.columns.length;
+    const rows = wantedRows(view.order.length);
+    const left = grid.scrollLeft - FIXED_WIDTHS.label;
+    const right = left + (grid.clientWidth || window.innerWidth || 1280);
+    const columns = blockRange(
+      Math.floor(left / view.columnWidth) - COLUMN_OVERSCAN,
+      Math.ceil(right / view.columnWidth) + COLUMN_OVERSCAN,
+      count,
+    );
+    if (columns[0] < view.firstColumn || columns[1] > view.lastColumn) {
+      drawColumns(columns, rows);
+    } else {
+      drawRows(rows);
+    }
+  }
+
+  // Brings the body to the rows at positions `range` ([first, last]), moving only the changes.
+  function drawRows(range) {
+    const count = view.order.length;
+    const body = table.tBodies[0];
+    if (!count) {
+      body.replaceChildren();
+      return;
+    }
+    const [first, last] = clampRows(range, count);
+    const keepFirst = Math.max(first, view.first);
+    const keepLast = Math.min(last, view.last);
+    for (const [position, tr] of view.rows) {
+      if (position < keepFirst || position > keepLast) {
+        tr.remove();
+        view.rows.delete(position);
+      }
+    }
+    if (keepFirst > keepLast) {
+      const fresh = rowRange(first, last);
+      body.insertBefore(fresh, view.bottomSpacer.isConnected ? view.bottomSpacer : null);
+    } else {
+      if (first < keepFirst) {
+        view.rows.get(keepFirst).before(rowRange(first, keepFirst - 1));
+      }
+      if (last > keepLast) {
+        view.rows.get(keepLast).after(rowRange(keepLast + 1, last));
+      }
+    }
+    view.first = first;
+    view.last = last;
+    placeSpacer(view.topSpacer, first, true);
+    placeSpacer(view.bottomSpacer, count - 1 - last, false);
+    if (!view.measured && !view.whole) {
+      // Rows are one line high by design; measure once what that is here.
+      const height = view.rows.get(first).getBoundingClientRect().height;
+      view.measured = height > 0;
+      if (view.measured && Math.abs(height - view.rowHeight) > 0.5) {
+        view.rowHeight = height;
+        drawRows(wantedRows(count));
+      }
+    }
+  }
+
+  // Positions [first, last] of the display order in view, with a screenful either side.
+  function wantedRows(count) {
+    if (view.whole) {
+      return [0, count - 1];
+    }
+    const box = grid.getBoundingClientRect();
+    const top = Math.max(box.top, 0);
+    const bottom = Math.min(box.bottom, window.innerHeight || document.documentElement.clientHeight);
+    // The body's top edge is where the first row would be: the top spacer stands for those above.
+    const origin = table.tBodies[0].getBoundingClientRect().top;
+    const first = Math.floor((top - origin) / view.rowHeight) - ROW_OVERSCAN;
+    const last = Math.ceil((bottom - origin) / view.rowHeight) + ROW_OVERSCAN;
+    return clampRows([first, last], count);
+  }
+
+  function clampRows([first, last], count) {
+    if (view.whole) {
+      return [0, count - 1];
+    }
+    const start = Math.min(Math.max(first, 0), count - 1);
+    return [start, Math.min(Math.max(last, start), count - 1, start + MAX_DRAWN_ROWS - 1)];
+  }
+
+  function placeSpacer(spacer, rows, atTop) {
+    if (rows <= 0) {
+      spacer.remove();
+      return;
+    }
+    spacer.firstChild.style.height = `${rows * view.rowHeight}px`;
+    if (!spacer.isConnected) {
+      const body = table.tBodies[0];
+      if (atTop) {
+        body.prepend(spacer);
+      } else {
+        body.append(spacer);
+      }
+    }
+  }
+
+  function rowRange(first, last) {
+    const fragment = document.createDocumentFragment();
+    for (let position = first; position <= last; position += 1) {
+      const tr = rowElement(position);
+      view.rows.set(position, tr);
+      fragment.append(tr);
+    }
+    return fragment;
+  }
+
+  function rowElement(position) {
+    const { row, index } = view.order[position];
+    const tr = element("tr");
+    if (row.subtotal) {
+      tr.className = "ts-row--subtotal";
+    } else if (row.labels.length > 1) {
+      tr.className = "ts-row--child";
+    }
+    tr.setAttribute("aria-rowindex", String(position + 2));
+    const th = element("th", "ts-label-cell");
+    th.scope = "row";
+    th.title = row.labels.join(" › ");
+    th.append(...labelContent(row));
+    tr.append(th);
+    appendColumns(tr, "td", (column, description) =>
+      valueCell(row.cells[column.key], index, column.key, description),
+    );
+    tr.append(totalCell(row.total, index));
+    return tr;
+  }
+
+  // A row's label; an issue (or parent issue) level links its key to the issue in Jira.
+  function labelContent(row) {
+    const level = row.labels.length - 1;
+    const label = row.labels[level] || "";
+    const key = row.key[level];
+    if (ISSUE_DIMENSIONS.includes(state.group[level]) && key && label.startsWith(key)) {
+      return [issueLink(key), label.slice(key.length)];
+    }
+    return [label];
   }
 
   function valueCell(seconds, rowIndex, columnKey, description) {
     const td = element("td", description.weekend ? "ts-weekend" : null);
     if (seconds) {
-      const button = element("button", "ts-cell", formatHours(seconds));
-      button.type = "button";
-      button.dataset.row = String(rowIndex);
-      button.dataset.column = columnKey;
-      button.setAttribute("aria-haspopup", "dialog");
-      button.title = "Show worklogs";
-      td.append(button);
+      td.append(cellButton(seconds, rowIndex, columnKey));
     }
     return td;
+  }
+
+  // A row's total (a row index) or the grand total (-1): its worklogs over the whole period.
+  function totalCell(seconds, rowIndex) {
+    const td = element("td", "ts-total-cell");
+    if (seconds) {
+      td.append(cellButton(seconds, rowIndex, null));
+    } else {
+      td.textContent = formatHours(0);
+    }
+    return td;
+  }
+
+  function cellButton(seconds, rowIndex, columnKey) {
+    const button = element("button", "ts-cell", formatHours(seconds));
+    button.type = "button";
+    button.dataset.row = String(rowIndex);
+    if (columnKey !== null) {
+      button.dataset.column = columnKey;
+    }
+    button.setAttribute("aria-haspopup", "dialog");
+    button.title = "Show worklogs";
+    return button;
+  }
+
+  // Draws a cell's row and column (scrolling the grid to them) so that it can take the focus.
+  function revealCell(rowIndex, columnKey) {
+    if (view.whole) {
+      return;
+    }
+    const position = view.order.findIndex((item) => item.index === rowIndex);
+    const column = state.report.columns.findIndex((item) => item.key === columnKey);
+    if (position >= 0 && !view.rows.has(position)) {
+      grid.scrollTop = Math.max(0, position * view.rowHeight - grid.clientHeight / 2);
+    }
+    if (column >= 0 && (column < view.firstColumn || column > view.lastColumn)) {
+      grid.scrollLeft = Math.max(0, column * view.columnWidth - grid.clientWidth / 2);
+    }
+    drawGrid();
   }
 
   function onTableClick(event) {
@@ -1042,12 +1680,10 @@
     } else {
       state.sort = { key, dir: key === "label" ? "asc" : "desc" };
     }
-    renderTable(state.report);
+    markSort();
+    redrawRows();
     updateExportLinks();
-    const button = table.tHead.querySelector(`[data-sort="${cssEscape(key)}"]`);
-    if (button) {
-      button.focus();
-    }
+    writeLocation();
     const names = { label: "name", total: "total" };
     const column = state.report.columns.find((item) => item.key === key);
     const what = names[key] || (column ? column.label : key);
@@ -1062,18 +1698,26 @@
 
   const dialog = $("ts-detail");
   const detail = { opener: null, request: null };
+  // Worklogs drawn at a time in the dialog; a grand total can hold tens of thousands.
+  const DETAIL_PAGE_SIZE = 500;
+  const FOCUSABLE =
+    'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), ' +
+    '[tabindex]:not([tabindex="-1"])';
 
   function openDetail(cell) {
     const report = state.report;
     const rowIndex = Number(cell.dataset.row);
     const row = rowIndex >= 0 ? report.rows[rowIndex] : null;
-    const column = report.columns.find((item) => item.key === cell.dataset.column);
-    if (!column || (rowIndex >= 0 && !row)) {
+    const columnKey = cell.dataset.column;
+    const column =
+      columnKey === undefined ? null : report.columns.find((item) => item.key === columnKey);
+    if ((columnKey !== undefined && !column) || (rowIndex >= 0 && !row)) {
       return;
     }
-    detail.opener = { row: rowIndex, column: column.key };
+    detail.opener = { row: rowIndex, column: column ? column.key : null };
     const rowText = row ? row.labels.join(" › ") : "All rows";
-    $("ts-detail-subtitle").textContent = `${rowText} · ${column.label}`;
+    const when = column ? column.label : rangeText(report.from, report.to);
+    $("ts-detail-subtitle").textContent = `${rowText} · ${when}`;
     const body = $("ts-detail-body");
     body.replaceChildren(loadingLine("Loading worklogs…"));
     body.setAttribute("aria-busy", "true");
@@ -1089,7 +1733,9 @@
     detail.request = controller;
     const params = new URLSearchParams(state.loadedParams);
     params.set("row", JSON.stringify(row ? row.key : []));
-    params.set("column", column.key);
+    if (column) {
+      params.set("column", column.key);
+    }
     fetchJSON(`${config.api.worklogs}?${params.toString()}`, controller.signal)
       .then((data) => {
         if (detail.request === controller) {
@@ -1134,6 +1780,26 @@
     return time;
   }
 
+  function worklogRow(worklog) {
+    const tr = element("tr");
+    const issue = element("th", null);
+    issue.scope = "row";
+    issue.append(issueLink(worklog.issue));
+    const started = element("td");
+    started.append(startedNode(worklog.started));
+    const comment = worklog.comment
+      ? element("td", "ts-detail-comment", worklog.comment)
+      : element("td", "ts-detail-comment ts-detail-comment--none", "No comment");
+    tr.append(
+      issue,
+      element("td", null, worklog.authorName || worklog.author),
+      started,
+      element("td", "ts-num", formatHours(worklog.seconds || 0)),
+      comment,
+    );
+    return tr;
+  }
+
   function renderDetail(worklogs) {
     const body = $("ts-detail-body");
     if (!worklogs.length) {
@@ -1163,27 +1829,7 @@
     }
     head.append(headRow);
     const tbody = element("tbody");
-    let total = 0;
-    for (const worklog of worklogs) {
-      total += worklog.seconds || 0;
-      const tr = element("tr");
-      const issue = element("th", null);
-      issue.scope = "row";
-      issue.append(element("span", "ts-detail-issue", worklog.issue));
-      const started = element("td");
-      started.append(startedNode(worklog.started));
-      const comment = worklog.comment
-        ? element("td", "ts-detail-comment", worklog.comment)
-        : element("td", "ts-detail-comment ts-detail-comment--none", "No comment");
-      tr.append(
-        issue,
-        element("td", null, worklog.authorName || worklog.author),
-        started,
-        element("td", "ts-num", formatHours(worklog.seconds || 0)),
-        comment,
-      );
-      tbody.append(tr);
-    }
+    const total = worklogs.reduce((sum, worklog) => sum + (worklog.seconds || 0), 0);
     const foot = element("tfoot");
     const footRow = element("tr");
     const count = element("td", null, `${worklogs.length} ${worklogs.length === 1 ? "worklog" : "worklogs"}`);
@@ -1191,7 +1837,29 @@
     footRow.append(count, element("td", "ts-num", formatHours(total)), element("td"));
     foot.append(footRow);
     detailTable.append(caption, head, tbody, foot);
-    body.replaceChildren(detailTable);
+    const more = element("button", "ts-button ts-detail-more");
+    more.type = "button";
+    let shown = 0;
+    const showMore = () => {
+      const end = Math.min(worklogs.length, shown + DETAIL_PAGE_SIZE);
+      const fragment = document.createDocumentFragment();
+      for (let index = shown; index < end; index += 1) {
+        fragment.append(worklogRow(worklogs[index]));
+      }
+      tbody.append(fragment);
+      shown = end;
+      const left = worklogs.length - shown;
+      more.hidden = left === 0;
+      more.textContent = `Show ${Math.min(left, DETAIL_PAGE_SIZE)} more of ${left}`;
+    };
+    more.addEventListener("click", () => {
+      showMore();
+      if (more.hidden) {
+        $("ts-detail-close").focus();
+      }
+    });
+    showMore();
+    body.replaceChildren(detailTable, more);
   }
 
   function renderDetailError(error) {
@@ -1217,6 +1885,32 @@
     $("ts-detail-body").replaceChildren(message);
   }
 
+  // Tab and Shift+Tab go round the dialog's controls: past its last control the browser would
+  // move the focus out of Jira's iframe, where Escape no longer reaches the dialog.
+  function trapFocus(event) {
+    if (event.key !== "Tab") {
+      return;
+    }
+    const stops = Array.from(dialog.querySelectorAll(FOCUSABLE)).filter(
+      (node) => !node.hidden && node.getClientRects().length > 0,
+    );
+    if (!stops.length) {
+      event.preventDefault();
+      return;
+    }
+    const first = stops[0];
+    const last = stops[stops.length - 1];
+    const active = document.activeElement;
+    const inside = stops.includes(active);
+    if (event.shiftKey && (active === first || !inside)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (active === last || !inside)) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
   function closeDetail() {
     if (dialog.open) {
       dialog.close();
@@ -1230,11 +1924,11 @@
     }
     const opener = detail.opener;
     detail.opener = null;
-    if (!opener) {
+    if (!opener || !state.report) {
       return;
     }
-    const selector = `.ts-cell[data-row="${opener.row}"][data-column="${cssEscape(opener.column)}"]`;
-    const cell = table.querySelector(selector);
+    revealCell(opener.row, opener.column);
+    const cell = table.querySelector(cellSelector(opener.row, opener.column));
     if (cell) {
       cell.focus();
     }
@@ -1243,15 +1937,7 @@
   // ---- Frame size ------------------------------------------------------------------------------
 
   function resizeFrame() {
-    const ap = getAP();
-    if (!inFrame || !ap) {
-      return;
-    }
-    if (typeof ap.sizeToParent === "function") {
-      ap.sizeToParent();
-    } else if (typeof ap.resize === "function") {
-      ap.resize();
-    }
+    host.fitFrame();
   }
 
   // ---- Wiring ----------------------------------------------------------------------------------
@@ -1260,7 +1946,11 @@
     state.hoursFormat = format === "hm" ? "hm" : "decimal";
     storeHoursFormat(state.hoursFormat);
     if (state.report) {
-      renderReport();
+      renderSummary(state.report);
+      if (state.report.rows.length) {
+        renderFoot(state.report);
+        redrawRows();
+      }
     }
   }
 
@@ -1272,9 +1962,7 @@
     for (const button of presetButtons) {
       button.addEventListener("click", () => {
         state.preset = button.dataset.preset;
-        const range = presetRange(state.preset, localToday(), fields.weekStart.value);
-        fields.from.value = range[0];
-        fields.to.value = range[1];
+        previewPreset();
         markPreset(state.preset);
         apply();
       });
@@ -1286,13 +1974,8 @@
         clearFieldError(input === fields.from ? "from" : "to");
       });
     }
-    fields.weekStart.addEventListener("change", () => {
-      if (state.preset) {
-        const range = presetRange(state.preset, localToday(), fields.weekStart.value);
-        fields.from.value = range[0];
-        fields.to.value = range[1];
-      }
-    });
+    fields.weekStart.addEventListener("change", previewPreset);
+    fields.tz.addEventListener("change", previewPreset);
     fields.group1.addEventListener("change", syncGroupChoices);
     const named = {
       columns: fields.columns,
@@ -1319,9 +2002,14 @@
     links.csv.addEventListener("click", onExportClick);
     links.xlsx.addEventListener("click", onExportClick);
     table.addEventListener("click", onTableClick);
+    document.addEventListener("click", onIssueLinkClick);
+    grid.addEventListener("scroll", scheduleGrid, { passive: true });
+    window.addEventListener("scroll", scheduleGrid, { passive: true });
+    window.addEventListener("resize", scheduleGrid);
 
     $("ts-detail-close").addEventListener("click", closeDetail);
     dialog.addEventListener("close", onDetailClosed);
+    dialog.addEventListener("keydown", trapFocus);
     dialog.addEventListener("click", (event) => {
       // A click on the backdrop lands on the dialog element itself.
       if (event.target === dialog) {
@@ -1336,7 +2024,16 @@
     fillForm(config.initial);
     auth.accept(config.token);
     resizeFrame();
-    loadReport(formParams(), { autoRetry: true });
+    // The host's URL may name a report (a bookmark), and the host knows the viewer's zone; ask
+    // both before the first report, which then matches the link and the viewer's calendar.
+    host
+      .ready()
+      .then(() => Promise.all([host.readLocation(), host.timeZone()]))
+      .then(([query, zone]) => {
+        setViewerZone(zone);
+        fillForm(withLocation(config.initial, query));
+        loadReport(formParams(), { autoRetry: true });
+      });
   }
 
   start();

@@ -2,13 +2,19 @@
  * A small stand-in for Atlassian's all.js, for the demo host page only.
  *
  * It covers what the kit's pages use: AP.context.getToken, AP.resize, AP.sizeToParent,
- * AP.navigator.go / reload and AP.user.getCurrentUser. Calls travel to the host page with
- * postMessage, as they do inside Jira.
+ * AP.navigator.go / reload, AP.user.getCurrentUser / getTimeZone / getLocale and AP.history
+ * (getState, pushState, replaceState, popState, back, forward, go). Calls travel to the host page
+ * with postMessage, as they do inside Jira.
+ *
+ * AP.history takes a string (the page anchor, as in Jira) or an object with `state`, `title`,
+ * `hash` and `query`; the host keeps `query` in its own URL as `ac.`-prefixed parameters, which
+ * is how a page module's state survives a reload, a bookmark or a shared link.
  */
 (function () {
   "use strict";
   var pending = {};
   var nextId = 1;
+  var popStateListeners = [];
 
   function call(method, args, callback) {
     var id = nextId++;
@@ -18,7 +24,12 @@
 
   window.addEventListener("message", function (event) {
     var data = event.data;
-    if (!data || data.type !== "ack-ap-reply" || !pending[data.id]) { return; }
+    if (!data || event.source !== window.parent) { return; }
+    if (data.type === "ack-ap-event" && data.name === "history.popstate") {
+      popStateListeners.forEach(function (listener) { listener(data.data); });
+      return;
+    }
+    if (data.type !== "ack-ap-reply" || !pending[data.id]) { return; }
     var callback = pending[data.id];
     delete pending[data.id];
     callback(data.result);
@@ -27,6 +38,24 @@
   function sizeNow() {
     var height = Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0);
     call("resize", ["100%", height + "px"]);
+  }
+
+  // A history entry as the host keeps it: an anchor string, or the object form's fields.
+  function historyEntry(newState) {
+    if (newState === null || typeof newState !== "object") {
+      return { hash: newState === undefined || newState === null ? "" : String(newState) };
+    }
+    var query = {};
+    Object.keys(newState.query || {}).forEach(function (name) {
+      var value = newState.query[name];
+      query[name] = value === undefined || value === null ? "" : String(value);
+    });
+    return {
+      state: newState.state === undefined ? null : newState.state,
+      title: newState.title === undefined ? null : String(newState.title),
+      hash: newState.hash === undefined ? null : String(newState.hash),
+      query: query
+    };
   }
 
   window.AP = {
@@ -43,7 +72,25 @@
       reload: function () { call("reload", []); }
     },
     user: {
-      getCurrentUser: function (callback) { call("getCurrentUser", [], callback); }
+      getCurrentUser: function (callback) { call("getCurrentUser", [], callback); },
+      getTimeZone: function (callback) { call("getTimeZone", [], callback); },
+      getLocale: function (callback) { call("getLocale", [], callback); }
+    },
+    history: {
+      // getState(callback) answers the anchor; getState("all", callback) the whole entry:
+      // {state, title, hash, query}.
+      getState: function (type, callback) {
+        if (typeof type === "function") { callback = type; type = "hash"; }
+        call("historyGetState", [type === "all" ? "all" : "hash"], callback);
+      },
+      pushState: function (newState) { call("historyChange", ["push", historyEntry(newState)]); },
+      replaceState: function (newState) { call("historyChange", ["replace", historyEntry(newState)]); },
+      popState: function (listener) {
+        if (typeof listener === "function") { popStateListeners.push(listener); }
+      },
+      back: function () { call("historyGo", [-1]); },
+      forward: function () { call("historyGo", [1]); },
+      go: function (delta) { call("historyGo", [Number(delta) || 0]); }
     }
   };
 

@@ -1,32 +1,146 @@
 /* The demo host page: opens the add-on's pages in an iframe with freshly signed URLs and
- * answers the stand-in all.js, as Jira's own page would. */
+ * answers the stand-in all.js, as Jira's own page would.
+ *
+ * Like Jira, the host's URL says what is open, so a reload, a bookmark or a shared link comes
+ * back to it: `?module=KEY` (and `&project=KEY` for a project page) for an add-on page, with the
+ * page's own state as `ac.`-prefixed parameters (AP.history), or `?issue=KEY` for an issue that
+ * a page navigated to (AP.navigator.go("issue", ...)). */
 (function () {
   "use strict";
+  var APP_PREFIX = "ac.";
   var frame = document.getElementById("addon-frame");
+  var issueView = document.getElementById("issue-view");
   var userSelect = document.getElementById("viewer");
   var title = document.getElementById("page-title");
+  var links = Array.prototype.slice.call(document.querySelectorAll("nav a[data-module]"));
   var current = null;
+  var entry = { state: null, title: null, hash: "" };
 
-  function open(link) {
+  function viewer() { return userSelect.selectedOptions[0]; }
+
+  // The add-on page's own parameters in the host's URL, without their prefix.
+  function appQuery(url) {
+    var query = {};
+    url.searchParams.forEach(function (value, name) {
+      if (name.indexOf(APP_PREFIX) === 0 && value) { query[name.slice(APP_PREFIX.length)] = value; }
+    });
+    return query;
+  }
+
+  function pageUrl(link, query, hash) {
+    var url = new URL(window.location.pathname, window.location.href);
+    url.searchParams.set("module", link.dataset.module);
+    if (link.dataset.project) { url.searchParams.set("project", link.dataset.project); }
+    Object.keys(query).forEach(function (name) {
+      if (query[name]) { url.searchParams.set(APP_PREFIX + name, query[name]); }
+    });
+    if (hash) { url.hash = "!" + hash; }
+    return url;
+  }
+
+  function findLink(url) {
+    var module = url.searchParams.get("module");
+    var project = url.searchParams.get("project") || "";
+    return links.find(function (a) {
+      return a.dataset.module === module && (a.dataset.project || "") === project;
+    }) || null;
+  }
+
+  function markCurrent(link) {
+    links.forEach(function (a) { a.setAttribute("aria-current", a === link ? "page" : "false"); });
+  }
+
+  // Opens an add-on page; Jira signs the iframe URL for the viewer, with the page's `ac.`
+  // parameters as context for any {ac.name} in the module's URL.
+  function open(link, query) {
     var params = new URLSearchParams({ module: link.dataset.module, user: userSelect.value });
     if (link.dataset.project) { params.set("project", link.dataset.project); }
-    fetch("api/sign?" + params.toString()).then(function (response) {
+    Object.keys(query).forEach(function (name) { params.set(APP_PREFIX + name, query[name]); });
+    return fetch("api/sign?" + params.toString()).then(function (response) {
       if (!response.ok) { throw new Error("signing failed: " + response.status); }
       return response.json();
     }).then(function (data) {
       current = link;
-      document.querySelectorAll("nav a[data-module]").forEach(function (a) {
-        a.setAttribute("aria-current", a === link ? "page" : "false");
-      });
+      markCurrent(link);
       title.textContent = link.textContent;
-      frame.src = data.url;
+      issueView.hidden = true;
+      // A fresh iframe each time: its first load adds no entry to the joint session history,
+      // so the browser's Back button moves through the host's pages as in Jira.
+      var fresh = frame.cloneNode(false);
+      fresh.hidden = false;
+      fresh.src = data.url;
+      frame.replaceWith(fresh);
+      frame = fresh;
     }).catch(function (error) { title.textContent = error.message; });
   }
 
-  document.querySelectorAll("nav a[data-module]").forEach(function (link) {
-    link.addEventListener("click", function (event) { event.preventDefault(); open(link); });
+  // Jira's issue view, as far as the demo has one: the issue's key and summary.
+  function showIssue(key) {
+    return fetch("api/issue?key=" + encodeURIComponent(key)).then(function (response) {
+      return response.ok ? response.json() : { key: key, summary: "No such issue on this site" };
+    }).then(function (issue) {
+      current = null;
+      markCurrent(null);
+      title.textContent = issue.key;
+      document.getElementById("issue-summary").textContent = issue.summary;
+      frame.hidden = true;
+      issueView.hidden = false;
+    });
+  }
+
+  // Shows what the host's URL names.
+  function route() {
+    var url = new URL(window.location.href);
+    var issue = url.searchParams.get("issue");
+    if (issue) { return showIssue(issue); }
+    var link = findLink(url) || links[0];
+    if (!link) { return null; }
+    entry = { state: null, title: null, hash: url.hash.replace(/^#!?/, "") };
+    return open(link, appQuery(url));
+  }
+
+  links.forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      entry = { state: null, title: null, hash: "" };
+      window.history.pushState(null, "", pageUrl(link, {}, ""));
+      open(link, {});
+    });
   });
-  userSelect.addEventListener("change", function () { if (current) { open(current); } });
+  userSelect.addEventListener("change", function () { if (current) { route(); } });
+  window.addEventListener("popstate", function () {
+    var url = new URL(window.location.href);
+    if (current && !url.searchParams.get("issue") && findLink(url) === current) {
+      // The add-on page's own history: tell the page, as Jira does, instead of reloading it.
+      entry.hash = url.hash.replace(/^#!?/, "");
+      frame.contentWindow.postMessage({
+        type: "ack-ap-event",
+        name: "history.popstate",
+        data: { state: entry.state, title: entry.title, hash: entry.hash, query: appQuery(url) }
+      }, "*");
+      return;
+    }
+    route();
+  });
+
+  function changeHistory(mode, change) {
+    if (!current) { return; }
+    var url = new URL(window.location.href);
+    var query = change.query ? change.query : appQuery(url);
+    var hash = change.hash !== null && change.hash !== undefined ? change.hash : entry.hash;
+    entry = {
+      state: change.state === undefined ? entry.state : change.state,
+      title: change.title || entry.title,
+      hash: hash
+    };
+    var next = pageUrl(current, query, hash);
+    if (mode === "push") {
+      window.history.pushState(null, "", next);
+    } else {
+      window.history.replaceState(null, "", next);
+    }
+    if (entry.title) { document.title = entry.title; }
+  }
 
   window.addEventListener("message", function (event) {
     var data = event.data;
@@ -47,19 +161,43 @@
         frame.style.height = (window.innerHeight - frame.getBoundingClientRect().top - 8) + "px";
         break;
       case "reload":
-        if (current) { open(current); }
+        route();
         break;
       case "navigate":
-        if (current) { open(current); }
+        if (data.args[0] === "issue" && data.args[1] && data.args[1].issueKey) {
+          var url = new URL(window.location.pathname, window.location.href);
+          url.searchParams.set("issue", String(data.args[1].issueKey));
+          window.history.pushState(null, "", url);
+          showIssue(String(data.args[1].issueKey));
+        } else {
+          route();
+        }
         break;
       case "getCurrentUser":
         reply({ atlassianAccountId: userSelect.value });
+        break;
+      case "getTimeZone":
+        reply(viewer().dataset.timeZone);
+        break;
+      case "getLocale":
+        reply(viewer().dataset.locale);
+        break;
+      case "historyGetState":
+        var query = appQuery(new URL(window.location.href));
+        reply(data.args[0] === "all"
+          ? { state: entry.state, title: entry.title, hash: entry.hash, query: query }
+          : entry.hash);
+        break;
+      case "historyChange":
+        changeHistory(data.args[0], data.args[1] || {});
+        break;
+      case "historyGo":
+        window.history.go(Number(data.args[0]) || 0);
         break;
       default:
         break;
     }
   });
 
-  var first = document.querySelector("nav a[data-module]");
-  if (first) { open(first); }
+  route();
 }());
