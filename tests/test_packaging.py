@@ -7,7 +7,7 @@ checkout) are checked by ``.ci/release-check``.
 import ast
 import sys
 import tomllib
-from importlib.metadata import packages_distributions
+from importlib.metadata import distribution, packages_distributions
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,23 @@ NOT_IMPORTED = {
 
 def _names(requirements):
     return {canonicalize_name(Requirement(text).name) for text in requirements}
+
+
+def _providers_of(module, providers):
+    """The distributions providing ``module``; for a namespace package, only the one holding it."""
+    candidates = providers[module.split(".")[0]]
+    if len(candidates) == 1:
+        return candidates
+    relative = module.replace(".", "/")
+    holding = [
+        name
+        for name in candidates
+        if any(
+            str(file).startswith((relative + "/", relative + ".py"))
+            for file in distribution(name).files or ()
+        )
+    ]
+    return holding or candidates
 
 
 def _imported_distributions(files):
@@ -61,7 +78,7 @@ def _imported_distributions(files):
                 }:
                     continue
                 assert top in providers, f"{path}: {top} is imported but not installed"
-                found.update(canonicalize_name(name) for name in providers[top])
+                found.update(canonicalize_name(name) for name in _providers_of(module, providers))
     return found
 
 
@@ -98,8 +115,15 @@ def test_every_runtime_dependency_is_imported_or_needed_for_a_stated_reason():
     assert declared - imported == set(NOT_IMPORTED)
 
 
+# Extras whose modules the kit imports only when a setting asks for them (drivers, Azure).
+OPTIONAL_RUNTIME_EXTRAS = ("mssql", "postgres", "mysql", "azure")
+
+
 def test_every_imported_distribution_is_declared():
-    declared = _names(PROJECT["dependencies"])
+    extras = PROJECT["optional-dependencies"]
+    declared = _names(PROJECT["dependencies"]).union(
+        *(_names(extras[name]) for name in OPTIONAL_RUNTIME_EXTRAS)
+    )
     kit_and_plugin = _imported_distributions(
         path for path in SRC.rglob("*.py") if TESTING not in path.parents
     )
