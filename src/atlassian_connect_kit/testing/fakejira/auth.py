@@ -2,8 +2,10 @@
 
 Requests to the REST API carry either ``Authorization: JWT <token>``, an HS256 token from the app
 (``iss`` its app key, ``qsh`` bound to this very request), or ``Authorization: Bearer <token>``
-obtained by exchanging a user-impersonation assertion at the site's OAuth 2.0 endpoint. Refusals
-carry short fixed messages that never repeat the token.
+obtained by exchanging a user-impersonation assertion at the site's OAuth 2.0 endpoint. Requests
+through the API gateway (``/ex/jira/<cloudId>/...``) carry a Forge app user or app system token
+as ``Bearer`` instead (:func:`authenticate_forge`). Refusals carry short fixed messages that never
+repeat the token.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ from atlassian_connect_kit.testing.fakejira.connect import (
     CONTEXT_QSH,
     InstalledApp,
     InstalledApps,
+)
+from atlassian_connect_kit.testing.fakejira.forge import (
+    ForgeInstallation,
+    ForgeInstallations,
+    ForgeTokens,
 )
 from atlassian_connect_kit.testing.fakejira.model import SiteData
 from atlassian_connect_kit.testing.fakejira.requestlog import Actor
@@ -66,11 +73,14 @@ class Caller:
     """An authenticated caller: the app itself, or a user the app acts as.
 
     ``scopes`` are what the caller may do, with implied scopes included (``WRITE`` implies
-    ``READ``). The app sees every project; a user only the projects they belong to.
+    ``READ``). The app sees every project; a user only the projects they belong to. ``app_id``
+    identifies the installation (its clientKey, or its Forge installation id) and ``app_name``
+    is what the site shows as the app's name.
     """
 
     acting_as: Actor
-    app: InstalledApp
+    app_id: str
+    app_name: str
     account_id: str | None
     scopes: frozenset[str]
 
@@ -203,7 +213,9 @@ def _app_caller(
         audiences = audience if isinstance(audience, list) else [audience]
         if app.client_key not in audiences:
             raise AuthenticationError("The JWT audience is not this installation.")
-    return Caller("app", app, None, implied_scopes(app.scopes - {"ACT_AS_USER"}))
+    return Caller(
+        "app", app.client_key, _app_name(app), None, implied_scopes(app.scopes - {"ACT_AS_USER"})
+    )
 
 
 def _user_caller(token: str, apps: InstalledApps, tokens: AccessTokens, now: float) -> Caller:
@@ -211,7 +223,44 @@ def _user_caller(token: str, apps: InstalledApps, tokens: AccessTokens, now: flo
     app = apps.by_app_key(grant.app_key) if grant is not None else None
     if grant is None or app is None or app.client_key != grant.client_key:
         raise AuthenticationError("The bearer token is invalid or has expired.")
-    return Caller("user", app, grant.account_id, implied_scopes(grant.scopes))
+    return Caller(
+        "user", app.client_key, _app_name(app), grant.account_id, implied_scopes(grant.scopes)
+    )
+
+
+def _app_name(app: InstalledApp) -> str:
+    name = app.descriptor.get("name")
+    return name if isinstance(name, str) and name else app.app_key
+
+
+def authenticate_forge(
+    authorization: str | None,
+    *,
+    installations: ForgeInstallations,
+    tokens: ForgeTokens,
+    now: float,
+) -> tuple[Caller, ForgeInstallation]:
+    """Identify the caller of an API gateway request by its Forge app token, or raise.
+
+    An app user token acts as its user, an app system token as the app; either has the Connect
+    scopes equivalent to the installation's Forge scopes. Expired, revoked and unknown tokens,
+    and tokens of an installation no longer on the site, raise :class:`AuthenticationError`.
+    """
+    scheme, _, credential = (authorization or "").strip().partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        raise AuthenticationError("Client must be authenticated to access this resource.")
+    grant = tokens.resolve(credential, now=now)
+    installation = installations.get(grant.installation_id) if grant is not None else None
+    if grant is None or installation is None:
+        raise AuthenticationError("The access token is invalid or has expired.")
+    declared = installation.connect_scopes
+    scopes = implied_scopes(declared) if declared else frozenset()
+    actor: Actor = "app" if grant.account_id is None else "user"
+    caller = Caller(
+        actor, installation.installation_id, installation.app.app_id, grant.account_id, scopes
+    )
+    return caller, installation
 
 
 def _verify_hs256(
