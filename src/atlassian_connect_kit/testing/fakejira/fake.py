@@ -29,7 +29,9 @@ from atlassian_connect_kit.testing.fakejira.forge import (
     FIT_LIFETIME,
     INSTALLED_EVENT,
     JWKS_PATH,
+    SYSTEM_TOKEN_SCOPE,
     UPGRADED_EVENT,
+    USER_TOKEN_SCOPE,
     ForgeApp,
     ForgeInstallation,
     invocation_headers,
@@ -46,7 +48,7 @@ from atlassian_connect_kit.testing.fakejira.forgeevents import (
 from atlassian_connect_kit.testing.fakejira.generate import generate_site
 from atlassian_connect_kit.testing.fakejira.model import SiteData
 from atlassian_connect_kit.testing.fakejira.ratelimit import RateLimitConfig, RateLimiter
-from atlassian_connect_kit.testing.fakejira.requestlog import RequestRecord
+from atlassian_connect_kit.testing.fakejira.requestlog import Direction, RequestRecord
 from atlassian_connect_kit.testing.fakejira.server import (
     INSTALL_KEYS_PATH,
     OAUTH2_TOKEN_PATH,
@@ -492,7 +494,8 @@ class FakeJira:
         """The headers Forge sends with a UI module's call to the remote through ``endpoint``.
 
         A FIT (``principal`` = ``account_id``), the trace ids, and the app tokens the endpoint's
-        ``auth`` asks for: the system token always, the user token only with a user in session.
+        ``auth`` asks for and the app's scopes allow: the system token, and the user token only
+        with a user in session.
         """
         current = self._forge_current(installation)
         auth = current.app.endpoints[endpoint]
@@ -503,9 +506,12 @@ class FakeJira:
             module_type=module_type,
             context=context,
         )
-        system = self.forge_system_token(current) if auth.system_token else None
+        scopes = current.app.scopes
+        system = None
+        if auth.system_token and SYSTEM_TOKEN_SCOPE in scopes:
+            system = self.forge_system_token(current)
         user = None
-        if auth.user_token and account_id is not None:
+        if auth.user_token and account_id is not None and USER_TOKEN_SCOPE in scopes:
             user = self.forge_user_token(current, account_id)
         return invocation_headers(fit, system_token=system, user_token=user)
 
@@ -591,10 +597,16 @@ class FakeJira:
         self._state.log.clear()
 
     def count_requests(
-        self, path: str | None = None, *, method: str | None = None, status: int | None = None
+        self,
+        path: str | None = None,
+        *,
+        method: str | None = None,
+        status: int | None = None,
+        direction: Direction = "received",
     ) -> int:
-        """Count recorded requests at or below ``path`` (relative to the base URL)."""
-        return self._state.log.count(path, method=method, status=status)
+        """Count recorded requests at or below ``path`` (relative to the base URL); with
+        ``direction="sent"``, the Forge deliveries the site made, by their path at the app."""
+        return self._state.log.count(path, method=method, status=status, direction=direction)
 
     def request_counts(self) -> Counter[str]:
         """How often each ``"METHOD /path"`` was requested."""

@@ -30,6 +30,7 @@ import requests
 from atlassian_connect_kit.testing.fakejira.connect import InstallKeys
 from atlassian_connect_kit.testing.fakejira.forge import (
     INSTALLED_EVENT,
+    SYSTEM_TOKEN_SCOPE,
     ForgeInstallation,
     ForgeTokens,
     invocation_headers,
@@ -212,7 +213,9 @@ class ForgeDeliveries:
             principal=None,
             context=None,
         )
-        system = self.tokens.issue(installation, None) if endpoint.system_token else None
+        # Forge sends a token only when the endpoint asks and the app has the token's scope.
+        wanted = endpoint.system_token and SYSTEM_TOKEN_SCOPE in installation.app.scopes
+        system = self.tokens.issue(installation, None) if wanted else None
         headers = invocation_headers(fit, system_token=system, user_token=None)
         headers["Content-Type"] = "application/json"
         started, clock = time.time(), time.perf_counter()
