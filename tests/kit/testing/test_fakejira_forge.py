@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 
@@ -198,7 +199,7 @@ def test_a_failing_remote_gets_four_retries_with_a_retry_context(site, remote) -
     ]
     assert posts[0].json()["payload"]["upgraderAccountId"] == ANN
     assert posts[0].json()["payload"]["eventType"] == "avi:forge:upgraded:app"
-    gaps = [b.time - a.time for a, b in zip(attempts, attempts[1:], strict=False)]
+    gaps = [b.time - a.time for a, b in itertools.pairwise(attempts)]
     assert min(gaps) >= 0.02
     # Each attempt carries a fresh invocation token.
     assert len({p.headers["Authorization"] for p in posts}) == 5
@@ -277,7 +278,7 @@ def test_an_adopting_connect_app_gets_the_installation_id_in_its_installed_paylo
         assert remote.posts_to("/installed")[-1].json()["installationId"] == (
             installation.installation_id
         )
-        with pytest.raises(ValueError, match="app.connect.key"):
+        with pytest.raises(ValueError, match=r"app\.connect\.key"):
             fake.forge_install(forge_manifest(remote_base_url=remote.base_url), adopt=connect)
 
 
