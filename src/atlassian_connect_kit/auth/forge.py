@@ -25,16 +25,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
 
 from atlassian_connect_kit.auth.jwks import MAX_KID_LENGTH, SigningKeys, UnknownSigningKey
-from atlassian_connect_kit.auth.tokens import TokenError
-
-if TYPE_CHECKING:
-    from jwt.types import Options
+from atlassian_connect_kit.auth.tokens import SIGNATURE_ONLY_OPTIONS, TokenError
 
 FIT_ISSUER = "forge/invocation-token"
 """The ``iss`` of every Forge Invocation Token."""
@@ -57,16 +54,6 @@ _API_PATH = re.compile(r"^/ex/(?P<product>[a-z][a-z-]*)/(?P<cloud_id>[A-Za-z0-9-
 _ALGORITHM = "RS256"
 _REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "nbf", "jti", "app")
 _MAX_TEXT = 1024
-_SIGNATURE_ONLY: Options = {
-    "verify_signature": True,
-    "verify_exp": False,
-    "verify_nbf": False,
-    "verify_iat": False,
-    "verify_aud": False,
-    "verify_iss": False,
-    "verify_sub": False,
-    "verify_jti": False,
-}
 
 
 class ForgeTokenError(TokenError):
@@ -195,7 +182,7 @@ def verify_invocation_token(
         raise ForgeTokenError("token signed by an unknown key") from None
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, key, algorithms=[_ALGORITHM], options=_SIGNATURE_ONLY
+            token, key, algorithms=[_ALGORITHM], options=SIGNATURE_ONLY_OPTIONS
         )
     except jwt.InvalidSignatureError:
         raise ForgeTokenError("token signature is invalid") from None

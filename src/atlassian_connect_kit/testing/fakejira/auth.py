@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,7 @@ from atlassian_connect_kit.testing.fakejira.forge import (
     ForgeInstallations,
     ForgeTokens,
 )
+from atlassian_connect_kit.testing.fakejira.grants import GrantStore
 from atlassian_connect_kit.testing.fakejira.model import SiteData
 from atlassian_connect_kit.testing.fakejira.requestlog import Actor
 
@@ -105,8 +105,7 @@ class AccessTokens:
     """Thread-safe store of issued bearer tokens."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._grants: dict[str, AccessGrant] = {}
+        self._store: GrantStore[AccessGrant] = GrantStore()
 
     def issue(
         self,
@@ -126,24 +125,16 @@ class AccessTokens:
             scopes=scopes,
             expires_at=now + lifetime,
         )
-        with self._lock:
-            self._grants[grant.token] = grant
+        self._store.put(grant.token, grant)
         return grant
 
     def resolve(self, token: str, *, now: float) -> AccessGrant | None:
         """Return the live grant of ``token``; expired tokens are forgotten."""
-        with self._lock:
-            grant = self._grants.get(token)
-            if grant is not None and grant.expires_at <= now:
-                del self._grants[token]
-                return None
-            return grant
+        return self._store.resolve(token, now=now)
 
     def revoke_client(self, client_key: str) -> None:
         """Invalidate every token issued to the installation with this clientKey."""
-        with self._lock:
-            for token in [t for t, g in self._grants.items() if g.client_key == client_key]:
-                del self._grants[token]
+        self._store.revoke_where(lambda grant: grant.client_key == client_key)
 
 
 def implied_scopes(scopes: frozenset[str]) -> frozenset[str]:

@@ -26,6 +26,7 @@ from typing import Any
 import jwt
 
 from atlassian_connect_kit.testing.fakejira.connect import InstallKeys
+from atlassian_connect_kit.testing.fakejira.grants import GrantStore
 
 FIT_ISSUER = "forge/invocation-token"
 """The ``iss`` of Forge Invocation Tokens."""
@@ -311,8 +312,7 @@ class ForgeTokens:
 
     def __init__(self) -> None:
         self._secret = secrets.token_urlsafe(32)
-        self._lock = threading.Lock()
-        self._grants: dict[str, ForgeGrant] = {}
+        self._store: GrantStore[ForgeGrant] = GrantStore()
 
     def issue(
         self,
@@ -340,30 +340,20 @@ class ForgeTokens:
         }
         token = jwt.encode(claims, self._secret, algorithm="HS256")
         grant = ForgeGrant(token, installation.installation_id, account_id, issued + lifetime)
-        with self._lock:
-            self._grants[token] = grant
+        self._store.put(token, grant)
         return token
 
     def resolve(self, token: str, *, now: float) -> ForgeGrant | None:
         """The live grant of ``token``; expired tokens are forgotten."""
-        with self._lock:
-            grant = self._grants.get(token)
-            if grant is not None and grant.expires_at <= now:
-                del self._grants[token]
-                return None
-            return grant
+        return self._store.resolve(token, now=now)
 
     def revoke(self, token: str) -> None:
         """Invalidate one token."""
-        with self._lock:
-            self._grants.pop(token, None)
+        self._store.revoke(token)
 
     def revoke_installation(self, installation_id: str) -> None:
         """Invalidate every token of an installation."""
-        with self._lock:
-            revoked = [t for t, g in self._grants.items() if g.installation_id == installation_id]
-            for token in revoked:
-                del self._grants[token]
+        self._store.revoke_where(lambda grant: grant.installation_id == installation_id)
 
 
 def invocation_headers(
