@@ -8,6 +8,9 @@ Prints JSON with
   app, in-process (WSGI calls) and over HTTP (waitress, one keep-alive client), and their ratios:
   ``reused`` sends one token again and again (a page's XHRs with its context token), ``fresh``
   sends a new token and query every time (iframe page loads, each signed anew by Jira).
+- ``forge_verify_us``: microseconds per Forge Invocation Token verification (RS256 signature,
+  claims, the ``app`` claim) with the JWKS already cached, every token distinct; and
+  ``forge_vs_connect``, its ratio to ``verify_us``.
 The target is a protected/public ratio of at least 0.8.
 """
 
@@ -27,11 +30,14 @@ from webtest import TestApp
 
 from atlassian_connect_kit import hookimpl
 from atlassian_connect_kit.auth.connect import authenticate_connect_request
+from atlassian_connect_kit.auth.forge import ForgeInvocationVerifier
+from atlassian_connect_kit.auth.jwks import JwksKeySource
 from atlassian_connect_kit.auth.qsh import query_string_hash
 from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.storage.service import get_tenant_store
 from atlassian_connect_kit.storage.store import InstallPayload
+from atlassian_connect_kit.testing.fakejira import FakeJira
 from atlassian_connect_kit.testing.server import AppServer
 
 CLIENT_KEY = "bench-tenant"
@@ -101,6 +107,33 @@ def build_app(base_url: str, workdir: Path) -> Any:
         InstallPayload(CLIENT_KEY, "https://bench.atlassian.net", SECRET, "oauth-bench", None)
     )
     return app
+
+
+FORGE_APP_ID = "ari:cloud:ecosystem::app/0f7d1c5a-0000-4000-8000-000000000001"
+FORGE_MANIFEST = {
+    "app": {"id": FORGE_APP_ID, "runtime": {"name": "nodejs24.x"}},
+    "remotes": [{"key": "ack-remote", "baseUrl": "https://bench.example.com"}],
+    "permissions": {"scopes": ["read:jira-work"]},
+    "modules": {},
+}
+
+
+def forge_verify_rate(count: int) -> float:
+    """Verifications per second of distinct FITs, the JWKS fetched once before timing."""
+    with FakeJira() as fake:
+        installation = fake.forge_install(FORGE_MANIFEST)
+        tokens = [
+            fake.forge_invocation_token(
+                installation, account_id=f"557058:user-{n}", module_key="page", lifetime=3600
+            )
+            for n in range(count)
+        ]
+        keys = JwksKeySource(fake.forge_jwks_url, dev_mode=True)
+        verifier = ForgeInvocationVerifier(keys, app_id=FORGE_APP_ID, dev_mode=True)
+        verifier.verify(tokens[0])  # warm the key cache: the steady state is measured
+        rate = measure_each([lambda t=t: verifier.verify(t) for t in tokens])
+        assert keys.fetch_count == 1
+    return rate
 
 
 def measure(call: Any, seconds: float) -> float:
@@ -176,6 +209,7 @@ def main() -> None:
             )
         finally:
             server.stop()
+    forge_rate = forge_verify_rate(args.fresh)
     result = {
         "verify_us": round(1e6 / verify_rate, 1),
         "wsgi": {
@@ -193,6 +227,8 @@ def main() -> None:
             "ratio_fresh": round(http_fresh / http_public, 3),
         },
         "target_ratio": 0.8,
+        "forge_verify_us": round(1e6 / forge_rate, 1),
+        "forge_vs_connect": round(verify_rate / forge_rate, 2),
     }
     print(json.dumps(result, indent=2))
 

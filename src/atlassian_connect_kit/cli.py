@@ -81,14 +81,32 @@ def command_descriptor(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     descriptor = build_descriptor(settings, plugin_manager_for(settings))
     text = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
-    if args.output:
-        target = Path(args.output)
+    write_output(text, args.output)
+    return 0
+
+
+# --- ack manifest -------------------------------------------------------------------------------
+
+
+def command_manifest(args: argparse.Namespace) -> int:
+    """Print or write the Forge manifest rendered from the settings and plugins."""
+    from atlassian_connect_kit.manifest import build_manifest, manifest_yaml
+
+    settings = settings_from_args(args)
+    text = manifest_yaml(build_manifest(settings, plugin_manager_for(settings)))
+    write_output(text, args.output)
+    return 0
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Write ``text`` atomically to ``output``, or to stdout when it is ``None``."""
+    if output:
+        target = Path(output)
         temporary = target.with_name(f".{target.name}.tmp")
         temporary.write_text(text, encoding="utf-8")
         temporary.replace(target)
     else:
         sys.stdout.write(text)
-    return 0
 
 
 # --- ack db ... ---------------------------------------------------------------------------------
@@ -180,6 +198,15 @@ def ack_cli_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     descriptor.add_argument("--base-url", help="override ack.base_url")
     descriptor.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead")
     descriptor.set_defaults(handler=command_descriptor)
+
+    manifest = subparsers.add_parser(
+        "manifest",
+        help="print the Forge manifest (manifest.yml) for Connect on Forge or Forge Remote",
+    )
+    add_config_argument(manifest, required=False)
+    manifest.add_argument("--base-url", help="override ack.base_url")
+    manifest.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead")
+    manifest.set_defaults(handler=command_manifest)
 
     db = subparsers.add_parser("db", help="manage the tenant store's database")
     db_commands = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)

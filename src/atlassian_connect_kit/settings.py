@@ -16,12 +16,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from atlassian_connect_kit.auth.forge import is_app_id
+from atlassian_connect_kit.auth.jwks import check_jwks_url
+
 DEFAULT_APP_KEY = "smart-timesheet-report"
 DEFAULT_INSTALL_KEYS_URL = "https://connect-install-keys.atlassian.com"
 DEFAULT_OAUTH2_TOKEN_URL = (
     "https://oauth-2-authorization-server.services.atlassian.com/oauth2/token"
 )
 DEFAULT_OAUTH2_AUDIENCE = "https://oauth-2-authorization-server.services.atlassian.com"
+DEFAULT_FORGE_JWKS_URL = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 
@@ -153,6 +157,18 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ack.backup.azure.container", "", _text, "Blob Storage container for backups"),
     SettingSpec("ack.backup.azure.sas_token", "", _text, "SAS token for the container"),
     SettingSpec("ack.backup.azure.connection_string", "", _text, "storage connection string"),
+    SettingSpec(
+        "ack.forge.app_id", "", _text, "the Forge app id (ari:cloud:ecosystem::app/<uuid>)"
+    ),
+    SettingSpec(
+        "ack.forge.jwks_url", DEFAULT_FORGE_JWKS_URL, _text, "keys of Forge invocation tokens"
+    ),
+    SettingSpec(
+        "ack.forge.connect_adoption",
+        "false",
+        _parse_bool,
+        "the Forge manifest carries the Connect modules (app.connect, connectModules)",
+    ),
 )
 
 
@@ -196,6 +212,9 @@ class Settings:
     backup_azure_container: str
     backup_azure_sas_token: str = field(repr=False)
     backup_azure_connection_string: str = field(repr=False)
+    forge_app_id: str
+    forge_jwks_url: str
+    forge_connect_adoption: bool
     here: str = "."
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -267,6 +286,7 @@ def load_settings(
         if contact and not contact.startswith(("mailto:", "https://", "tel:")):
             raise SettingsError(name, "must be a mailto:, https: or tel: URI")
     _check_azure_backup(values, dev_mode=dev_mode)
+    _check_forge(values, dev_mode=dev_mode)
     return Settings(**values, here=here, raw=dict(merged))
 
 
@@ -302,3 +322,13 @@ def _check_azure_backup(values: dict[str, Any], *, dev_mode: bool) -> None:
             "ack.backup.azure.container",
             "needs ack.backup.azure.account_url or ack.backup.azure.connection_string",
         )
+
+
+def _check_forge(values: Mapping[str, Any], *, dev_mode: bool) -> None:
+    app_id = values["forge_app_id"]
+    if app_id and not is_app_id(app_id):
+        raise SettingsError("ack.forge.app_id", "must look like ari:cloud:ecosystem::app/<uuid>")
+    try:
+        check_jwks_url(values["forge_jwks_url"], dev_mode=dev_mode)
+    except ValueError as error:
+        raise SettingsError("ack.forge.jwks_url", str(error)) from None

@@ -52,7 +52,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # PyJWT's own claim checks read the wall clock and know nothing of qsh; the checks below replace
 # them, so PyJWT is left to verify the signature and the shape of the token only.
-_SIGNATURE_ONLY_OPTIONS: Options = {
+SIGNATURE_ONLY_OPTIONS: Options = {
     "verify_signature": True,
     "verify_exp": False,
     "verify_nbf": False,
@@ -62,6 +62,8 @@ _SIGNATURE_ONLY_OPTIONS: Options = {
     "verify_sub": False,
     "verify_jti": False,
 }
+"""PyJWT options that check the signature and the token's shape only; the claims are checked
+here (and in ``auth.forge``), against a clock the caller may pass."""
 
 
 class TokenError(Exception):
@@ -320,7 +322,7 @@ def _decode_verified(token: str, key: str | RSAPublicKey, algorithm: str) -> dic
     _require_text_token(token)
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, key, algorithms=[algorithm], options=_SIGNATURE_ONLY_OPTIONS
+            token, key, algorithms=[algorithm], options=SIGNATURE_ONLY_OPTIONS
         )
     except jwt.InvalidAlgorithmError:
         raise TokenError(f"token is not signed with {algorithm}") from None

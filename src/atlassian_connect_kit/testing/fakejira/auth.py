@@ -2,15 +2,16 @@
 
 Requests to the REST API carry either ``Authorization: JWT <token>``, an HS256 token from the app
 (``iss`` its app key, ``qsh`` bound to this very request), or ``Authorization: Bearer <token>``
-obtained by exchanging a user-impersonation assertion at the site's OAuth 2.0 endpoint. Refusals
-carry short fixed messages that never repeat the token.
+obtained by exchanging a user-impersonation assertion at the site's OAuth 2.0 endpoint. Requests
+through the API gateway (``/ex/jira/<cloudId>/...``) carry a Forge app user or app system token
+as ``Bearer`` instead (:func:`authenticate_forge`). Refusals carry short fixed messages that never
+repeat the token.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,12 @@ from atlassian_connect_kit.testing.fakejira.connect import (
     InstalledApp,
     InstalledApps,
 )
+from atlassian_connect_kit.testing.fakejira.forge import (
+    ForgeInstallation,
+    ForgeInstallations,
+    ForgeTokens,
+)
+from atlassian_connect_kit.testing.fakejira.grants import GrantStore
 from atlassian_connect_kit.testing.fakejira.model import SiteData
 from atlassian_connect_kit.testing.fakejira.requestlog import Actor
 
@@ -66,11 +73,14 @@ class Caller:
     """An authenticated caller: the app itself, or a user the app acts as.
 
     ``scopes`` are what the caller may do, with implied scopes included (``WRITE`` implies
-    ``READ``). The app sees every project; a user only the projects they belong to.
+    ``READ``). The app sees every project; a user only the projects they belong to. ``app_id``
+    identifies the installation (its clientKey, or its Forge installation id) and ``app_name``
+    is what the site shows as the app's name.
     """
 
     acting_as: Actor
-    app: InstalledApp
+    app_id: str
+    app_name: str
     account_id: str | None
     scopes: frozenset[str]
 
@@ -95,8 +105,7 @@ class AccessTokens:
     """Thread-safe store of issued bearer tokens."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._grants: dict[str, AccessGrant] = {}
+        self._store: GrantStore[AccessGrant] = GrantStore()
 
     def issue(
         self,
@@ -116,24 +125,16 @@ class AccessTokens:
             scopes=scopes,
             expires_at=now + lifetime,
         )
-        with self._lock:
-            self._grants[grant.token] = grant
+        self._store.put(grant.token, grant)
         return grant
 
     def resolve(self, token: str, *, now: float) -> AccessGrant | None:
         """Return the live grant of ``token``; expired tokens are forgotten."""
-        with self._lock:
-            grant = self._grants.get(token)
-            if grant is not None and grant.expires_at <= now:
-                del self._grants[token]
-                return None
-            return grant
+        return self._store.resolve(token, now=now)
 
     def revoke_client(self, client_key: str) -> None:
         """Invalidate every token issued to the installation with this clientKey."""
-        with self._lock:
-            for token in [t for t, g in self._grants.items() if g.client_key == client_key]:
-                del self._grants[token]
+        self._store.revoke_where(lambda grant: grant.client_key == client_key)
 
 
 def implied_scopes(scopes: frozenset[str]) -> frozenset[str]:
@@ -203,7 +204,9 @@ def _app_caller(
         audiences = audience if isinstance(audience, list) else [audience]
         if app.client_key not in audiences:
             raise AuthenticationError("The JWT audience is not this installation.")
-    return Caller("app", app, None, implied_scopes(app.scopes - {"ACT_AS_USER"}))
+    return Caller(
+        "app", app.client_key, _app_name(app), None, implied_scopes(app.scopes - {"ACT_AS_USER"})
+    )
 
 
 def _user_caller(token: str, apps: InstalledApps, tokens: AccessTokens, now: float) -> Caller:
@@ -211,7 +214,44 @@ def _user_caller(token: str, apps: InstalledApps, tokens: AccessTokens, now: flo
     app = apps.by_app_key(grant.app_key) if grant is not None else None
     if grant is None or app is None or app.client_key != grant.client_key:
         raise AuthenticationError("The bearer token is invalid or has expired.")
-    return Caller("user", app, grant.account_id, implied_scopes(grant.scopes))
+    return Caller(
+        "user", app.client_key, _app_name(app), grant.account_id, implied_scopes(grant.scopes)
+    )
+
+
+def _app_name(app: InstalledApp) -> str:
+    name = app.descriptor.get("name")
+    return name if isinstance(name, str) and name else app.app_key
+
+
+def authenticate_forge(
+    authorization: str | None,
+    *,
+    installations: ForgeInstallations,
+    tokens: ForgeTokens,
+    now: float,
+) -> tuple[Caller, ForgeInstallation]:
+    """Identify the caller of an API gateway request by its Forge app token, or raise.
+
+    An app user token acts as its user, an app system token as the app; either has the Connect
+    scopes equivalent to the installation's Forge scopes. Expired, revoked and unknown tokens,
+    and tokens of an installation no longer on the site, raise :class:`AuthenticationError`.
+    """
+    scheme, _, credential = (authorization or "").strip().partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        raise AuthenticationError("Client must be authenticated to access this resource.")
+    grant = tokens.resolve(credential, now=now)
+    installation = installations.get(grant.installation_id) if grant is not None else None
+    if grant is None or installation is None:
+        raise AuthenticationError("The access token is invalid or has expired.")
+    declared = installation.connect_scopes
+    scopes = implied_scopes(declared) if declared else frozenset()
+    actor: Actor = "app" if grant.account_id is None else "user"
+    caller = Caller(
+        actor, installation.installation_id, installation.app.app_id, grant.account_id, scopes
+    )
+    return caller, installation
 
 
 def _verify_hs256(

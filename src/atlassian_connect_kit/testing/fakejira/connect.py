@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import threading
@@ -25,6 +26,7 @@ import jwt
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 
 from atlassian_connect_kit.auth.qsh import query_string_hash
 from atlassian_connect_kit.descriptor import SCOPES
@@ -57,10 +59,14 @@ class ConnectError(Exception):
 
 
 class InstallKeys:
-    """RSA key pairs by key id; the newest signs, older ones stay served (keys never change)."""
+    """RSA key pairs by key id; the newest signs, older ones stay served (keys never change).
 
-    def __init__(self) -> None:
+    ``kid_prefix`` starts every key id (Forge names its keys ``forge/invocation-token/<uuid>``).
+    """
+
+    def __init__(self, *, kid_prefix: str = "") -> None:
         self._lock = threading.Lock()
+        self._kid_prefix = kid_prefix
         self._keys: dict[str, rsa.RSAPrivateKey] = {}
         self._current = self.rotate()
 
@@ -71,7 +77,7 @@ class InstallKeys:
 
     def rotate(self) -> str:
         """Create a new key pair, make it the signing key and return its id."""
-        kid = str(uuid.uuid4())
+        kid = f"{self._kid_prefix}{uuid.uuid4()}"
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         with self._lock:
             self._keys[kid] = key
@@ -89,6 +95,17 @@ class InstallKeys:
         )
         return pem.decode("ascii")
 
+    def jwks(self) -> dict[str, Any]:
+        """Every public key as a JSON Web Key Set (RS256 signing keys), the newest first."""
+        with self._lock:
+            keys = list(self._keys.items())
+        entries = []
+        for kid, key in reversed(keys):
+            jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+            jwk.pop("key_ops", None)  # "use" says the same; a JWK should carry only one of them
+            entries.append({**jwk, "kid": kid, "use": "sig", "alg": "RS256"})
+        return {"keys": entries}
+
     def sign(self, claims: Mapping[str, Any]) -> str:
         """Sign ``claims`` with RS256 and the current key, naming it in the ``kid`` header."""
         with self._lock:
@@ -104,6 +121,8 @@ class InstalledApp:
     ``app_base_url`` is where the site reaches the app; the descriptor's ``baseUrl`` (the
     ``audience``) may differ, for example when the app runs on an ephemeral port behind a public
     name. ``install_status`` is the HTTP status the app answered the latest ``installed`` with.
+    ``installation_id`` is the Forge installation id the ``installed`` payload carried, for an app
+    that adopted Forge (``None`` for a plain Connect install).
     """
 
     app_key: str
@@ -113,6 +132,7 @@ class InstalledApp:
     app_base_url: str
     descriptor: Mapping[str, Any]
     install_status: int
+    installation_id: str | None = None
 
     @property
     def audience(self) -> str:
@@ -293,6 +313,8 @@ def lifecycle_body(
     }
     if with_secret:
         body["sharedSecret"] = app.shared_secret
+    if app.installation_id is not None:
+        body["installationId"] = app.installation_id
     return body
 
 
@@ -334,13 +356,16 @@ class LifecycleDriver:
         *,
         descriptor: Mapping[str, Any] | None = None,
         client_key: str | None = None,
+        installation_id: str | None = None,
     ) -> InstalledApp:
         """Send a signed ``installed`` callback and return the resulting installation.
 
         Without ``descriptor``, it is fetched from ``<app_base_url>/atlassian-connect.json``.
         Installing an app key again (upgrade) keeps its clientKey and oauthClientId and sends a
         fresh shared secret; ``client_key`` overrides the clientKey (a site import yields a new
-        one). The site accepts the app's JWTs only once the app answered with a 2xx status.
+        one). ``installation_id`` is sent as the payload's ``installationId``, as for an app that
+        adopted Forge; a re-install keeps an earlier one. The site accepts the app's JWTs only
+        once the app answered with a 2xx status.
         """
         if descriptor is None:
             descriptor = self._fetch_descriptor(app_base_url)
@@ -356,6 +381,8 @@ class LifecycleDriver:
             app_base_url=app_base_url.rstrip("/"),
             descriptor=dict(descriptor),
             install_status=0,
+            installation_id=installation_id
+            or (previous.installation_id if previous is not None else None),
         )
         path = app.lifecycle_path("installed")
         if path is None:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from types import TracebackType
 from typing import Any
@@ -25,10 +27,32 @@ from atlassian_connect_kit.testing.fakejira.connect import (
     LifecycleCall,
     LifecycleDriver,
 )
+from atlassian_connect_kit.testing.fakejira.forge import (
+    API_PREFIX,
+    APP_TOKEN_LIFETIME,
+    FIT_LIFETIME,
+    INSTALLED_EVENT,
+    JWKS_PATH,
+    SYSTEM_TOKEN_SCOPE,
+    UPGRADED_EVENT,
+    USER_TOKEN_SCOPE,
+    ForgeApp,
+    ForgeInstallation,
+    invocation_headers,
+    invocation_token,
+    new_installation_id,
+)
+from atlassian_connect_kit.testing.fakejira.forgeevents import (
+    DELIVERY_TIMEOUT,
+    RETRY_INTERVAL,
+    DeliveryPolicy,
+    ForgeDeliveries,
+    ForgeDelivery,
+)
 from atlassian_connect_kit.testing.fakejira.generate import generate_site
 from atlassian_connect_kit.testing.fakejira.model import SiteData
 from atlassian_connect_kit.testing.fakejira.ratelimit import RateLimitConfig, RateLimiter
-from atlassian_connect_kit.testing.fakejira.requestlog import RequestRecord
+from atlassian_connect_kit.testing.fakejira.requestlog import Direction, RequestRecord
 from atlassian_connect_kit.testing.fakejira.server import (
     INSTALL_KEYS_PATH,
     OAUTH2_TOKEN_PATH,
@@ -55,6 +79,8 @@ class FakeJira:
     has one. ``rate_limit`` switches rate limiting on (off by default). ``latency`` delays every
     request by that many seconds. ``oauth_audience`` is the ``aud`` the OAuth 2.0 endpoint
     demands of assertions, ``token_lifetime`` the ``expires_in`` of the tokens it grants.
+    ``forge_retry_interval`` and ``forge_delivery_timeout`` are how long Forge waits before
+    redelivering a failed lifecycle event (60 s at Forge) and for a remote's answer (5 s).
     """
 
     def __init__(
@@ -66,6 +92,8 @@ class FakeJira:
         latency: float = 0.0,
         oauth_audience: str = DEFAULT_OAUTH_AUDIENCE,
         token_lifetime: int = DEFAULT_TOKEN_LIFETIME,
+        forge_retry_interval: float = RETRY_INTERVAL,
+        forge_delivery_timeout: float = DELIVERY_TIMEOUT,
     ) -> None:
         normalized = base_path.rstrip("/")
         if not _BASE_PATH.match(normalized):
@@ -80,6 +108,15 @@ class FakeJira:
         )
         self._server: RunningServer | None = None
         self._driver: LifecycleDriver | None = None
+        self._deliveries = ForgeDeliveries(
+            keys=self._state.forge_keys,
+            tokens=self._state.forge_tokens,
+            log=self._state.log,
+            stopping=self._state.stopping,
+            policy=DeliveryPolicy(
+                retry_interval=forge_retry_interval, timeout=forge_delivery_timeout
+            ),
+        )
 
     # -- lifecycle of the server -------------------------------------------------------------
 
@@ -98,6 +135,7 @@ class FakeJira:
     def stop(self) -> None:
         """Stop listening; requests held by injected delays are released at once."""
         self._state.stopping.set()
+        self._deliveries.close()
         if self._driver is not None:
             self._driver.close()
             self._driver = None
@@ -169,15 +207,23 @@ class FakeJira:
         *,
         descriptor: Mapping[str, Any] | None = None,
         client_key: str | None = None,
+        installation_id: str | None = None,
     ) -> InstalledApp:
         """Install an app: send it a signed ``installed`` callback, as Jira does.
 
         The descriptor is fetched from ``<app_base_url>/atlassian-connect.json`` unless given.
         The returned record's ``install_status`` is the app's answer; only a 2xx answer makes the
         site accept the app's requests. Reinstalling an app key keeps its clientKey unless
-        ``client_key`` says otherwise. ``enabled`` is not sent; call :meth:`enable`.
+        ``client_key`` says otherwise. ``installation_id`` (a Forge installation id) is sent as
+        the payload's ``installationId``, as for an app that adopted Forge (see also
+        :meth:`forge_install`'s ``adopt``). ``enabled`` is not sent; call :meth:`enable`.
         """
-        return self._lifecycle().install(app_base_url, descriptor=descriptor, client_key=client_key)
+        return self._lifecycle().install(
+            app_base_url,
+            descriptor=descriptor,
+            client_key=client_key,
+            installation_id=installation_id,
+        )
 
     def rotate_secret(self, app: InstalledApp) -> InstalledApp:
         """Send a signed re-install carrying a new shared secret; return the new record."""
@@ -261,6 +307,255 @@ class FakeJira:
         )
         return grant.token
 
+    # -- Forge --------------------------------------------------------------------------------
+
+    @property
+    def cloud_id(self) -> str:
+        """The site's cloud id, as Forge names the site."""
+        return self._state.cloud_id
+
+    @property
+    def forge_jwks_url(self) -> str:
+        """Where the keys that sign Forge Invocation Tokens are published (a JWKS)."""
+        self._require_running()
+        return self._state.origin + JWKS_PATH
+
+    @property
+    def forge_api_base_url(self) -> str:
+        """The API gateway URL of this site (``<origin>/ex/jira/<cloudId>``), a FIT's apiBaseUrl."""
+        self._require_running()
+        return f"{self._state.origin}{API_PREFIX}{self._state.cloud_id}"
+
+    @property
+    def forge_key_id(self) -> str:
+        """The ``kid`` of the key that signs Forge Invocation Tokens now."""
+        return self._state.forge_keys.current_kid
+
+    def new_forge_key(self) -> str:
+        """Sign FITs with a fresh RSA key from now on (older keys stay published); its kid."""
+        return self._state.forge_keys.rotate()
+
+    def forge_install(
+        self,
+        manifest: Mapping[str, Any],
+        *,
+        remote_base_url: str | None = None,
+        environment_type: str = "PRODUCTION",
+        app_version: str = "1.0.0",
+        license: Mapping[str, Any] | None = None,
+        installer_account_id: str | None = None,
+        adopt: InstalledApp | None = None,
+    ) -> ForgeInstallation:
+        """Install a Forge app from its manifest (parsed YAML) and deliver ``installed`` to it.
+
+        ``remote_base_url`` replaces the base URL of every remote (the app under test listens on
+        an ephemeral port). ``license`` becomes the FITs' ``app.license``. ``adopt`` names the
+        Connect installation of the same app (``app.connect.key``) that now adopts Forge: it is
+        sent a signed ``installed`` whose payload carries the new ``installationId``. Then the
+        ``avi:forge:installed:app`` event is delivered to the endpoints subscribed to it, with
+        Forge's retries (:attr:`forge_deliveries` records every attempt). Returns the installation.
+        """
+        app = ForgeApp.from_manifest(manifest, remote_base_url=remote_base_url)
+        if adopt is not None and app.connect_key != adopt.app_key:
+            raise ValueError("the manifest's app.connect.key is not the adopted app's key")
+        app_uuid = app.app_id.rsplit("/", 1)[-1]
+        environment_uuid = uuid.uuid5(uuid.NAMESPACE_URL, app.app_id + environment_type)
+        installation = ForgeInstallation(
+            app=app,
+            installation_id=new_installation_id(),
+            cloud_id=self.cloud_id,
+            api_base_url=self.forge_api_base_url,
+            site_url=self.base_url,
+            environment_type=environment_type,
+            environment_id=f"ari:cloud:ecosystem::environment/{app_uuid}/{environment_uuid}",
+            app_version=app_version,
+            license=dict(license) if license is not None else None,
+            installer_account_id=installer_account_id,
+        )
+        self._state.forge_installations.put(installation)
+        if adopt is not None:
+            self._lifecycle().install(
+                adopt.app_base_url,
+                descriptor=adopt.descriptor,
+                client_key=adopt.client_key,
+                installation_id=installation.installation_id,
+            )
+        self._deliveries.deliver_event(
+            installation, INSTALLED_EVENT, account_id=installer_account_id
+        )
+        return installation
+
+    def forge_upgrade(
+        self,
+        installation: ForgeInstallation,
+        *,
+        manifest: Mapping[str, Any] | None = None,
+        remote_base_url: str | None = None,
+        app_version: str | None = None,
+        upgrader_account_id: str | None = None,
+    ) -> ForgeInstallation:
+        """Upgrade an installation (a new major version) and deliver ``avi:forge:upgraded:app``.
+
+        A new ``manifest`` replaces the app's remotes, endpoints and scopes. Returns the
+        upgraded installation (same installation id).
+        """
+        current = self._forge_current(installation)
+        app = current.app
+        if manifest is not None:
+            app = ForgeApp.from_manifest(manifest, remote_base_url=remote_base_url)
+        upgraded = replace(current, app=app, app_version=app_version or current.app_version)
+        self._state.forge_installations.put(upgraded)
+        self._deliveries.deliver_event(upgraded, UPGRADED_EVENT, account_id=upgrader_account_id)
+        return upgraded
+
+    def forge_uninstall(self, installation: ForgeInstallation) -> list[ForgeDelivery]:
+        """Uninstall: call the ``preUninstall`` endpoints once, then forget the installation and
+        revoke its tokens (no lifecycle event follows, as at Forge). Returns the calls made."""
+        current = self._forge_current(installation)
+        calls = self._deliveries.call_pre_uninstall(current)
+        self._state.forge_installations.remove(current.installation_id)
+        self._state.forge_tokens.revoke_installation(current.installation_id)
+        return calls
+
+    @property
+    def forge_installations(self) -> tuple[ForgeInstallation, ...]:
+        """The Forge installations on the site now."""
+        return self._state.forge_installations.all()
+
+    def forge_invocation_token(
+        self,
+        installation: ForgeInstallation,
+        *,
+        account_id: str | None = None,
+        module_key: str = "forge-remote",
+        module_type: str = "core:endpoint",
+        context: Mapping[str, Any] | None = None,
+        lifetime: int = FIT_LIFETIME,
+    ) -> str:
+        """A Forge Invocation Token for a call to the app's remote, signed as Forge signs it.
+
+        ``account_id`` is the ``principal`` (the user in a UI module; ``None`` for backend calls
+        and triggers). Without ``context``, a UI invocation gets the module context Forge sends
+        (``cloudId``, ``siteUrl``, ``moduleKey``, ``localId``, ``extension.type``) and a backend
+        one none.
+        """
+        current = self._forge_current(installation)
+        if context is None and account_id is not None:
+            context = {
+                "cloudId": current.cloud_id,
+                "siteUrl": current.site_url,
+                "moduleKey": module_key,
+                "localId": str(uuid.uuid4()),
+                "extension": {"type": module_type},
+            }
+        return invocation_token(
+            self._state.forge_keys,
+            current,
+            module_key=module_key,
+            module_type=module_type,
+            principal=account_id,
+            context=context,
+            lifetime=lifetime,
+        )
+
+    def forge_user_token(
+        self,
+        installation: ForgeInstallation,
+        account_id: str,
+        *,
+        lifetime: int = APP_TOKEN_LIFETIME,
+    ) -> str:
+        """An app user token: the site answers it as ``account_id``, with Jira's permissions.
+
+        Raises ``ValueError`` for a user the site does not have (or an inactive one) and
+        :class:`~atlassian_connect_kit.testing.fakejira.forge.ForgeError` when the manifest
+        lacks ``read:app-user-token``.
+        """
+        user = self.data.user(account_id)
+        if user is None or not user.active:
+            raise ValueError("no such active user on this site")
+        return self._state.forge_tokens.issue(
+            self._forge_current(installation), account_id, lifetime=lifetime
+        )
+
+    def forge_system_token(
+        self, installation: ForgeInstallation, *, lifetime: int = APP_TOKEN_LIFETIME
+    ) -> str:
+        """An app system token: the site answers it as the app (every project visible)."""
+        return self._state.forge_tokens.issue(
+            self._forge_current(installation), None, lifetime=lifetime
+        )
+
+    def revoke_forge_token(self, token: str) -> None:
+        """Make an app user or system token invalid (the site answers it 401)."""
+        self._state.forge_tokens.revoke(token)
+
+    def forge_invocation_headers(
+        self,
+        installation: ForgeInstallation,
+        endpoint: str,
+        *,
+        account_id: str | None = None,
+        module_key: str | None = None,
+        module_type: str = "jira:globalPage",
+        context: Mapping[str, Any] | None = None,
+    ) -> dict[str, str]:
+        """The headers Forge sends with a UI module's call to the remote through ``endpoint``.
+
+        A FIT (``principal`` = ``account_id``), the trace ids, and the app tokens the endpoint's
+        ``auth`` asks for and the app's scopes allow: the system token, and the user token only
+        with a user in session.
+        """
+        current = self._forge_current(installation)
+        auth = current.app.endpoints[endpoint]
+        fit = self.forge_invocation_token(
+            current,
+            account_id=account_id,
+            module_key=module_key or endpoint,
+            module_type=module_type,
+            context=context,
+        )
+        scopes = current.app.scopes
+        system = None
+        if auth.system_token and SYSTEM_TOKEN_SCOPE in scopes:
+            system = self.forge_system_token(current)
+        user = None
+        if auth.user_token and account_id is not None and USER_TOKEN_SCOPE in scopes:
+            user = self.forge_user_token(current, account_id)
+        return invocation_headers(fit, system_token=system, user_token=user)
+
+    @property
+    def forge_deliveries(self) -> list[ForgeDelivery]:
+        """Every attempt to deliver a Forge lifecycle event or preUninstall call, oldest first."""
+        return self._deliveries.records
+
+    def clear_forge_deliveries(self) -> None:
+        """Forget the recorded Forge deliveries."""
+        self._deliveries.clear()
+
+    def set_forge_delivery(
+        self,
+        *,
+        retry_interval: float | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> None:
+        """Change how Forge delivers events: the wait between attempts, the remote's timeout,
+        and the redeliveries after the first (4 at Forge)."""
+        policy = self._deliveries.policy
+        if retry_interval is not None:
+            policy.retry_interval = retry_interval
+        if timeout is not None:
+            policy.timeout = timeout
+        if max_retries is not None:
+            policy.max_retries = max_retries
+
+    def _forge_current(self, installation: ForgeInstallation) -> ForgeInstallation:
+        current = self._state.forge_installations.get(installation.installation_id)
+        if current is None:
+            raise ValueError("that Forge installation is not on this site")
+        return current
+
     # -- misbehaviour on demand -----------------------------------------------------------------
 
     def set_latency(self, seconds: float) -> None:
@@ -311,10 +606,16 @@ class FakeJira:
         self._state.log.clear()
 
     def count_requests(
-        self, path: str | None = None, *, method: str | None = None, status: int | None = None
+        self,
+        path: str | None = None,
+        *,
+        method: str | None = None,
+        status: int | None = None,
+        direction: Direction = "received",
     ) -> int:
-        """Count recorded requests at or below ``path`` (relative to the base URL)."""
-        return self._state.log.count(path, method=method, status=status)
+        """Count recorded requests at or below ``path`` (relative to the base URL); with
+        ``direction="sent"``, the Forge deliveries the site made, by their path at the app."""
+        return self._state.log.count(path, method=method, status=status, direction=direction)
 
     def request_counts(self) -> Counter[str]:
         """How often each ``"METHOD /path"`` was requested."""

@@ -12,6 +12,9 @@ from atlassian_connect_kit.testing.fakejira.faults import path_is_under
 Actor = Literal["app", "user"]
 """Who a request acted as: the app (JWT) or a user (OAuth 2.0 bearer token)."""
 
+Direction = Literal["received", "sent"]
+"""Whether the site received the request or sent it (a Forge event delivered to an app)."""
+
 
 @dataclass(frozen=True, slots=True)
 class RequestRecord:
@@ -21,7 +24,9 @@ class RequestRecord:
     ``/rest/api/3/myself`` whatever the base path), else the path as received; ``query`` is the
     raw query string. ``acting_as`` and ``account_id`` are ``None`` when the caller was not
     authenticated; ``account_id`` is set for requests acting as a user. ``time`` is the UNIX time
-    the request arrived and ``duration`` how long answering took, in seconds.
+    the request arrived and ``duration`` how long answering took, in seconds. ``direction`` is
+    ``"sent"`` for the requests the site itself made to an app (Forge lifecycle deliveries): their
+    ``path`` is the path at the app and ``status`` the app's answer (0 when it gave none).
     """
 
     method: str
@@ -32,6 +37,7 @@ class RequestRecord:
     account_id: str | None
     time: float
     duration: float
+    direction: Direction = "received"
 
 
 class RequestLog:
@@ -57,17 +63,28 @@ class RequestLog:
             self._records.clear()
 
     def count(
-        self, path: str | None = None, *, method: str | None = None, status: int | None = None
+        self,
+        path: str | None = None,
+        *,
+        method: str | None = None,
+        status: int | None = None,
+        direction: Direction = "received",
     ) -> int:
-        """Count records at or below ``path`` (all when ``None``), optionally by method/status."""
+        """Count records at or below ``path`` (all when ``None``), optionally by method/status;
+        received requests unless ``direction`` says ``"sent"``."""
         return sum(
             1
             for record in self.snapshot()
-            if (path is None or path_is_under(record.path, path))
+            if record.direction == direction
+            and (path is None or path_is_under(record.path, path))
             and (method is None or record.method == method.upper())
             and (status is None or record.status == status)
         )
 
     def counts_by_endpoint(self) -> Counter[str]:
-        """Return how often each ``"METHOD path"`` was called."""
-        return Counter(f"{record.method} {record.path}" for record in self.snapshot())
+        """Return how often each ``"METHOD path"`` was requested of the site."""
+        return Counter(
+            f"{record.method} {record.path}"
+            for record in self.snapshot()
+            if record.direction == "received"
+        )

@@ -287,14 +287,14 @@ def myself(request: RestRequest) -> Response:
         user = request.data.user(caller.account_id)
         if user is not None:
             return json_response(200, user_details(user, request.base_url))
-    account_id = uuid.uuid5(uuid.NAMESPACE_URL, caller.app.client_key).hex[:24]
+    account_id = uuid.uuid5(uuid.NAMESPACE_URL, caller.app_id).hex[:24]
     return json_response(
         200,
         {
             "self": f"{request.base_url}/rest/api/3/user?accountId={account_id}",
             "accountId": account_id,
             "accountType": "app",
-            "displayName": caller.app.descriptor.get("name") or caller.app.app_key,
+            "displayName": caller.app_name,
             "active": True,
             "timeZone": request.data.time_zone,
             "locale": "en_US",

@@ -3,7 +3,8 @@
 Each request passes, in order: injected latency and delays, injected failures, routing,
 authentication, scope check, rate limiting, the handler; then it is logged. The REST API lives
 under the site's base path; the install-keys and OAuth 2.0 endpoints, which Atlassian serves from
-hosts of their own, live at the root.
+hosts of their own, live at the root, and so do Forge's JWKS (``/.well-known/jwks.json``) and the
+API gateway Forge apps call (``/ex/jira/<cloudId>/rest/...``, with Forge app tokens).
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from atlassian_connect_kit.testing.fakejira.auth import (
     Caller,
     OAuthError,
     authenticate,
+    authenticate_forge,
     exchange_assertion,
 )
 from atlassian_connect_kit.testing.fakejira.faults import path_is_under
+from atlassian_connect_kit.testing.fakejira.forge import JWKS_PATH, api_request_target
 from atlassian_connect_kit.testing.fakejira.requestlog import RequestRecord
 from atlassian_connect_kit.testing.fakejira.responses import (
     RequestError,
@@ -130,6 +133,11 @@ class FakeJiraApplication:
             if failure.retry_after is not None:
                 response.headers.append(("Retry-After", failure.retry_after))
             return _Outcome(response)
+        forge_target = api_request_target(raw_path)
+        if forge_target is not None:
+            return self._forge_rest(environ, method, raw_query, *forge_target)
+        if raw_path == JWKS_PATH:
+            return _Outcome(self._jwks(method))
         if relative is not None and relative.startswith(_REST_PREFIX):
             return self._rest(environ, method, raw_path, raw_query, relative)
         if raw_path == OAUTH2_TOKEN_PATH:
@@ -147,13 +155,9 @@ class FakeJiraApplication:
         relative: str,
     ) -> _Outcome:
         state = self._state
-        route, path_args, allowed = _match(method, relative)
+        route, path_args, refusal = _route(method, relative)
         if route is None:
-            if not allowed:
-                return _Outcome(error_response(404, "No such REST endpoint."))
-            response = error_response(405, "This endpoint does not accept that method.")
-            response.headers.append(("Allow", ", ".join(allowed)))
-            return _Outcome(response)
+            return _Outcome(refusal)
         try:
             caller = authenticate(
                 environ.get("HTTP_AUTHORIZATION"),
@@ -167,6 +171,44 @@ class FakeJiraApplication:
             )
         except AuthenticationError as error:
             return _Outcome(error_response(401, str(error)))
+        return self._serve(environ, method, raw_query, route, path_args, caller, state.base_url)
+
+    def _forge_rest(
+        self, environ: WSGIEnvironment, method: str, raw_query: str, cloud_id: str, relative: str
+    ) -> _Outcome:
+        state = self._state
+        if not relative.startswith(_REST_PREFIX):
+            return _Outcome(error_response(404, "Not found."))
+        route, path_args, refusal = _route(method, relative)
+        if route is None:
+            return _Outcome(refusal)
+        try:
+            caller, installation = authenticate_forge(
+                environ.get("HTTP_AUTHORIZATION"),
+                installations=state.forge_installations,
+                tokens=state.forge_tokens,
+                now=time.time(),
+            )
+        except AuthenticationError as error:
+            return _Outcome(error_response(401, str(error)))
+        if cloud_id != installation.cloud_id:
+            return _Outcome(error_response(404, "No site with this cloud id."), caller)
+        return self._serve(
+            environ, method, raw_query, route, path_args, caller, installation.api_base_url
+        )
+
+    def _serve(
+        self,
+        environ: WSGIEnvironment,
+        method: str,
+        raw_query: str,
+        route: Route,
+        path_args: dict[str, str],
+        caller: Caller,
+        base_url: str,
+    ) -> _Outcome:
+        """Scope check, rate limit and the handler, for an authenticated caller."""
+        state = self._state
         if route.scope not in caller.scopes:
             message = f"The app's scopes do not allow this request; it needs {route.scope}."
             return _Outcome(error_response(403, message), caller)
@@ -186,7 +228,7 @@ class FakeJiraApplication:
             body=_read_body(environ),
             caller=caller,
             data=state.data,
-            base_url=state.base_url,
+            base_url=base_url,
             properties=state.properties,
         )
         try:
@@ -221,6 +263,13 @@ class FakeJiraApplication:
             )
         response = json_response(200, body)
         response.headers.append(("Cache-Control", "no-store"))
+        return response
+
+    def _jwks(self, method: str) -> Response:
+        if method != "GET":
+            return error_response(405, "Use GET.")
+        response = json_response(200, self._state.forge_keys.jwks())
+        response.headers.append(("Cache-Control", "max-age=300"))
         return response
 
     def _install_key(self, method: str, raw_path: str) -> Response:
@@ -295,6 +344,18 @@ class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         # The site's own request log records every request; stderr stays quiet.
         return
+
+
+def _route(method: str, relative: str) -> tuple[Route | None, dict[str, str], Response]:
+    """The route for this method and path, or ``None`` with the 404 or 405 to answer."""
+    route, path_args, allowed = _match(method, relative)
+    if route is not None:
+        return route, path_args, Response(200)
+    if not allowed:
+        return None, {}, error_response(404, "No such REST endpoint.")
+    response = error_response(405, "This endpoint does not accept that method.")
+    response.headers.append(("Allow", ", ".join(allowed)))
+    return None, {}, response
 
 
 def _match(method: str, relative: str) -> tuple[Route | None, dict[str, str], list[str]]:

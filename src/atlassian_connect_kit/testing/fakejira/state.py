@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from typing import Any
 
 from atlassian_connect_kit.testing.fakejira.auth import AccessTokens
 from atlassian_connect_kit.testing.fakejira.connect import InstalledApps, InstallKeys
 from atlassian_connect_kit.testing.fakejira.faults import FaultPlan
+from atlassian_connect_kit.testing.fakejira.forge import ForgeInstallations, ForgeTokens
 from atlassian_connect_kit.testing.fakejira.model import SiteData
 from atlassian_connect_kit.testing.fakejira.ratelimit import RateLimitConfig, RateLimiter
 from atlassian_connect_kit.testing.fakejira.requestlog import RequestLog
@@ -76,6 +78,10 @@ class SiteState:
         self.apps = InstalledApps()
         self.tokens = AccessTokens()
         self.keys = InstallKeys()
+        self.cloud_id = str(uuid.uuid4())
+        self.forge_keys = InstallKeys(kid_prefix="forge/invocation-token/")
+        self.forge_installations = ForgeInstallations()
+        self.forge_tokens = ForgeTokens()
         self.properties = UserProperties()
         self.faults = FaultPlan()
         self.log = RequestLog()

@@ -1,0 +1,349 @@
+"""Forge Invocation Token verification: real RSA keys, the fake site's JWKS over HTTP.
+
+Every refusal of issue 11's acceptance is here: a token signed by another key, an unknown kid
+(after one refresh), ``alg: none``, HS256 keyed with the published public key, another app's
+audience, another issuer, expired, not yet valid, and a JWKS outage (a distinct error, never an
+acceptance).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from atlassian_connect_kit.auth.forge import (
+    ForgeInvocationVerifier,
+    ForgeTokenError,
+    bearer_token,
+    check_api_base_url,
+    verify_invocation_token,
+)
+from atlassian_connect_kit.auth.jwks import JwksKeySource, JwksUnavailable
+from atlassian_connect_kit.testing.fakejira import FakeJira, ForgeInstallation
+from tests.kit.testing.forge_support import APP_ID, OTHER_APP_ID, forge_manifest
+from tests.kit.testing.test_fakejira_support import BOB, tiny_site
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[tuple[FakeJira, ForgeInstallation]]:
+    """A fake site with the app installed through Forge (no remote to deliver events to)."""
+    with FakeJira(tiny_site(), forge_retry_interval=0.01) as fake:
+        yield fake, fake.forge_install(forge_manifest(remote_base_url="http://127.0.0.1:9"))
+
+
+@pytest.fixture
+def keys(site: tuple[FakeJira, ForgeInstallation]) -> JwksKeySource:
+    """A fresh key cache on the site's JWKS (dev mode: http on loopback)."""
+    return JwksKeySource(site[0].forge_jwks_url, dev_mode=True)
+
+
+def _claims(fit: str) -> dict[str, Any]:
+    return jwt.decode(fit, options={"verify_signature": False})
+
+
+def _sign(claims: dict[str, Any], key: Any, *, kid: str, alg: str = "RS256") -> str:
+    return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid})
+
+
+def _verify(fit: str, keys: JwksKeySource, **kwargs: Any) -> Any:
+    return verify_invocation_token(fit, keys=keys, app_id=APP_ID, dev_mode=True, **kwargs)
+
+
+def test_a_fit_from_a_ui_module_yields_the_invocation(site, keys) -> None:
+    fake, installation = site
+    fit = fake.forge_invocation_token(
+        installation, account_id=BOB, module_key="timesheet-page", module_type="jira:globalPage"
+    )
+
+    invocation = _verify(fit, keys)
+
+    assert invocation.installation_id == installation.installation_id
+    assert invocation.installation_id.startswith("ari:cloud:ecosystem::installation/")
+    assert invocation.cloud_id == fake.cloud_id
+    assert invocation.api_base_url == fake.forge_api_base_url
+    assert invocation.principal == BOB
+    assert (invocation.module_key, invocation.module_type) == ("timesheet-page", "jira:globalPage")
+    assert invocation.environment_type == "PRODUCTION"
+    assert invocation.environment_id.startswith("ari:cloud:ecosystem::environment/")
+    assert invocation.context["cloudId"] == fake.cloud_id
+    assert invocation.site_url == fake.base_url
+    assert invocation.license is None
+    assert invocation.expires_at - invocation.issued_at == 25
+    assert invocation.jti == _claims(fit)["jti"]
+    with pytest.raises(TypeError):
+        invocation.context["cloudId"] = "changed"  # type: ignore[index]
+
+
+def test_a_trigger_fit_has_no_principal_and_no_context(site, keys) -> None:
+    fake, installation = site
+    invocation = _verify(fake.forge_invocation_token(installation), keys)
+    assert invocation.principal is None
+    assert dict(invocation.context) == {}
+
+
+def test_the_license_is_exposed_not_enforced(keys) -> None:
+    license_claim = {"isActive": False, "type": "commercial", "isEvaluation": True}
+    with FakeJira(tiny_site(), forge_retry_interval=0.01) as fake:
+        installation = fake.forge_install(
+            forge_manifest(remote_base_url="http://127.0.0.1:9"), license=license_claim
+        )
+        source = JwksKeySource(fake.forge_jwks_url, dev_mode=True)
+        invocation = _verify(fake.forge_invocation_token(installation), source)
+    assert invocation.license is not None
+    assert invocation.license.active is False
+    assert invocation.license.type == "commercial"
+    assert invocation.license.is_evaluation is True
+    assert invocation.license.raw["isActive"] is False
+
+
+def test_signed_by_another_key_is_refused(site, keys) -> None:
+    fake, installation = site
+    claims = _claims(fake.forge_invocation_token(installation))
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = _sign(claims, stranger, kid=fake.forge_key_id)
+    with pytest.raises(ForgeTokenError, match="signature is invalid"):
+        _verify(forged, keys)
+
+
+def test_an_unknown_kid_is_refused_after_one_refresh(site) -> None:
+    fake, installation = site
+    clock = [1000.0]
+    keys = JwksKeySource(fake.forge_jwks_url, dev_mode=True, clock=lambda: clock[0])
+    claims = _claims(fake.forge_invocation_token(installation))
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    unknown = _sign(claims, stranger, kid="forge/invocation-token/unknown")
+    _verify(fake.forge_invocation_token(installation), keys)  # the set is cached now
+    assert keys.fetch_count == 1
+
+    clock[0] += 61  # a minute later a miss may refresh once, the next ones may not
+    for _ in range(3):
+        with pytest.raises(ForgeTokenError, match="unknown key"):
+            _verify(unknown, keys)
+    assert keys.fetch_count == 2
+
+    clock[0] += 30
+    with pytest.raises(ForgeTokenError, match="unknown key"):
+        _verify(unknown, keys)
+    assert keys.fetch_count == 2
+    clock[0] += 31
+    with pytest.raises(ForgeTokenError, match="unknown key"):
+        _verify(unknown, keys)
+    assert keys.fetch_count == 3
+
+
+def test_a_rotated_key_is_found_by_the_one_refresh(site) -> None:
+    fake, installation = site
+    clock = [1000.0]
+    keys = JwksKeySource(fake.forge_jwks_url, dev_mode=True, clock=lambda: clock[0])
+    _verify(fake.forge_invocation_token(installation), keys)
+    fake.new_forge_key()
+    clock[0] += 61
+    assert _verify(fake.forge_invocation_token(installation), keys).jti
+    assert keys.fetch_count == 2
+
+
+def test_concurrent_misses_share_one_fetch(site) -> None:
+    fake, installation = site
+    keys = JwksKeySource(fake.forge_jwks_url, dev_mode=True)
+    fit = fake.forge_invocation_token(installation)
+    before = fake.count_requests("/.well-known/jwks.json")
+    fake.inject_delay("/.well-known/jwks.json", 0.3)
+    start = threading.Barrier(8)
+    results: list[object] = []
+
+    def verify() -> None:
+        start.wait()
+        results.append(_verify(fit, keys).installation_id)
+
+    threads = [threading.Thread(target=verify) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert results == [installation.installation_id] * 8
+    assert fake.count_requests("/.well-known/jwks.json") == before + 1
+    assert keys.fetch_count == 1
+
+
+def test_a_stale_set_is_refetched_and_an_outage_then_refuses_nothing_silently(site) -> None:
+    fake, installation = site
+    clock = [1000.0]
+    keys = JwksKeySource(
+        fake.forge_jwks_url, dev_mode=True, cache_seconds=300, clock=lambda: clock[0]
+    )
+    fit = fake.forge_invocation_token(installation)
+    _verify(fit, keys)
+    clock[0] += 301
+    fake.inject_failures("/.well-known/jwks.json", [503])
+    with pytest.raises(JwksUnavailable):
+        _verify(fit, keys)
+    with pytest.raises(JwksUnavailable):  # no second fetch within the minute, still no answer
+        _verify(fit, keys)
+    assert keys.fetch_count == 2
+    clock[0] += 61
+    assert _verify(fit, keys).jti
+    assert keys.fetch_count == 3
+
+
+def test_alg_none_is_refused(site, keys) -> None:
+    fake, installation = site
+    claims = _claims(fake.forge_invocation_token(installation))
+    header = base64.urlsafe_b64encode(
+        json.dumps({"alg": "none", "kid": fake.forge_key_id}).encode()
+    )
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode())
+    unsigned = f"{header.decode().rstrip('=')}.{payload.decode().rstrip('=')}."
+    with pytest.raises(ForgeTokenError, match="not signed with RS256"):
+        _verify(unsigned, keys)
+
+
+def test_hs256_keyed_with_the_published_public_key_is_refused(site, keys) -> None:
+    fake, installation = site
+    claims = _claims(fake.forge_invocation_token(installation))
+    public_pem = keys.signing_key(fake.forge_key_id).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    header = base64.urlsafe_b64encode(
+        json.dumps({"alg": "HS256", "kid": fake.forge_key_id, "typ": "JWT"}).encode()
+    ).rstrip(b"=")
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=")
+    signature = hmac.new(public_pem, header + b"." + payload, hashlib.sha256).digest()
+    forged = b".".join([header, payload, base64.urlsafe_b64encode(signature).rstrip(b"=")])
+    with pytest.raises(ForgeTokenError, match="not signed with RS256"):
+        _verify(forged.decode(), keys)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"aud": OTHER_APP_ID}, "audience is not this app"),
+        ({"iss": "forge/context-token"}, "issuer is not Forge"),
+        ({"exp": -100, "iat": -125, "nbf": -125}, "expired"),
+        ({"nbf": 200}, "not yet valid"),
+        ({"iat": 200, "nbf": 200, "exp": 225}, "issued in the future"),
+    ],
+    ids=["wrong-aud", "wrong-iss", "expired", "nbf-in-future", "iat-in-future"],
+)
+def test_claims_that_do_not_fit_are_refused(site, keys, change, reason) -> None:
+    fake, installation = site
+    now = int(time.time())
+    claims = _claims(fake.forge_invocation_token(installation))
+    for name, value in change.items():
+        claims[name] = value + now if isinstance(value, int) else value
+    signed = fake._state.forge_keys.sign(claims)
+    with pytest.raises(ForgeTokenError, match=reason):
+        _verify(signed, keys, leeway=30)
+
+
+def test_leeway_and_max_lifetime(site, keys) -> None:
+    fake, installation = site
+    fit = fake.forge_invocation_token(installation, lifetime=300)
+    claims = _claims(fit)
+    # Expired 10 seconds ago: accepted with 30 s of leeway, refused with none.
+    assert _verify(fit, keys, now=claims["exp"] + 10, leeway=30)
+    with pytest.raises(ForgeTokenError, match="expired"):
+        _verify(fit, keys, now=claims["exp"] + 10, leeway=0)
+    with pytest.raises(ForgeTokenError, match="lifetime is too long"):
+        _verify(fit, keys, max_lifetime=60)
+    assert _verify(fit, keys, max_lifetime=300)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda c: c.pop("jti"), "no jti claim"),
+        (lambda c: c.pop("nbf"), "no nbf claim"),
+        (lambda c: c["app"].update(id="ari:cloud:ecosystem::app/x"), "app id is not this app"),
+        (lambda c: c["app"].update(installationId="42"), "not an installation id"),
+        (
+            lambda c: c["app"].update(apiBaseUrl="https://evil.example.com/ex/jira/abc"),
+            "not an Atlassian API URL",
+        ),
+        (lambda c: c["app"].pop("module"), "app.module is not an object"),
+        (lambda c: c.update(context={"cloudId": "another-site"}), "more than one site"),
+    ],
+    ids=["jti", "nbf", "app-id", "installation-id", "api-host", "module", "two-sites"],
+)
+def test_a_malformed_app_claim_is_refused(site, keys, mutate, reason) -> None:
+    fake, installation = site
+    claims = _claims(fake.forge_invocation_token(installation))
+    mutate(claims)
+    with pytest.raises(ForgeTokenError, match=reason):
+        _verify(fake._state.forge_keys.sign(claims), keys)
+
+
+def test_a_jwks_outage_is_unavailable_not_a_refusal(site) -> None:
+    fake, installation = site
+    fit = fake.forge_invocation_token(installation)
+    for statuses in ([503], [500]):
+        fake.inject_failures("/.well-known/jwks.json", statuses)
+        with pytest.raises(JwksUnavailable, match="JWKS answered"):
+            _verify(fit, JwksKeySource(fake.forge_jwks_url, dev_mode=True))
+    fake.inject_delay("/.well-known/jwks.json", 1.0)
+    with pytest.raises(JwksUnavailable, match="unreachable"):
+        _verify(fit, JwksKeySource(fake.forge_jwks_url, dev_mode=True, timeout_seconds=0.2))
+    with pytest.raises(JwksUnavailable, match="unreachable"):
+        _verify(fit, JwksKeySource("http://127.0.0.1:9/.well-known/jwks.json", dev_mode=True))
+    fake.clear_faults()
+
+
+def test_an_api_base_url_is_an_atlassian_host_outside_dev_mode() -> None:
+    cloud = "d0d52620-3203-4cfa-8db5-f2587155f0dd"
+    assert check_api_base_url(f"https://api.atlassian.com/ex/jira/{cloud}", dev_mode=False) == (
+        f"https://api.atlassian.com/ex/jira/{cloud}",
+        cloud,
+    )
+    assert check_api_base_url(f"https://api.stg.atlassian.com/ex/jira/{cloud}/", dev_mode=False)
+    for refused in (
+        f"http://api.atlassian.com/ex/jira/{cloud}",
+        f"https://api.atlassian.com.evil.com/ex/jira/{cloud}",
+        f"https://api.atlassian.com:8443/ex/jira/{cloud}",
+        f"https://user@api.atlassian.com/ex/jira/{cloud}",
+        "https://api.atlassian.com/wiki/rest",
+        f"http://127.0.0.1:5000/ex/jira/{cloud}",
+    ):
+        with pytest.raises(ForgeTokenError):
+            check_api_base_url(refused, dev_mode=False)
+    assert check_api_base_url(f"http://127.0.0.1:5000/ex/jira/{cloud}", dev_mode=True)
+
+
+def test_the_verifier_binds_its_settings(site, keys) -> None:
+    fake, installation = site
+    verifier = ForgeInvocationVerifier(keys, app_id=APP_ID, dev_mode=True)
+    assert verifier.verify(fake.forge_invocation_token(installation)).app_id == APP_ID
+    other = ForgeInvocationVerifier(keys, app_id=OTHER_APP_ID, dev_mode=True)
+    with pytest.raises(ForgeTokenError, match="audience"):
+        other.verify(fake.forge_invocation_token(installation))
+    production = ForgeInvocationVerifier(keys, app_id=APP_ID)
+    with pytest.raises(ForgeTokenError, match="not an Atlassian API URL"):
+        production.verify(fake.forge_invocation_token(installation))
+    with pytest.raises(ValueError, match="app_id"):
+        ForgeInvocationVerifier(keys, app_id="my-app")
+
+
+def test_bearer_token_reads_only_the_bearer_scheme() -> None:
+    assert bearer_token("Bearer abc.def.ghi") == "abc.def.ghi"
+    assert bearer_token("bearer   abc") == "abc"
+    assert bearer_token("JWT abc") is None
+    assert bearer_token("Bearer ") is None
+    assert bearer_token(None) is None
+
+
+def test_no_reason_quotes_the_token(site, keys) -> None:
+    fake, installation = site
+    claims = _claims(fake.forge_invocation_token(installation))
+    claims["aud"] = "ari:cloud:ecosystem::app/secret-looking-value"
+    with pytest.raises(ForgeTokenError) as refused:
+        _verify(fake._state.forge_keys.sign(claims), keys)
+    assert "secret-looking-value" not in str(refused.value)

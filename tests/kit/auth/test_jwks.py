@@ -1,0 +1,108 @@
+"""The JWKS key source: what counts as a key set, and what is an outage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+from atlassian_connect_kit.auth.jwks import (
+    JwksKeySource,
+    JwksUnavailable,
+    UnknownSigningKey,
+    check_jwks_url,
+    parse_jwks,
+)
+from atlassian_connect_kit.testing.fakejira.server import RunningServer
+
+
+class JwksServer:
+    """Serves whatever body and status a test sets, over real HTTP."""
+
+    def __init__(self) -> None:
+        self.status = "200 OK"
+        self.body = b"{}"
+        self._server = RunningServer(self._wsgi)
+        self.url = f"http://127.0.0.1:{self._server.port}/.well-known/jwks.json"
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(self.status, [("Content-Type", "application/json")])
+        return [self.body]
+
+    def close(self) -> None:
+        self._server.close()
+
+
+@pytest.fixture
+def server() -> Iterator[JwksServer]:
+    """A JWKS server under the test's control."""
+    served = JwksServer()
+    yield served
+    served.close()
+
+
+def _rsa_jwk(kid: str) -> dict[str, Any]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    return {**json.loads(RSAAlgorithm.to_jwk(key)), "kid": kid, "use": "sig", "alg": "RS256"}
+
+
+def test_only_rsa_signing_keys_are_kept() -> None:
+    ec_key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    document = {
+        "keys": [
+            _rsa_jwk("good"),
+            {**_rsa_jwk("encryption"), "use": "enc"},
+            {**_rsa_jwk("other-alg"), "alg": "RS512"},
+            {**json.loads(ECAlgorithm.to_jwk(ec_key)), "kid": "ec"},
+            {"kty": "RSA", "kid": "broken", "n": "!!", "e": "AQAB"},
+            {k: v for k, v in _rsa_jwk("x").items() if k != "kid"},
+        ]
+    }
+    assert list(parse_jwks(document)) == ["good"]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reason"),
+    [
+        ("503 Service Unavailable", b"{}", "JWKS answered 503"),
+        ("404 Not Found", b"{}", "JWKS answered 404"),
+        ("200 OK", b"<html>", "not JSON"),
+        ("200 OK", b'{"keys": "none"}', "not a key set"),
+        ("200 OK", b'{"keys": []}', "no RSA signing key"),
+        ("200 OK", b"x" * (1024 * 1024 + 1), "too large"),
+    ],
+)
+def test_a_broken_answer_is_an_outage(server, status, body, reason) -> None:
+    server.status, server.body = status, body
+    with pytest.raises(JwksUnavailable, match=reason):
+        JwksKeySource(server.url, dev_mode=True).signing_key("any")
+
+
+def test_a_published_key_is_found_and_an_absent_one_is_unknown(server) -> None:
+    server.body = json.dumps({"keys": [_rsa_jwk("k1")]}).encode()
+    source = JwksKeySource(server.url, dev_mode=True)
+    assert source.signing_key("k1").key_size == 2048
+    with pytest.raises(UnknownSigningKey):
+        source.signing_key("k2")
+    with pytest.raises(UnknownSigningKey):
+        source.signing_key("x" * 300)
+    assert source.fetch_count == 1
+
+
+def test_the_url_must_be_https_unless_dev_mode_on_loopback() -> None:
+    assert check_jwks_url(
+        "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json", dev_mode=False
+    )
+    for url, dev_mode in [
+        ("http://127.0.0.1:1/jwks.json", False),
+        ("http://forge.example.com/jwks.json", True),
+        ("https://forge.example.com/jwks.json?x=1", False),
+        ("ftp://forge.example.com/jwks.json", True),
+    ]:
+        with pytest.raises(ValueError, match="JWKS URL"):
+            JwksKeySource(url, dev_mode=dev_mode)
+    assert check_jwks_url("http://localhost:8080/jwks.json", dev_mode=True)
