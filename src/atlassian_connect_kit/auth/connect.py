@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 from atlassian_connect_kit.auth.identity import AuthenticationFailed, Identity
 from atlassian_connect_kit.auth.qsh import query_string_hash
 from atlassian_connect_kit.auth.tokens import (
+    ParsedToken,
     TokenError,
     mint_context_token,
+    parse_token,
     token_from_request,
     unverified_issuer,
     verify_tenant_token,
@@ -50,13 +52,13 @@ def request_qsh(request: Request, base_path: str) -> str:
 
 
 def _verify(
-    token: str, tenant: TenantRecord, request: Request, settings: Settings, mode: str
+    token: ParsedToken, tenant: TenantRecord, request: Request, settings: Settings, mode: str
 ) -> dict[str, Any]:
     expected_qsh = request_qsh(request, settings.base_path)
     allow_context_qsh = mode == "context"
     verified: VerifiedTokens = request.registry[VERIFIED_TOKENS_KEY]
     claims = verified.get(
-        token,
+        token.text,
         expected_qsh=expected_qsh,
         allow_context_qsh=allow_context_qsh,
         shared_secret=tenant.shared_secret,
@@ -73,7 +75,7 @@ def _verify(
         leeway=settings.jwt_leeway,
     )
     verified.remember(
-        token,
+        token.text,
         claims,
         expected_qsh=expected_qsh,
         allow_context_qsh=allow_context_qsh,
@@ -89,10 +91,15 @@ def authenticate_connect_request(request: Request, mode: str) -> Identity:
 
     settings = get_settings(request.registry)
     store = get_tenant_store(request.registry)
-    token = token_from_request(request.GET.get("jwt"), request.headers.get("Authorization"))
-    if token is None:
+    # The header wins over the query; the query is parsed only when the header carries none.
+    text = token_from_request(None, request.environ.get("HTTP_AUTHORIZATION"))
+    if text is None:
+        text = token_from_request(request.GET.get("jwt"), None)
+    if text is None:
         raise AuthenticationFailed("authentication required")
     try:
+        # Parsed once: the issuer picks the tenant, the same parse is then verified.
+        token = parse_token(text)
         client_key = unverified_issuer(token)
     except TokenError as error:
         raise AuthenticationFailed(str(error)) from None
