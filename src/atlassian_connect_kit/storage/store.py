@@ -22,8 +22,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, delete, func, or_, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from atlassian_connect_kit.storage.crypto import KeyRing
 from atlassian_connect_kit.storage.db import unavailability_as_error
@@ -157,6 +161,40 @@ def _check_base_url(url: str, *, allow_http: bool) -> None:
         raise ValueError("baseUrl must be a plain site URL, without query or fragment")
 
 
+_UPSERT_ATTEMPTS = 3
+
+
+def _atomic_upsert(
+    dialect: str, inserted: dict[str, Any], replaced: dict[str, Any]
+) -> Executable | None:
+    """One statement inserting ``inserted`` or, on a clientKey already stored, setting ``replaced``.
+
+    ``None`` where the dialect has no such statement: the caller reads, then inserts or updates.
+    """
+    if dialect in ("postgresql", "sqlite"):
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        return (
+            insert(Tenant)
+            .values(**inserted)
+            .on_conflict_do_update(index_elements=[Tenant.client_key], set_=replaced)
+        )
+    if dialect in ("mysql", "mariadb"):
+        return mysql_insert(Tenant).values(**inserted).on_duplicate_key_update(**replaced)
+    return None
+
+
+def _insert_or_update(
+    session: Session, client_key: str, replaced: dict[str, Any], now: dt.datetime
+) -> None:
+    tenant = session.scalar(select(Tenant).where(Tenant.client_key == client_key))
+    if tenant is None:
+        tenant = Tenant(client_key=client_key, enabled=True, installed_at=now)
+        session.add(tenant)
+    for name, value in replaced.items():
+        setattr(tenant, name, value)
+    session.flush()
+
+
 @dataclass
 class _CacheEntry:
     record: TenantRecord
@@ -277,35 +315,52 @@ class TenantStore:
 
         A new tenant starts enabled; a re-install keeps its enabled flag and first install time
         (Jira re-installs to upgrade the app, rotate the secret or rename the site, and sends
-        ``enabled``/``disabled`` separately). Two installs of the same clientKey racing from
-        different processes leave one row holding one of the two secrets.
+        ``enabled``/``disabled`` separately). Installs of one clientKey racing from different
+        threads or processes leave one row holding the secret of the install the database
+        committed last: each is a single atomic upsert where the backend has one (PostgreSQL and
+        SQLite ``ON CONFLICT``, MySQL/MariaDB ``ON DUPLICATE KEY``), elsewhere (SQL Server) an
+        insert that turns into an update when another process inserted first.
         """
         kid, blob = self._keyring.encrypt(payload.shared_secret, associated_data=payload.client_key)
         with unavailability_as_error():
-            try:
-                record = self._upsert(payload, kid, blob)
-            except IntegrityError:
-                # Another process inserted this clientKey between our read and our insert; its
-                # row now exists, so this second attempt updates it.
-                record = self._upsert(payload, kid, blob)
+            record = self._upsert(payload, kid, blob)
         self._forget(payload.client_key)
         return record
 
     def _upsert(self, payload: InstallPayload, kid: str, blob: str) -> TenantRecord:
         now = self._now()
-        with Session(self._engine) as session, session.begin():
-            tenant = session.scalar(select(Tenant).where(Tenant.client_key == payload.client_key))
-            if tenant is None:
-                tenant = Tenant(client_key=payload.client_key, enabled=True, installed_at=now)
-                session.add(tenant)
-            tenant.base_url = payload.base_url
-            tenant.shared_secret = blob
-            tenant.secret_key_id = kid
-            tenant.oauth_client_id = payload.oauth_client_id
-            tenant.installation_id = payload.installation_id
-            tenant.updated_at = now
-            session.flush()
-            return self._record(tenant, payload.shared_secret)
+        replaced = {
+            "base_url": payload.base_url,
+            "shared_secret": blob,
+            "secret_key_id": kid,
+            "oauth_client_id": payload.oauth_client_id,
+            "installation_id": payload.installation_id,
+            "updated_at": now,
+        }
+        statement = _atomic_upsert(
+            self._engine.dialect.name,
+            {"client_key": payload.client_key, "enabled": True, "installed_at": now, **replaced},
+            replaced,
+        )
+        for attempt in range(_UPSERT_ATTEMPTS):
+            try:
+                with Session(self._engine) as session, session.begin():
+                    if statement is not None:
+                        session.execute(statement)
+                    else:
+                        _insert_or_update(session, payload.client_key, replaced, now)
+                    tenant = session.scalar(
+                        select(Tenant).where(Tenant.client_key == payload.client_key)
+                    )
+                    if tenant is None:  # pragma: no cover - the row was written just above
+                        raise RuntimeError("the installed tenant vanished inside its transaction")
+                    return self._record(tenant, payload.shared_secret)
+            except IntegrityError:
+                # Another process inserted this clientKey between our read and our insert (the
+                # path without an atomic upsert): its row exists now, so the next try updates it.
+                if attempt + 1 == _UPSERT_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def set_enabled(self, client_key: str, enabled: bool) -> bool:
         """Enable or disable a tenant; return False when no tenant has this clientKey."""

@@ -208,6 +208,70 @@ def test_concurrent_installs_of_one_client_key_leave_one_row(
     assert final.shared_secret in {"secret-from-process-0", "secret-from-process-1"}
 
 
+def test_twenty_racing_installs_leave_one_row_with_the_secret_committed_last(
+    database_url: str, engine: Engine, keyring: KeyRing
+) -> None:
+    # Two "processes" (engines), ten installing threads each, all released at once. The writes
+    # to one row are serialised by the database (row lock, or SQLite's write lock), which holds
+    # from the install's statement until its commit: so the order in which those statements
+    # return is the commit order, and the row must end with the secret of the last of them.
+    engines = [make_engine(database_url) for _ in range(2)]
+    start = threading.Barrier(20, timeout=30)
+    order: list[str] = []
+    order_lock = threading.Lock()
+
+    def note_write(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        text = statement.lstrip().upper()
+        if text.startswith(("INSERT INTO ACK_TENANTS", "UPDATE ACK_TENANTS")):
+            secret = _installed_secret(parameters, keyring)
+            if secret is not None:
+                with order_lock:
+                    order.append(secret)
+
+    results: dict[int, object] = {}
+
+    def install(index: int) -> None:
+        try:
+            store = TenantStore(engines[index % 2], keyring)
+            start.wait()
+            results[index] = store.save_install(payload(secret=f"secret-of-install-{index:02d}"))
+        except BaseException as error:
+            start.abort()
+            results[index] = error
+
+    for each in engines:
+        event.listen(each, "after_cursor_execute", note_write)
+    threads = [threading.Thread(target=install, args=(index,)) for index in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    for each in engines:
+        each.dispose()
+
+    errors = [result for result in results.values() if isinstance(result, BaseException)]
+    assert errors == []
+    assert len(results) == 20
+    assert row_count(engine) == 1
+    final = TenantStore(engine, keyring).get("client-one")
+    assert final is not None
+    assert final.enabled
+    assert sorted(set(order)) == [f"secret-of-install-{index:02d}" for index in range(20)]
+    assert final.shared_secret == order[-1]
+
+
+def _installed_secret(parameters: Any, keyring: KeyRing) -> str | None:
+    """The plaintext secret a statement writes: the bound value that decrypts for client-one."""
+    values = parameters.values() if isinstance(parameters, dict) else parameters
+    for value in values:
+        if isinstance(value, str):
+            try:
+                return keyring.decrypt(keyring.primary_kid, value, associated_data="client-one")
+            except DecryptionError:
+                continue
+    return None
+
+
 def test_secret_copied_to_another_tenants_row_does_not_decrypt(
     make_store: StoreFactory, engine: Engine
 ) -> None:
