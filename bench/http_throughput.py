@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import configparser
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -45,8 +46,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
+import loadgen
 import requests
 
 from atlassian_connect_kit.auth.qsh import query_string_hash
@@ -219,65 +222,34 @@ class AsyncioClient:
         self, url: str, seconds: float, headers: dict[str, str], tokens: Path | None = None
     ) -> Load:
         token_list = tokens.read_text(encoding="ascii").split() if tokens else []
-        return asyncio.run(self._run(url, seconds, headers, token_list))
+        parts = urlsplit(url)
+        path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        counter = itertools.count()
 
-    async def _run(
-        self, url: str, seconds: float, headers: dict[str, str], tokens: list[str]
-    ) -> Load:
-        host_port, _, path = url.removeprefix("http://").partition("/")
-        host, _, port = host_port.partition(":")
-        latencies: list[float] = []
-        errors = 0
-        next_token = 0
-        deadline = time.perf_counter() + seconds
-
-        def request_bytes() -> bytes:
-            nonlocal next_token
+        def next_request() -> loadgen.Request:
             fields = dict(headers)
-            if tokens:
-                fields["Authorization"] = f"JWT {tokens[next_token % len(tokens)]}"
-                next_token += 1
-            lines = [f"GET /{path} HTTP/1.1", f"Host: {host_port}"]
-            lines += [f"{name}: {value}" for name, value in fields.items()]
-            return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+            if token_list:
+                fields["Authorization"] = f"JWT {token_list[next(counter) % len(token_list)]}"
+            return loadgen.Request("load", path, fields)
 
-        async def connection() -> None:
-            nonlocal errors
-            reader, writer = await asyncio.open_connection(host, int(port))
-            try:
-                while time.perf_counter() < deadline:
-                    started = time.perf_counter()
-                    writer.write(request_bytes())
-                    status_line = await reader.readline()
-                    length = 0
-                    while (line := await reader.readline()) not in (b"\r\n", b""):
-                        name, _, value = line.decode("latin-1").partition(":")
-                        if name.lower() == "content-length":
-                            length = int(value)
-                    await reader.readexactly(length)
-                    latencies.append(time.perf_counter() - started)
-                    if b" 200 " not in status_line:
-                        errors += 1
-            finally:
-                writer.close()
-
-        started = time.perf_counter()
-        await asyncio.gather(*(connection() for _ in range(CONNECTIONS)))
-        elapsed = time.perf_counter() - started
-        latencies.sort()
-        return Load(
-            rps=len(latencies) / elapsed,
-            p50_ms=_percentile(latencies, 50) * 1000,
-            p99_ms=_percentile(latencies, 99) * 1000,
-            requests=len(latencies),
-            errors=errors,
+        started = time.monotonic()
+        results = asyncio.run(
+            loadgen.drive(
+                f"{parts.scheme}://{parts.netloc}",
+                next_request,
+                connections=CONNECTIONS,
+                seconds=seconds,
+            )
         )
-
-
-def _percentile(ordered: list[float], percent: float) -> float:
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, int(len(ordered) * percent / 100))]
+        elapsed = time.monotonic() - started
+        latencies = sorted(result.ended - result.started for result in results)
+        return Load(
+            rps=len(results) / elapsed,
+            p50_ms=loadgen.percentile(latencies, 50) * 1000,
+            p99_ms=loadgen.percentile(latencies, 99) * 1000,
+            requests=len(results),
+            errors=sum(1 for result in results if result.status != 200),
+        )
 
 
 # -- servers --------------------------------------------------------------------------------
@@ -575,12 +547,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per server; medians kept")
     parser.add_argument("--no-ace", action="store_true", help="skip the ACE comparison")
     parser.add_argument(
+        "--asyncio", action="store_true", help="use the asyncio client even where wrk exists"
+    )
+    parser.add_argument(
         "--servers", default="gunicorn,waitress", help="ours to measure, comma separated"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ack-bench-http-") as directory:
         workdir = Path(directory)
-        wrk = shutil.which("wrk")
+        wrk = None if args.asyncio else shutil.which("wrk")
         generator: Wrk | AsyncioClient = Wrk(wrk, workdir) if wrk else AsyncioClient()
         result: dict[str, Any] = {
             "load_generator": generator.describe(),

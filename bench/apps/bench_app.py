@@ -3,6 +3,7 @@
 ``GET /bench/public`` and ``GET /bench/protected`` answer the same short text; the second one
 declares ``connect_auth="jwt"``, so the difference between them is what authentication costs.
 They mirror the ``/public`` and ``/timesheet`` routes of the atlassian-connect-express harness.
+``GET /bench/api`` stands for a page's XHR: a context-token route answering who is asking.
 
 ``main`` is a PasteDeploy app factory (``use = call:bench_app:main``, with this folder on
 ``PYTHONPATH``), so the benchmark serves it with the same servers and ini files as production.
@@ -20,6 +21,7 @@ from atlassian_connect_kit.config import make_app
 
 PUBLIC_PATH = "/bench/public"
 PROTECTED_PATH = "/bench/protected"
+API_PATH = "/bench/api"
 
 
 class BenchAddon:
@@ -36,6 +38,13 @@ class BenchAddon:
         config.add_view(ok, route_name="bench.public", connect_auth="public")
         config.add_route("bench.protected", PROTECTED_PATH)
         config.add_view(ok, route_name="bench.protected", connect_auth="jwt")
+
+        def whoami(request: Request) -> dict[str, Any]:
+            identity = request.identity
+            return {"clientKey": identity.client_key, "accountId": identity.account_id}
+
+        config.add_route("bench.api", API_PATH)
+        config.add_view(whoami, route_name="bench.api", renderer="json", connect_auth="context")
 
 
 def main(global_config: dict[str, Any], **settings: Any) -> Any:

@@ -7,6 +7,7 @@ verification re-reads the tenant once, so a secret rotated by another process wo
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from atlassian_connect_kit.auth.identity import AuthenticationFailed, Identity
@@ -22,6 +23,7 @@ from atlassian_connect_kit.auth.tokens import (
 )
 from atlassian_connect_kit.auth.verified_tokens import VerifiedTokens
 from atlassian_connect_kit.hookspecs import hookimpl
+from atlassian_connect_kit.storage.db import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from pyramid.config import Configurator
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from atlassian_connect_kit.storage.store import TenantRecord
 
 
+log = logging.getLogger(__name__)
 VERIFIED_TOKENS_KEY = "ack.verified_tokens"
 
 
@@ -122,7 +125,12 @@ def authenticate_connect_request(request: Request, mode: str) -> Identity:
         if current is None or not current.enabled:
             raise AuthenticationFailed("the app is disabled for this site")
         tenant = current
-    store.touch(client_key)
+    try:
+        store.touch(client_key)
+    except DatabaseUnavailable as error:
+        # The last-seen time is bookkeeping: a request the cached tenant authenticated is
+        # served without it (the store tries again later), rather than refused with a 503.
+        log.info("last-seen time of %s not recorded: %s", client_key, error)
     subject = claims.get("sub")
     context = claims.get("context")
     return Identity(

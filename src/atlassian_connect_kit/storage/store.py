@@ -39,6 +39,9 @@ MAX_IDENTIFIER_LENGTH = 255
 MAX_SHARED_SECRET_LENGTH = 4096
 """Longest shared secret accepted; Jira's are a few dozen characters."""
 
+TOUCH_RETRY_SECONDS = 60.0
+"""After a failed last-seen write, how long a process waits before writing it for that tenant."""
+
 
 @dataclass(frozen=True)
 class TenantRecord:
@@ -391,7 +394,10 @@ class TenantStore:
 
         The first call for a tenant in this process writes unless the stored time is already
         recent (another process wrote it); later calls within the interval cost no database
-        round trip, so a busy tenant does not turn every request into a write.
+        round trip, so a busy tenant does not turn every request into a write. When the write
+        fails (``DatabaseUnavailable`` is raised), the next attempt for this tenant comes after
+        ``TOUCH_RETRY_SECONDS`` at the soonest, so an outage does not cost every request of a
+        cached tenant a failing connection attempt.
         """
         now = self._clock()
         with self._lock:
@@ -415,10 +421,13 @@ class TenantStore:
             with unavailability_as_error(), self._engine.begin() as connection:
                 connection.execute(statement)
         except Exception:
-            # Not recorded after all: let the next request try again.
+            # Not recorded after all: try again once TOUCH_RETRY_SECONDS have passed.
+            retry_mark = (
+                now - self._last_seen_interval + min(TOUCH_RETRY_SECONDS, self._last_seen_interval)
+            )
             with self._lock:
                 if self._touched.get(client_key) == now:
-                    del self._touched[client_key]
+                    self._touched[client_key] = retry_mark
             raise
 
     def rotate(self, keyring: KeyRing) -> RotationResult:

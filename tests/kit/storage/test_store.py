@@ -19,6 +19,7 @@ from atlassian_connect_kit.storage.crypto import DecryptionError, KeyRing, gener
 from atlassian_connect_kit.storage.db import DatabaseUnavailable, make_engine, upgrade
 from atlassian_connect_kit.storage.models import Tenant
 from atlassian_connect_kit.storage.store import (
+    TOUCH_RETRY_SECONDS,
     InstallPayload,
     MissingKeyError,
     RotationResult,
@@ -642,6 +643,28 @@ def test_unreachable_database_raises_database_unavailable(
     message = str(raised.value)
     assert "SELECT" not in message.upper()
     assert SECRET not in message
+    engine.dispose()
+
+
+def test_a_failed_touch_is_retried_after_a_minute_not_on_every_request(
+    tmp_path: Path, keyring: KeyRing, clock: FakeClock
+) -> None:
+    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/none")
+    store = TenantStore(engine, keyring, clock=clock, last_seen_interval=3600)
+    failures: list[object] = []
+    event.listen(engine, "handle_error", failures.append)
+
+    with pytest.raises(DatabaseUnavailable):
+        store.touch("client-one")
+    assert len(failures) == 1
+    for _ in range(10):
+        clock.advance(5)
+        store.touch("client-one")  # within the retry delay: no attempt, no error
+    assert len(failures) == 1
+    clock.advance(TOUCH_RETRY_SECONDS)
+    with pytest.raises(DatabaseUnavailable):
+        store.touch("client-one")
+    assert len(failures) == 2
     engine.dispose()
 
 
