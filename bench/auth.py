@@ -22,11 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from apps.bench_app import PROTECTED_PATH, PUBLIC_PATH, BenchAddon
 from pyramid.request import Request
-from pyramid.response import Response
 from webtest import TestApp
 
-from atlassian_connect_kit import hookimpl
 from atlassian_connect_kit.auth.connect import authenticate_connect_request
 from atlassian_connect_kit.auth.qsh import query_string_hash
 from atlassian_connect_kit.config import make_app
@@ -38,22 +37,6 @@ from atlassian_connect_kit.testing.server import AppServer
 CLIENT_KEY = "bench-tenant"
 SECRET = "bench-shared-secret-of-a-realistic-length-0123456789"
 QUERY = "projectKey=DEMO&from=2026-11-01&to=2026-11-30&user=abc&user=def"
-
-
-class BenchAddon:
-    """Two identical endpoints, one public and one protected by a context token."""
-
-    __name__ = "bench_addon"
-
-    @hookimpl
-    def ack_configure(self, config: Any, settings: Any) -> None:
-        def hello(request: Request) -> Response:
-            return Response(b"hello", content_type="text/plain")
-
-        config.add_route("bench.public", "/bench/public")
-        config.add_view(hello, route_name="bench.public", connect_auth="public")
-        config.add_route("bench.jwt", "/bench/jwt")
-        config.add_view(hello, route_name="bench.jwt", connect_auth="jwt")
 
 
 def token_for(path: str, *, query: str = QUERY, lifetime: int = 3600) -> str:
@@ -127,14 +110,14 @@ def main() -> None:
         server = AppServer(lambda base_url: build_app(base_url, workdir)).start()
         try:
             app = server.app
-            token = token_for("/bench/jwt")
+            token = token_for(PROTECTED_PATH)
             headers = {"Authorization": f"JWT {token}"}
-            fresh = fresh_requests("/bench/jwt", args.fresh)
+            fresh = fresh_requests(PROTECTED_PATH, args.fresh)
 
             # Verification alone, each token and query new, on requests as a view would see them.
             def blank(query: str, fresh_token: str) -> Request:
                 request = Request.blank(
-                    f"/bench/jwt?{query}", headers={"Authorization": f"JWT {fresh_token}"}
+                    f"{PROTECTED_PATH}?{query}", headers={"Authorization": f"JWT {fresh_token}"}
                 )
                 request.registry = app.registry  # type: ignore[attr-defined]
                 return request
@@ -145,15 +128,15 @@ def main() -> None:
             )
 
             client = TestApp(app)
-            wsgi_public = measure(lambda: client.get(f"/bench/public?{QUERY}"), args.seconds)
+            wsgi_public = measure(lambda: client.get(f"{PUBLIC_PATH}?{QUERY}"), args.seconds)
             wsgi_jwt = measure(
-                lambda: client.get(f"/bench/jwt?{QUERY}", headers=headers), args.seconds
+                lambda: client.get(f"{PROTECTED_PATH}?{QUERY}", headers=headers), args.seconds
             )
-            fresh = fresh_requests("/bench/jwt", args.fresh)
+            fresh = fresh_requests(PROTECTED_PATH, args.fresh)
             wsgi_fresh = measure_each(
                 [
                     lambda q=q, t=t: client.get(
-                        f"/bench/jwt?{q}", headers={"Authorization": f"JWT {t}"}
+                        f"{PROTECTED_PATH}?{q}", headers={"Authorization": f"JWT {t}"}
                     )
                     for q, t in fresh
                 ]

@@ -284,10 +284,8 @@ def test_a_slow_jira_gives_a_clear_timeout_and_starves_no_other_request(
             assert public.status_code == 200
             assert page.status_code == 200
         assert all(thread.is_alive() for thread in threads), "served while every report hung"
-        for thread in threads:
-            thread.join(timeout=120)
     finally:
-        fake_jira.clear_faults()
+        _join_then_clear(threads, fake_jira)
     assert [status for status, _, _ in results] == [504] * 3
     assert all("Jira took too long" in text for _, _, text in results)
     # Two attempts of 3 s and at most 1 s of waiting: well inside a generous bound.
@@ -302,10 +300,14 @@ def test_jira_down_gives_a_clear_503_quickly(slow_jira_server, fake_jira):
     fake_jira.inject_failures("/rest/api/3", [503] * 50)
     try:
         threads, results = _reports_in_parallel(server, _context_token(fake_jira, app), 2)
-        for thread in threads:
-            thread.join(timeout=120)
     finally:
-        fake_jira.clear_faults()
+        _join_then_clear(threads, fake_jira)
     assert [status for status, _, _ in results] == [503] * 2
     assert all("Jira is unavailable" in text for _, _, text in results)
     assert all(seconds < 30 for _, seconds, _ in results)
+
+
+def _join_then_clear(threads: list[threading.Thread], fake_jira: FakeJira) -> None:
+    for thread in threads:
+        thread.join(timeout=120)
+    fake_jira.clear_faults()

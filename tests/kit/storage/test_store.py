@@ -168,6 +168,44 @@ def test_reinstall_is_seen_at_once_by_the_installing_process(make_store: StoreFa
     assert record.shared_secret == "rotated-secret"
 
 
+def _race_installs(
+    engines: list[Engine],
+    keyring: KeyRing,
+    barrier: threading.Barrier,
+    secret_pattern: str,
+    *,
+    count: int,
+    wait_first: bool = False,
+) -> list[object]:
+    """Install client-one from ``count`` threads over ``engines``; fail on any error.
+
+    ``barrier`` is aborted when a thread fails, so no other thread waits for it; with
+    ``wait_first`` every thread waits on it before installing.
+    """
+    results: dict[int, object] = {}
+
+    def install(index: int) -> None:
+        try:
+            store = TenantStore(engines[index % len(engines)], keyring)
+            if wait_first:
+                barrier.wait()
+            results[index] = store.save_install(payload(secret=secret_pattern.format(index)))
+        except BaseException as error:
+            barrier.abort()
+            results[index] = error
+
+    threads = [threading.Thread(target=install, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    for each in engines:
+        each.dispose()
+    errors = [result for result in results.values() if isinstance(result, BaseException)]
+    assert errors == []
+    return list(results.values())
+
+
 def test_concurrent_installs_of_one_client_key_leave_one_row(
     database_url: str, engine: Engine, keyring: KeyRing
 ) -> None:
@@ -180,28 +218,10 @@ def test_concurrent_installs_of_one_client_key_leave_one_row(
         if statement.lstrip().upper().startswith("INSERT INTO ACK_TENANTS"):
             both_have_read.wait()
 
-    results: dict[int, object] = {}
-
-    def install(index: int) -> None:
-        try:
-            store = TenantStore(engines[index], keyring)
-            results[index] = store.save_install(payload(secret=f"secret-from-process-{index}"))
-        except BaseException as error:
-            both_have_read.abort()
-            results[index] = error
-
     for each in engines:
         event.listen(each, "before_cursor_execute", insert_only_when_both_have_read)
-    threads = [threading.Thread(target=install, args=(index,)) for index in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    for each in engines:
-        each.dispose()
+    results = _race_installs(engines, keyring, both_have_read, "secret-from-process-{}", count=2)
 
-    errors = [result for result in results.values() if isinstance(result, BaseException)]
-    assert errors == []
     assert len(results) == 2
     assert row_count(engine) == 1
     final = TenantStore(engine, keyring).get("client-one")
@@ -229,29 +249,12 @@ def test_twenty_racing_installs_leave_one_row_with_the_secret_committed_last(
                 with order_lock:
                     order.append(secret)
 
-    results: dict[int, object] = {}
-
-    def install(index: int) -> None:
-        try:
-            store = TenantStore(engines[index % 2], keyring)
-            start.wait()
-            results[index] = store.save_install(payload(secret=f"secret-of-install-{index:02d}"))
-        except BaseException as error:
-            start.abort()
-            results[index] = error
-
     for each in engines:
         event.listen(each, "after_cursor_execute", note_write)
-    threads = [threading.Thread(target=install, args=(index,)) for index in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    for each in engines:
-        each.dispose()
+    results = _race_installs(
+        engines, keyring, start, "secret-of-install-{:02d}", count=20, wait_first=True
+    )
 
-    errors = [result for result in results.values() if isinstance(result, BaseException)]
-    assert errors == []
     assert len(results) == 20
     assert row_count(engine) == 1
     final = TenantStore(engine, keyring).get("client-one")
