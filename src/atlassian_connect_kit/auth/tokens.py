@@ -13,8 +13,8 @@ Everything here is pure apart from reading the clock when ``now`` is not given.
 
 from __future__ import annotations
 
-import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -145,14 +145,21 @@ def parse_token(token: str) -> ParsedToken:
     header_segment, payload_segment, signature_segment = parts
     try:
         signing_input = f"{header_segment}.{payload_segment}".encode("ascii")
-        header = json.loads(_base64url_decode(header_segment))
-        claims = json.loads(_base64url_decode(payload_segment))
+        header = _decoded_header(header_segment)
+        claims = json.loads(_base64url_decode(payload_segment).decode("utf-8"))
         signature = _base64url_decode(signature_segment)
     except (ValueError, binascii.Error):
         raise TokenError("malformed token") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise TokenError("malformed token")
     return ParsedToken(token, header, claims, signing_input, signature)
+
+
+@functools.lru_cache(maxsize=64)
+def _decoded_header(segment: str) -> Any:
+    # Every token of one signer carries the same header ({"alg":"HS256","typ":"JWT"}): decoded
+    # once, shared (read-only) afterwards. Errors are raised, so refusals are never cached.
+    return json.loads(_base64url_decode(segment).decode("utf-8"))
 
 
 def unverified_issuer(token: str | ParsedToken) -> str:
@@ -360,9 +367,14 @@ def _unverified_claims(token: str) -> dict[str, Any]:
     return claims
 
 
+_URLSAFE_TO_STANDARD = str.maketrans("-_", "+/")
+
+
 def _base64url_decode(segment: str) -> bytes:
-    # The same decoding as PyJWT's: JWS segments come without padding.
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    # PyJWT's decoding (urlsafe_b64decode of the unpadded segment), without its layers of checks.
+    return binascii.a2b_base64(
+        (segment + "=" * (-len(segment) % 4)).translate(_URLSAFE_TO_STANDARD)
+    )
 
 
 def _check_hs256_signature(parsed: ParsedToken, shared_secret: str) -> None:
