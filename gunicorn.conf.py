@@ -48,8 +48,8 @@ threads = _positive_int("GUNICORN_THREADS", 8)
 timeout = _positive_int("GUNICORN_TIMEOUT", 120)
 # Requests in flight get this long to finish on a restart or deploy.
 graceful_timeout = 30
-# Longer than the typical load balancer's idle timeout would cut connections the balancer still
-# reuses; shorter wastes handshakes. Azure's front end keeps idle connections for 4 minutes.
+# Idle keep-alive connections are kept longer than a load balancer's usual idle timeout (60 s):
+# closing first would make the balancer send a request down a connection being closed (a 502).
 keepalive = 75
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 

@@ -56,13 +56,16 @@ class ConnectSecurityPolicy:
         if remembered is not None and remembered[0] == mode:
             outcome = remembered[1]
             if isinstance(outcome, AuthenticationFailed):
-                raise outcome
+                # A new exception each time: the kept one holds no traceback (and no frames
+                # referring back to this request).
+                raise AuthenticationFailed(outcome.reason, status=outcome.status)
             return outcome
         pm = request.registry[PLUGIN_MANAGER_KEY]
         try:
             result: Identity | None = pm.hook.ack_authenticate(request=request, mode=mode)
         except AuthenticationFailed as failure:
-            setattr(request, _IDENTITY_MEMO, (mode, failure))
+            kept = AuthenticationFailed(failure.reason, status=failure.status)
+            setattr(request, _IDENTITY_MEMO, (mode, kept))
             raise
         # Not kept: errors such as DatabaseUnavailable, which a later attempt may overcome.
         setattr(request, _IDENTITY_MEMO, (mode, result))

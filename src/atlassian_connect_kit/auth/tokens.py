@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import binascii
 import functools
-import hashlib
 import hmac
 import json
 import math
@@ -386,8 +385,8 @@ def _check_hs256_signature(parsed: ParsedToken, shared_secret: str) -> None:
     if "crit" in parsed.header:
         # RFC 7515: a token naming critical extensions must be refused by whoever knows none.
         raise TokenError("malformed token")
-    expected = hmac.new(shared_secret.encode("utf-8"), parsed.signing_input, hashlib.sha256)
-    if not hmac.compare_digest(expected.digest(), parsed.signature):
+    expected = hmac.digest(shared_secret.encode("utf-8"), parsed.signing_input, "sha256")
+    if not hmac.compare_digest(expected, parsed.signature):
         raise TokenError("token signature is invalid")
 
 
