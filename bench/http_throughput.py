@@ -21,9 +21,13 @@ The load generator is wrk (Debian package ``wrk``: ``apt-get install wrk``): 2 t
 16 connections, keep-alive. Without wrk, an asyncio client with 16 keep-alive connections stands in
 (it saturates one core itself, so its figures are lower bounds; the JSON names the generator).
 
-Prints JSON: requests per second per server process, p50/p99 latency in milliseconds, the
-protected/public ratios and the two targets: protected >= 80 % of our own public route, and
-protected >= ACE's protected rate. Every response must be 200; errors are counted and reported.
+Every server is started first; then, round after round, each is loaded in turn (a change in the
+machine's other load falls on all alike). Prints JSON: requests per second per server process,
+p50/p99 latency in milliseconds, the CPU time the server's processes spent per request (which,
+unlike throughput, hardly depends on what else the machine runs), the protected/public ratios of
+both (within each round, median over rounds) and the two targets, token kind by kind: protected
+>= 80 % of our own public route, and protected >= ACE's protected rate. Every response must be
+200; errors are counted and reported.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import argparse
 import asyncio
 import configparser
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
@@ -42,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,15 +133,34 @@ class Load:
     p99_ms: float
     requests: int
     errors: int
+    # CPU time the server's processes spent per request: what a request costs the server,
+    # unlike rps hardly moved by whatever else the machine runs meanwhile.
+    server_cpu_us: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         return {
             "rps": round(self.rps),
             "p50_ms": round(self.p50_ms, 2),
             "p99_ms": round(self.p99_ms, 2),
+            "server_cpu_us_per_request": round(self.server_cpu_us, 1),
             "requests": self.requests,
             "errors": self.errors,
         }
+
+
+def process_group_cpu_seconds(pgid: int) -> float:
+    """User plus system CPU seconds of every live process in group ``pgid`` (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state ppid pgrp ... utime (12th) stime (13th).
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 # -- tokens ---------------------------------------------------------------------------------
@@ -282,7 +306,8 @@ def running(
     log: Path,
     ready_url: str,
     ready_headers: dict[str, str],
-) -> Iterator[None]:
+) -> Iterator[int]:
+    """Run ``command`` in a process group of its own until the block ends; yield the group id."""
     with log.open("wb") as output:
         process = subprocess.Popen(
             command,
@@ -294,7 +319,7 @@ def running(
         )
         try:
             wait_until_serving(ready_url, ready_headers, process)
-            yield
+            yield process.pid
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
@@ -356,6 +381,14 @@ class Target:
     secret: str
     extra_headers: dict[str, str]
     workdir: Path
+    pgid: int
+
+
+def _costed(target: Target, load: Callable[[], Load]) -> Load:
+    before = process_group_cpu_seconds(target.pgid)
+    measured = load()
+    spent = process_group_cpu_seconds(target.pgid) - before
+    return dataclasses.replace(measured, server_cpu_us=spent * 1e6 / max(measured.requests, 1))
 
 
 def measure_server(
@@ -383,9 +416,13 @@ def measure_server(
     generator.run(public_url, warm_up, plain_headers)
     generator.run(protected_url, warm_up, reused_headers)
     return {
-        "public": generator.run(public_url, seconds, plain_headers),
-        "protected_reused": generator.run(protected_url, seconds, reused_headers),
-        "protected_fresh": generator.run(protected_url, seconds, plain_headers, tokens=fresh),
+        "public": _costed(target, lambda: generator.run(public_url, seconds, plain_headers)),
+        "protected_reused": _costed(
+            target, lambda: generator.run(protected_url, seconds, reused_headers)
+        ),
+        "protected_fresh": _costed(
+            target, lambda: generator.run(protected_url, seconds, plain_headers, tokens=fresh)
+        ),
     }
 
 
@@ -396,10 +433,17 @@ def summarise(rounds: list[dict[str, Load]]) -> dict[str, Any]:
         loads = sorted((each[name] for each in rounds), key=lambda load: load.rps)
         median = loads[len(loads) // 2]
         result[name] = median.as_json() | {"errors": sum(load.errors for load in loads)}
-    # Each ratio is taken within a round (loads seconds apart), then the median over rounds.
+    # Each ratio is taken within a round (loads seconds apart), then the median over rounds;
+    # the CPU ratio is public's CPU per request over protected's: the throughput ratio of a
+    # server that has its core to itself.
     for kind in ("reused", "fresh"):
         ratios = sorted(each[f"protected_{kind}"].rps / each["public"].rps for each in rounds)
         result[f"ratio_{kind}"] = round(ratios[len(ratios) // 2], 3)
+        cpu = sorted(
+            each["public"].server_cpu_us / max(each[f"protected_{kind}"].server_cpu_us, 1e-9)
+            for each in rounds
+        )
+        result[f"cpu_ratio_{kind}"] = round(cpu[len(cpu) // 2], 3)
     return result
 
 
@@ -432,7 +476,7 @@ def start_ours(server: str, workdir: Path, stack: contextlib.ExitStack) -> Targe
         description = "waitress via pserve and production.ini (8 threads), 1 process"
     env = server_environment() | {"FORWARDED_ALLOW_IPS": "127.0.0.1"}
     base_url = f"http://127.0.0.1:{port}"
-    stack.enter_context(
+    pgid = stack.enter_context(
         running(
             command,
             cwd=folder,
@@ -451,6 +495,7 @@ def start_ours(server: str, workdir: Path, stack: contextlib.ExitStack) -> Targe
         secret,
         FORWARDED_HTTPS,
         folder,
+        pgid,
     )
 
 
@@ -507,7 +552,7 @@ def start_ace(workdir: Path, stack: contextlib.ExitStack) -> Target | str:
     base_url = f"http://127.0.0.1:{port}"
     ace_workdir = workdir / "ace"
     ace_workdir.mkdir()
-    stack.enter_context(
+    pgid = stack.enter_context(
         running(
             [node, "app.js"],
             cwd=folder,
@@ -526,6 +571,7 @@ def start_ace(workdir: Path, stack: contextlib.ExitStack) -> Target | str:
         secret,
         {},
         ace_workdir,
+        pgid,
     )
 
 
