@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import pytest
@@ -25,7 +25,7 @@ from atlassian_connect_kit.testing.fakejira import FakeJira
 from atlassian_connect_kit.testing.fakejira.connect import InstalledApp, signed_module_url
 from atlassian_connect_kit.testing.postgres import PrivatePostgres, find_postgres_bin
 from atlassian_connect_kit.testing.processes import GunicornServer
-from tests.kit.deployment.conftest import app_settings, migrate
+from tests.kit.deployment.conftest import app_settings, migrate, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -120,15 +120,6 @@ def _install(fake_jira: FakeJira, server: GunicornServer, client_key: str) -> In
     return fake_jira.install(server.base_url, client_key=client_key)
 
 
-def _until(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
-
-
 def test_a_database_outage_under_load_gives_503s_then_heals_by_itself(
     start_gunicorn, fake_jira, private_postgres, key_line, tmp_path
 ):
@@ -150,12 +141,12 @@ def test_a_database_outage_under_load_gives_503s_then_heals_by_itself(
     refused_installs: list[str] = []
 
     with Load(server, fake_jira, apps) as load:
-        assert _until(lambda: len(load.outcomes) >= 20, timeout=60)
+        assert wait_for(lambda: len(load.outcomes) >= 20, timeout=60)
         stop_began = time.monotonic()
         private_postgres.stop()
         # While the database is down: the cached tenants expire (1 s), page loads need the
         # database, and so does every install.
-        assert _until(lambda: any(o.status == 503 for o in load.outcomes), timeout=60)
+        assert wait_for(lambda: any(o.status == 503 for o in load.outcomes), timeout=60)
         for n in range(TENANTS):
             reinstall = _install(fake_jira, server, f"jira:tenant-{n}")
             if reinstall.install_status == 204:
@@ -166,7 +157,7 @@ def test_a_database_outage_under_load_gives_503s_then_heals_by_itself(
         private_postgres.start()
         back = time.monotonic()
         outage_count = len(load.outcomes)
-        assert _until(lambda: len(load.outcomes) >= outage_count + 40, timeout=60)
+        assert wait_for(lambda: len(load.outcomes) >= outage_count + 40, timeout=60)
 
     outcomes = load.outcomes
     outside = [o for o in outcomes if o.ended < stop_began or o.started > back]

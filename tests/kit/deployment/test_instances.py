@@ -24,7 +24,7 @@ from atlassian_connect_kit.storage.store import TenantStore
 from atlassian_connect_kit.testing.fakejira import FakeJira
 from atlassian_connect_kit.testing.fakejira.connect import InstalledApp
 from atlassian_connect_kit.testing.processes import GunicornServer
-from tests.kit.deployment.conftest import app_settings
+from tests.kit.deployment.conftest import app_settings, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.database]
 
@@ -105,15 +105,6 @@ def _context_token(page: requests.Response) -> str:
     return found.group(1)
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
-
-
 def test_install_through_one_instance_serves_pages_and_reports_through_the_other(
     two_instances, fake_jira
 ):
@@ -148,7 +139,7 @@ def test_a_reinstall_with_a_new_secret_is_honoured_by_both_instances(two_instanc
     # The old one is refused at once by A, which wrote the new one, and by B once its cached
     # copy expires (ack.tenant_cache_seconds).
     assert _page_with_secret(fake_jira, second, first.shared_secret, a) == 401
-    assert _wait_for(
+    assert wait_for(
         lambda: _page_with_secret(fake_jira, second, first.shared_secret, b) == 401,
         timeout=CACHE_SECONDS + 30,
     )
