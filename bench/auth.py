@@ -1,17 +1,20 @@
-"""Benchmark: the cost of Connect JWT authentication.
+"""Benchmark: the cost of Connect JWT authentication, in-process.
 
 Prints JSON with
 - ``verify_us``: microseconds per token verification on the kit's authentication path
   (unverified iss -> tenant lookup (cached) -> HS256 signature and claims -> qsh of the request),
   every token and query distinct, so no memo helps;
 - the throughput of a JWT-protected endpoint and of an equivalent public endpoint of the same WSGI
-  app, in-process (WSGI calls) and over HTTP (waitress, one keep-alive client), and their ratios:
-  ``reused`` sends one token again and again (a page's XHRs with its context token), ``fresh``
-  sends a new token and query every time (iframe page loads, each signed anew by Jira).
+  app called in-process (no server, no sockets), and their ratios: ``reused`` sends one token
+  again and again (a page's XHRs with its context token), ``fresh`` sends a new token and query
+  every time (iframe page loads, each signed anew by Jira).
 - ``forge_verify_us``: microseconds per Forge Invocation Token verification (RS256 signature,
   claims, the ``app`` claim) with the JWKS already cached, every token distinct; and
   ``forge_vs_connect``, its ratio to ``verify_us``.
-The target is a protected/public ratio of at least 0.8.
+
+Throughput over HTTP, under concurrent load and against atlassian-connect-express, is measured by
+bench/http_throughput.py: one synchronous client in this process would measure the client, not the
+server.
 """
 
 from __future__ import annotations
@@ -23,12 +26,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import requests
+from apps.bench_app import PROTECTED_PATH, PUBLIC_PATH, BenchAddon
 from pyramid.request import Request
-from pyramid.response import Response
 from webtest import TestApp
 
-from atlassian_connect_kit import hookimpl
 from atlassian_connect_kit.auth.connect import authenticate_connect_request
 from atlassian_connect_kit.auth.forge import ForgeInvocationVerifier
 from atlassian_connect_kit.auth.jwks import JwksKeySource
@@ -43,22 +44,6 @@ from atlassian_connect_kit.testing.server import AppServer
 CLIENT_KEY = "bench-tenant"
 SECRET = "bench-shared-secret-of-a-realistic-length-0123456789"
 QUERY = "projectKey=DEMO&from=2026-11-01&to=2026-11-30&user=abc&user=def"
-
-
-class BenchAddon:
-    """Two identical endpoints, one public and one protected by a context token."""
-
-    __name__ = "bench_addon"
-
-    @hookimpl
-    def ack_configure(self, config: Any, settings: Any) -> None:
-        def hello(request: Request) -> Response:
-            return Response(b"hello", content_type="text/plain")
-
-        config.add_route("bench.public", "/bench/public")
-        config.add_view(hello, route_name="bench.public", connect_auth="public")
-        config.add_route("bench.jwt", "/bench/jwt")
-        config.add_view(hello, route_name="bench.jwt", connect_auth="jwt")
 
 
 def token_for(path: str, *, query: str = QUERY, lifetime: int = 3600) -> str:
@@ -159,14 +144,14 @@ def main() -> None:
         server = AppServer(lambda base_url: build_app(base_url, workdir)).start()
         try:
             app = server.app
-            token = token_for("/bench/jwt")
+            token = token_for(PROTECTED_PATH)
             headers = {"Authorization": f"JWT {token}"}
-            fresh = fresh_requests("/bench/jwt", args.fresh)
+            fresh = fresh_requests(PROTECTED_PATH, args.fresh)
 
             # Verification alone, each token and query new, on requests as a view would see them.
             def blank(query: str, fresh_token: str) -> Request:
                 request = Request.blank(
-                    f"/bench/jwt?{query}", headers={"Authorization": f"JWT {fresh_token}"}
+                    f"{PROTECTED_PATH}?{query}", headers={"Authorization": f"JWT {fresh_token}"}
                 )
                 request.registry = app.registry  # type: ignore[attr-defined]
                 return request
@@ -177,36 +162,20 @@ def main() -> None:
             )
 
             client = TestApp(app)
-            wsgi_public = measure(lambda: client.get(f"/bench/public?{QUERY}"), args.seconds)
+            wsgi_public = measure(lambda: client.get(f"{PUBLIC_PATH}?{QUERY}"), args.seconds)
             wsgi_jwt = measure(
-                lambda: client.get(f"/bench/jwt?{QUERY}", headers=headers), args.seconds
+                lambda: client.get(f"{PROTECTED_PATH}?{QUERY}", headers=headers), args.seconds
             )
-            fresh = fresh_requests("/bench/jwt", args.fresh)
+            fresh = fresh_requests(PROTECTED_PATH, args.fresh)
             wsgi_fresh = measure_each(
                 [
                     lambda q=q, t=t: client.get(
-                        f"/bench/jwt?{q}", headers={"Authorization": f"JWT {t}"}
+                        f"{PROTECTED_PATH}?{q}", headers={"Authorization": f"JWT {t}"}
                     )
                     for q, t in fresh
                 ]
             )
 
-            session = requests.Session()
-            public_url = f"{server.base_url}/bench/public?{QUERY}"
-            jwt_url = f"{server.base_url}/bench/jwt?{QUERY}"
-            assert session.get(jwt_url, headers=headers).status_code == 200
-            assert session.get(jwt_url).status_code == 401
-            http_public = measure(lambda: session.get(public_url), args.seconds)
-            http_jwt = measure(lambda: session.get(jwt_url, headers=headers), args.seconds)
-            fresh = fresh_requests("/bench/jwt", args.fresh)
-            http_fresh = measure_each(
-                [
-                    lambda q=q, t=t: session.get(
-                        f"{server.base_url}/bench/jwt?{q}", headers={"Authorization": f"JWT {t}"}
-                    )
-                    for q, t in fresh
-                ]
-            )
         finally:
             server.stop()
     forge_rate = forge_verify_rate(args.fresh)
@@ -218,13 +187,6 @@ def main() -> None:
             "jwt_fresh_rps": round(wsgi_fresh),
             "ratio_reused": round(wsgi_jwt / wsgi_public, 3),
             "ratio_fresh": round(wsgi_fresh / wsgi_public, 3),
-        },
-        "http": {
-            "public_rps": round(http_public),
-            "jwt_reused_rps": round(http_jwt),
-            "jwt_fresh_rps": round(http_fresh),
-            "ratio_reused": round(http_jwt / http_public, 3),
-            "ratio_fresh": round(http_fresh / http_public, 3),
         },
         "target_ratio": 0.8,
         "forge_verify_us": round(1e6 / forge_rate, 1),

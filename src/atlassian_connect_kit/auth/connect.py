@@ -7,19 +7,24 @@ verification re-reads the tenant once, so a secret rotated by another process wo
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from atlassian_connect_kit.auth.identity import AuthenticationFailed, Identity
 from atlassian_connect_kit.auth.qsh import query_string_hash
 from atlassian_connect_kit.auth.tokens import (
+    ParsedToken,
     TokenError,
     mint_context_token,
+    parse_token,
     token_from_request,
     unverified_issuer,
     verify_tenant_token,
 )
 from atlassian_connect_kit.auth.verified_tokens import VerifiedTokens
 from atlassian_connect_kit.hookspecs import hookimpl
+from atlassian_connect_kit.storage.db import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from pyramid.config import Configurator
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
     from atlassian_connect_kit.storage.store import TenantRecord
 
 
+log = logging.getLogger(__name__)
 VERIFIED_TOKENS_KEY = "ack.verified_tokens"
 
 
@@ -49,34 +55,47 @@ def request_qsh(request: Request, base_path: str) -> str:
     return query_string_hash(request.method, raw_path(request), query, base_path)
 
 
+@dataclass
+class _PresentedToken:
+    """The token a request presents, for its route, parsed only if the memo does not know it."""
+
+    text: str
+    expected_qsh: str
+    allow_context_qsh: bool
+    _parsed: ParsedToken | None = None
+
+    def parsed(self) -> ParsedToken:
+        """The token parsed (once)."""
+        if self._parsed is None:
+            self._parsed = parse_token(self.text)
+        return self._parsed
+
+
 def _verify(
-    token: str, tenant: TenantRecord, request: Request, settings: Settings, mode: str
+    token: _PresentedToken, tenant: TenantRecord, verified: VerifiedTokens, leeway: int
 ) -> dict[str, Any]:
-    expected_qsh = request_qsh(request, settings.base_path)
-    allow_context_qsh = mode == "context"
-    verified: VerifiedTokens = request.registry[VERIFIED_TOKENS_KEY]
     claims = verified.get(
-        token,
-        expected_qsh=expected_qsh,
-        allow_context_qsh=allow_context_qsh,
+        token.text,
+        expected_qsh=token.expected_qsh,
+        allow_context_qsh=token.allow_context_qsh,
         shared_secret=tenant.shared_secret,
-        leeway=settings.jwt_leeway,
+        leeway=leeway,
     )
     if claims is not None and claims.get("iss") == tenant.client_key:
         return claims
     claims = verify_tenant_token(
-        token,
+        token.parsed(),
         shared_secret=tenant.shared_secret,
         client_key=tenant.client_key,
-        expected_qsh=expected_qsh,
-        allow_context_qsh=allow_context_qsh,
-        leeway=settings.jwt_leeway,
+        expected_qsh=token.expected_qsh,
+        allow_context_qsh=token.allow_context_qsh,
+        leeway=leeway,
     )
     verified.remember(
-        token,
+        token.text,
         claims,
-        expected_qsh=expected_qsh,
-        allow_context_qsh=allow_context_qsh,
+        expected_qsh=token.expected_qsh,
+        allow_context_qsh=token.allow_context_qsh,
         shared_secret=tenant.shared_secret,
     )
     return claims
@@ -89,24 +108,33 @@ def authenticate_connect_request(request: Request, mode: str) -> Identity:
 
     settings = get_settings(request.registry)
     store = get_tenant_store(request.registry)
-    token = token_from_request(request.GET.get("jwt"), request.headers.get("Authorization"))
-    if token is None:
+    verified: VerifiedTokens = request.registry[VERIFIED_TOKENS_KEY]
+    # The header wins over the query; the query is parsed only when the header carries none.
+    text = token_from_request(None, request.environ.get("HTTP_AUTHORIZATION"))
+    if text is None:
+        text = token_from_request(request.GET.get("jwt"), None)
+    if text is None:
         raise AuthenticationFailed("authentication required")
+    token = _PresentedToken(text, request_qsh(request, settings.base_path), mode == "context")
     try:
-        client_key = unverified_issuer(token)
+        # A token verified before (a page's XHRs reuse theirs) names its issuer in the memo;
+        # any other is parsed once, for its issuer here and for its verification below.
+        client_key = verified.issuer(
+            text, expected_qsh=token.expected_qsh, allow_context_qsh=token.allow_context_qsh
+        ) or unverified_issuer(token.parsed())
     except TokenError as error:
         raise AuthenticationFailed(str(error)) from None
     tenant = store.get(client_key)
     if tenant is None:
         raise AuthenticationFailed("unknown tenant")
     try:
-        claims = _verify(token, tenant, request, settings, mode)
+        claims = _verify(token, tenant, verified, settings.jwt_leeway)
     except TokenError as error:
         current = store.get(client_key, fresh=True)
         if current is None or current.shared_secret == tenant.shared_secret:
             raise AuthenticationFailed(str(error)) from None
         try:
-            claims = _verify(token, current, request, settings, mode)
+            claims = _verify(token, current, verified, settings.jwt_leeway)
         except TokenError as second_error:
             raise AuthenticationFailed(str(second_error)) from None
         tenant = current
@@ -115,7 +143,12 @@ def authenticate_connect_request(request: Request, mode: str) -> Identity:
         if current is None or not current.enabled:
             raise AuthenticationFailed("the app is disabled for this site")
         tenant = current
-    store.touch(client_key)
+    try:
+        store.touch(client_key)
+    except DatabaseUnavailable as error:
+        # The last-seen time is bookkeeping: a request the cached tenant authenticated is
+        # served without it (the store tries again later), rather than refused with a 503.
+        log.info("last-seen time of %s not recorded: %s", client_key, error)
     subject = claims.get("sub")
     context = claims.get("context")
     return Identity(

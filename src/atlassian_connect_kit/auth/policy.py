@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PLUGIN_MANAGER_KEY = "ack.plugin_manager"
+# The request attribute holding (mode, identity or refusal) once a request is authenticated.
+_IDENTITY_MEMO = "_ack_identity_outcome"
 
 
 def unauthorized(reason: str, status: int = 401) -> Response:
@@ -39,12 +41,34 @@ class ConnectSecurityPolicy:
     """Pyramid security policy whose identity comes from the ``ack_authenticate`` hook."""
 
     def identity(self, request: Request) -> Identity | None:
-        """Authenticate the request for the mode its view declared (``None`` when public)."""
+        """Authenticate the request for the mode its view declared (``None`` when public).
+
+        Pyramid asks again for every ``request.identity``, ``authenticated_userid`` and
+        permission check, and a view, its page token and its host client each ask: the outcome,
+        an identity or a refusal, is kept on the request, so a request is authenticated once.
+        """
         mode = getattr(request, "ack_auth_mode", "public")
         if mode == "public":
             return None
+        remembered: tuple[str, Identity | AuthenticationFailed | None] | None = getattr(
+            request, _IDENTITY_MEMO, None
+        )
+        if remembered is not None and remembered[0] == mode:
+            outcome = remembered[1]
+            if isinstance(outcome, AuthenticationFailed):
+                # A new exception each time: the kept one holds no traceback (and no frames
+                # referring back to this request).
+                raise AuthenticationFailed(outcome.reason, status=outcome.status)
+            return outcome
         pm = request.registry[PLUGIN_MANAGER_KEY]
-        result: Identity | None = pm.hook.ack_authenticate(request=request, mode=mode)
+        try:
+            result: Identity | None = pm.hook.ack_authenticate(request=request, mode=mode)
+        except AuthenticationFailed as failure:
+            kept = AuthenticationFailed(failure.reason, status=failure.status)
+            setattr(request, _IDENTITY_MEMO, (mode, kept))
+            raise
+        # Not kept: errors such as DatabaseUnavailable, which a later attempt may overcome.
+        setattr(request, _IDENTITY_MEMO, (mode, result))
         return result
 
     def authenticated_userid(self, request: Request) -> str | None:
@@ -63,6 +87,15 @@ class ConnectSecurityPolicy:
     def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
         """Nothing to forget (no sessions)."""
         return []
+
+
+def _forbid_storing(response: Response) -> None:
+    # Authenticated answers are per user: no cache may keep them. Appending the header is
+    # cheaper than parsing it into webob's CacheControl when the view set none (the usual case).
+    if "Cache-Control" in response.headers:
+        response.cache_control.no_store = True
+    else:
+        response.headerlist.append(("Cache-Control", "no-store"))
 
 
 def connect_auth_deriver(view: Callable[..., Any], info: IViewDeriverInfo) -> Callable[..., Any]:
@@ -91,7 +124,7 @@ def connect_auth_deriver(view: Callable[..., Any], info: IViewDeriverInfo) -> Ca
             return unauthorized("authentication required")
         response = view(context, request)
         if isinstance(response, Response):
-            response.cache_control.no_store = True
+            _forbid_storing(response)
         return response
 
     return authenticated_view

@@ -13,14 +13,15 @@ Everything here is pure apart from reading the clock when ``now`` is not given.
 
 from __future__ import annotations
 
-import base64
 import binascii
+import functools
 import hmac
 import json
 import math
 import re
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -117,13 +118,61 @@ def unverified_header(token: str) -> dict[str, Any]:
         raise TokenError("malformed token") from None
 
 
-def unverified_issuer(token: str) -> str:
+@dataclass(frozen=True, slots=True)
+class ParsedToken:
+    """A compact JWS split and decoded once, its signature not yet checked.
+
+    Authentication reads the issuer, then verifies the signature and the claims: parsing the
+    token once serves both. Nothing in it may be trusted before :func:`verify_tenant_token`.
+    """
+
+    text: str = field(repr=False)
+    header: dict[str, Any]
+    claims: dict[str, Any] = field(repr=False)
+    signing_input: bytes = field(repr=False)
+    signature: bytes = field(repr=False)
+
+
+def parse_token(token: str) -> ParsedToken:
+    """Split and decode ``token`` (header, claims, signature) without verifying anything.
+
+    Raises :class:`TokenError` ("malformed token") unless it is three base64url segments whose
+    first two are JSON objects.
+    """
+    _require_text_token(token)
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise TokenError("malformed token")
+    header_segment, payload_segment, signature_segment = parts
+    try:
+        signing_input = f"{header_segment}.{payload_segment}".encode("ascii")
+        header = _decoded_header(header_segment)
+        claims = json.loads(_base64url_decode(payload_segment).decode("utf-8"))
+        signature = _base64url_decode(signature_segment)
+    except (ValueError, binascii.Error):
+        raise TokenError("malformed token") from None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise TokenError("malformed token")
+    return ParsedToken(token, header, claims, signing_input, signature)
+
+
+@functools.lru_cache(maxsize=64)
+def _decoded_header(segment: str) -> Any:
+    # Every token of one signer carries the same header ({"alg":"HS256","typ":"JWT"}): decoded
+    # once, shared (read-only) afterwards. Errors are raised, so refusals are never cached.
+    return json.loads(_base64url_decode(segment).decode("utf-8"))
+
+
+def unverified_issuer(token: str | ParsedToken) -> str:
     """Return the ``iss`` claim of ``token`` without verifying it, to find whose secret checks it.
 
     Raises :class:`TokenError` when the token is malformed or has no string ``iss``.
     """
-    _require_text_token(token)
-    claims = _unverified_claims(token)
+    if isinstance(token, ParsedToken):
+        claims = token.claims
+    else:
+        _require_text_token(token)
+        claims = _unverified_claims(token)
     issuer = claims.get("iss")
     if not isinstance(issuer, str) or not issuer:
         raise TokenError("token has no issuer")
@@ -131,7 +180,7 @@ def unverified_issuer(token: str) -> str:
 
 
 def verify_tenant_token(
-    token: str,
+    token: str | ParsedToken,
     *,
     shared_secret: str,
     client_key: str,
@@ -146,11 +195,14 @@ def verify_tenant_token(
     and ``qsh``, be issued by ``client_key``, and have either no ``aud`` or one that is (or
     contains) ``client_key``. Its ``qsh`` must equal ``expected_qsh``, the hash of the request
     actually received, or be :data:`CONTEXT_QSH` when ``allow_context_qsh`` is true. ``leeway``
-    is in seconds. Raises :class:`TokenError` on any refusal and ``ValueError`` when called
-    without a secret or client key.
+    is in seconds. ``token`` may be given already parsed (:func:`parse_token`). Raises
+    :class:`TokenError` on any refusal and ``ValueError`` when called without a secret or client
+    key.
     """
     _require_nonempty(shared_secret=shared_secret, client_key=client_key)
-    claims = _decode_verified(token, shared_secret, _TENANT_ALGORITHM)
+    parsed = token if isinstance(token, ParsedToken) else parse_token(token)
+    _check_hs256_signature(parsed, shared_secret)
+    claims = parsed.claims
     _require_claims(claims, ("exp", "iat", "iss", "qsh"))
     _check_lifetime(claims, leeway=leeway, now=now)
     _check_issuer(claims, client_key)
@@ -307,15 +359,37 @@ def _unverified_claims(token: str) -> dict[str, Any]:
     parts = token.split(".")
     if len(parts) != 3:
         raise TokenError("malformed token")
-    payload = parts[1]
     try:
-        decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        claims = json.loads(decoded)
+        claims = json.loads(_base64url_decode(parts[1]))
     except (ValueError, binascii.Error):
         raise TokenError("malformed token") from None
     if not isinstance(claims, dict):
         raise TokenError("malformed token")
     return claims
+
+
+_URLSAFE_TO_STANDARD = str.maketrans("-_", "+/")
+
+
+def _base64url_decode(segment: str) -> bytes:
+    # PyJWT's decoding (urlsafe_b64decode of the unpadded segment), without its layers of checks.
+    return binascii.a2b_base64(
+        (segment + "=" * (-len(segment) % 4)).translate(_URLSAFE_TO_STANDARD)
+    )
+
+
+def _check_hs256_signature(parsed: ParsedToken, shared_secret: str) -> None:
+    # The algorithm is pinned here and never taken from the token (no "none", no RS256 key
+    # confusion). PyJWT's HS256 check is this same HMAC and constant-time comparison; doing it on
+    # the token parsed once saves decoding it again on every request.
+    if parsed.header.get("alg") != _TENANT_ALGORITHM:
+        raise TokenError(f"token is not signed with {_TENANT_ALGORITHM}")
+    if "crit" in parsed.header:
+        # RFC 7515: a token naming critical extensions must be refused by whoever knows none.
+        raise TokenError("malformed token")
+    expected = hmac.digest(shared_secret.encode("utf-8"), parsed.signing_input, "sha256")
+    if not hmac.compare_digest(expected, parsed.signature):
+        raise TokenError("token signature is invalid")
 
 
 def _decode_verified(token: str, key: str | RSAPublicKey, algorithm: str) -> dict[str, Any]:

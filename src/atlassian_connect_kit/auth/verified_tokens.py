@@ -56,6 +56,19 @@ class VerifiedTokens:
             self._entries.move_to_end(key)
         return claims if digest == self._secret_digest(shared_secret) else None
 
+    def issuer(self, token: str, *, expected_qsh: str, allow_context_qsh: bool) -> str | None:
+        """The ``iss`` of ``token`` if it verified under these conditions and has not expired.
+
+        Lets a request find the tenant of a token it saw before without parsing it again; the
+        secret is not compared here, so :meth:`get` (or a full verification) must still follow.
+        """
+        with self._lock:
+            entry = self._entries.get((token, expected_qsh, allow_context_qsh))
+        if entry is None or self._clock() >= entry[1]:
+            return None
+        issuer = entry[2].get("iss")
+        return issuer if isinstance(issuer, str) and issuer else None
+
     def remember(
         self,
         token: str,

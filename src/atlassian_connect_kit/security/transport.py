@@ -92,12 +92,19 @@ def security_tween_factory(handler: Handler, registry: Any) -> Handler:
     settings = get_settings(registry)
     headers = security_headers(settings)
     directive = frame_ancestors(settings)
+    # Most responses set none of these headers themselves: they get all of them appended at
+    # once, without the search and rebuild of the header list each assignment costs.
+    appended = [*headers.items(), ("Content-Security-Policy", directive)]
+    managed = frozenset(name.lower() for name, _ in appended)
 
     def security_tween(request: Request) -> Response:
         if not settings.dev_mode and request.scheme != "https":
             response = _refuse_plain_http(settings, request)
         else:
             response = handler(request)
+        if not any(name.lower() in managed for name, _ in response.headerlist):
+            response.headerlist.extend(appended)
+            return response
         for name, value in headers.items():
             response.headers[name] = value
         _add_frame_ancestors(response, directive)

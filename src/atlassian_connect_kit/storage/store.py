@@ -22,8 +22,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, delete, func, or_, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from atlassian_connect_kit.storage.crypto import KeyRing
 from atlassian_connect_kit.storage.db import unavailability_as_error
@@ -34,6 +38,9 @@ MAX_IDENTIFIER_LENGTH = 255
 
 MAX_SHARED_SECRET_LENGTH = 4096
 """Longest shared secret accepted; Jira's are a few dozen characters."""
+
+TOUCH_RETRY_SECONDS = 60.0
+"""After a failed last-seen write, how long a process waits before writing it for that tenant."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,40 @@ def _check_base_url(url: str, *, allow_http: bool) -> None:
         raise ValueError("baseUrl must be a plain site URL, without query or fragment")
 
 
+_UPSERT_ATTEMPTS = 3
+
+
+def _atomic_upsert(
+    dialect: str, inserted: dict[str, Any], replaced: dict[str, Any]
+) -> Executable | None:
+    """One statement inserting ``inserted`` or, on a clientKey already stored, setting ``replaced``.
+
+    ``None`` where the dialect has no such statement: the caller reads, then inserts or updates.
+    """
+    if dialect in ("postgresql", "sqlite"):
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        return (
+            insert(Tenant)
+            .values(**inserted)
+            .on_conflict_do_update(index_elements=[Tenant.client_key], set_=replaced)
+        )
+    if dialect in ("mysql", "mariadb"):
+        return mysql_insert(Tenant).values(**inserted).on_duplicate_key_update(**replaced)
+    return None
+
+
+def _insert_or_update(
+    session: Session, client_key: str, replaced: dict[str, Any], now: dt.datetime
+) -> None:
+    tenant = session.scalar(select(Tenant).where(Tenant.client_key == client_key))
+    if tenant is None:
+        tenant = Tenant(client_key=client_key, enabled=True, installed_at=now)
+        session.add(tenant)
+    for name, value in replaced.items():
+        setattr(tenant, name, value)
+    session.flush()
+
+
 @dataclass
 class _CacheEntry:
     record: TenantRecord
@@ -277,42 +318,61 @@ class TenantStore:
 
         A new tenant starts enabled; a re-install keeps its enabled flag and first install time
         (Jira re-installs to upgrade the app, rotate the secret or rename the site, and sends
-        ``enabled``/``disabled`` separately). Two installs of the same clientKey racing from
-        different processes leave one row holding one of the two secrets. The same transaction
-        clears the site's entry in the removal journal, so a later restore keeps the site.
+        ``enabled``/``disabled`` separately). Installs of one clientKey racing from different
+        threads or processes leave one row holding the secret of the install the database
+        committed last: each is a single atomic upsert where the backend has one (PostgreSQL and
+        SQLite ``ON CONFLICT``, MySQL/MariaDB ``ON DUPLICATE KEY``), elsewhere (SQL Server) an
+        insert that turns into an update when another process inserted first. The same
+        transaction clears the site's entry in the removal journal, so a later restore keeps the
+        site.
         """
         kid, blob = self._keyring.encrypt(payload.shared_secret, associated_data=payload.client_key)
         with unavailability_as_error():
-            try:
-                record = self._upsert(payload, kid, blob)
-            except IntegrityError:
-                # Another process inserted this clientKey between our read and our insert; its
-                # row now exists, so this second attempt updates it.
-                record = self._upsert(payload, kid, blob)
+            record = self._upsert(payload, kid, blob)
         self._forget(payload.client_key)
         return record
 
     def _upsert(self, payload: InstallPayload, kid: str, blob: str) -> TenantRecord:
         now = self._now()
-        with Session(self._engine) as session, session.begin():
-            tenant = session.scalar(select(Tenant).where(Tenant.client_key == payload.client_key))
-            if tenant is None:
-                tenant = Tenant(client_key=payload.client_key, enabled=True, installed_at=now)
-                session.add(tenant)
-            tenant.base_url = payload.base_url
-            tenant.shared_secret = blob
-            tenant.secret_key_id = kid
-            tenant.oauth_client_id = payload.oauth_client_id
-            tenant.installation_id = payload.installation_id
-            tenant.updated_at = now
-            # The site is installed again: a restore must not remove it as an earlier removal.
-            session.execute(
-                delete(RemovalJournalEntry).where(
-                    RemovalJournalEntry.client_key_sha256 == sha256_hex(payload.client_key)
-                )
-            )
-            session.flush()
-            return self._record(tenant, payload.shared_secret)
+        replaced = {
+            "base_url": payload.base_url,
+            "shared_secret": blob,
+            "secret_key_id": kid,
+            "oauth_client_id": payload.oauth_client_id,
+            "installation_id": payload.installation_id,
+            "updated_at": now,
+        }
+        statement = _atomic_upsert(
+            self._engine.dialect.name,
+            {"client_key": payload.client_key, "enabled": True, "installed_at": now, **replaced},
+            replaced,
+        )
+        for attempt in range(_UPSERT_ATTEMPTS):
+            try:
+                with Session(self._engine) as session, session.begin():
+                    if statement is not None:
+                        session.execute(statement)
+                    else:
+                        _insert_or_update(session, payload.client_key, replaced, now)
+                    # The site is installed again: a restore must not remove it as an earlier
+                    # removal.
+                    session.execute(
+                        delete(RemovalJournalEntry).where(
+                            RemovalJournalEntry.client_key_sha256 == sha256_hex(payload.client_key)
+                        )
+                    )
+                    tenant = session.scalar(
+                        select(Tenant).where(Tenant.client_key == payload.client_key)
+                    )
+                    if tenant is None:  # pragma: no cover - the row was written just above
+                        raise RuntimeError("the installed tenant vanished inside its transaction")
+                    return self._record(tenant, payload.shared_secret)
+            except IntegrityError:
+                # Another process inserted this clientKey between our read and our insert (the
+                # path without an atomic upsert): its row exists now, so the next try updates it.
+                if attempt + 1 == _UPSERT_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def set_enabled(self, client_key: str, enabled: bool) -> bool:
         """Enable or disable a tenant; return False when no tenant has this clientKey."""
@@ -343,7 +403,10 @@ class TenantStore:
 
         The first call for a tenant in this process writes unless the stored time is already
         recent (another process wrote it); later calls within the interval cost no database
-        round trip, so a busy tenant does not turn every request into a write.
+        round trip, so a busy tenant does not turn every request into a write. When the write
+        fails (``DatabaseUnavailable`` is raised), the next attempt for this tenant comes after
+        ``TOUCH_RETRY_SECONDS`` at the soonest, so an outage does not cost every request of a
+        cached tenant a failing connection attempt.
         """
         now = self._clock()
         with self._lock:
@@ -367,10 +430,13 @@ class TenantStore:
             with unavailability_as_error(), self._engine.begin() as connection:
                 connection.execute(statement)
         except Exception:
-            # Not recorded after all: let the next request try again.
+            # Not recorded after all: try again once TOUCH_RETRY_SECONDS have passed.
+            retry_mark = (
+                now - self._last_seen_interval + min(TOUCH_RETRY_SECONDS, self._last_seen_interval)
+            )
             with self._lock:
                 if self._touched.get(client_key) == now:
-                    del self._touched[client_key]
+                    self._touched[client_key] = retry_mark
             raise
 
     def rotate(self, keyring: KeyRing) -> RotationResult:

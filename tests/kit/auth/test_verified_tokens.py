@@ -46,3 +46,15 @@ def test_the_cache_is_bounded():
         cache.remember(token, CLAIMS, shared_secret="s", **COND)
     assert cache.get("a", shared_secret="s", leeway=0, **COND) is None
     assert cache.get("c", shared_secret="s", leeway=0, **COND) == CLAIMS
+
+
+def test_the_issuer_of_a_known_token_is_read_without_parsing_it_and_only_while_valid():
+    clock = Clock()
+    cache = VerifiedTokens(clock=clock)
+    assert cache.issuer("t", **COND) is None
+    cache.remember("t", CLAIMS, shared_secret="s1", **COND)
+    assert cache.issuer("t", **COND) == "jira:1"
+    assert cache.issuer("t", expected_qsh="other", allow_context_qsh=True) is None
+    assert cache.issuer("t", expected_qsh="abc", allow_context_qsh=False) is None
+    clock.now = 1_000_060
+    assert cache.issuer("t", **COND) is None

@@ -19,6 +19,7 @@ from atlassian_connect_kit.storage.crypto import DecryptionError, KeyRing, gener
 from atlassian_connect_kit.storage.db import DatabaseUnavailable, make_engine, upgrade
 from atlassian_connect_kit.storage.models import Tenant
 from atlassian_connect_kit.storage.store import (
+    TOUCH_RETRY_SECONDS,
     InstallPayload,
     MissingKeyError,
     RotationResult,
@@ -167,6 +168,44 @@ def test_reinstall_is_seen_at_once_by_the_installing_process(make_store: StoreFa
     assert record.shared_secret == "rotated-secret"
 
 
+def _race_installs(
+    engines: list[Engine],
+    keyring: KeyRing,
+    barrier: threading.Barrier,
+    secret_pattern: str,
+    *,
+    count: int,
+    wait_first: bool = False,
+) -> list[object]:
+    """Install client-one from ``count`` threads over ``engines``; fail on any error.
+
+    ``barrier`` is aborted when a thread fails, so no other thread waits for it; with
+    ``wait_first`` every thread waits on it before installing.
+    """
+    results: dict[int, object] = {}
+
+    def install(index: int) -> None:
+        try:
+            store = TenantStore(engines[index % len(engines)], keyring)
+            if wait_first:
+                barrier.wait()
+            results[index] = store.save_install(payload(secret=secret_pattern.format(index)))
+        except BaseException as error:
+            barrier.abort()
+            results[index] = error
+
+    threads = [threading.Thread(target=install, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    for each in engines:
+        each.dispose()
+    errors = [result for result in results.values() if isinstance(result, BaseException)]
+    assert errors == []
+    return list(results.values())
+
+
 def test_concurrent_installs_of_one_client_key_leave_one_row(
     database_url: str, engine: Engine, keyring: KeyRing
 ) -> None:
@@ -179,33 +218,62 @@ def test_concurrent_installs_of_one_client_key_leave_one_row(
         if statement.lstrip().upper().startswith("INSERT INTO ACK_TENANTS"):
             both_have_read.wait()
 
-    results: dict[int, object] = {}
-
-    def install(index: int) -> None:
-        try:
-            store = TenantStore(engines[index], keyring)
-            results[index] = store.save_install(payload(secret=f"secret-from-process-{index}"))
-        except BaseException as error:
-            both_have_read.abort()
-            results[index] = error
-
     for each in engines:
         event.listen(each, "before_cursor_execute", insert_only_when_both_have_read)
-    threads = [threading.Thread(target=install, args=(index,)) for index in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    for each in engines:
-        each.dispose()
+    results = _race_installs(engines, keyring, both_have_read, "secret-from-process-{}", count=2)
 
-    errors = [result for result in results.values() if isinstance(result, BaseException)]
-    assert errors == []
     assert len(results) == 2
     assert row_count(engine) == 1
     final = TenantStore(engine, keyring).get("client-one")
     assert final is not None
     assert final.shared_secret in {"secret-from-process-0", "secret-from-process-1"}
+
+
+def test_twenty_racing_installs_leave_one_row_with_the_secret_committed_last(
+    database_url: str, engine: Engine, keyring: KeyRing
+) -> None:
+    # Two "processes" (engines), ten installing threads each, all released at once. The writes
+    # to one row are serialised by the database (row lock, or SQLite's write lock), which holds
+    # from the install's statement until its commit: so the order in which those statements
+    # return is the commit order, and the row must end with the secret of the last of them.
+    engines = [make_engine(database_url) for _ in range(2)]
+    start = threading.Barrier(20, timeout=30)
+    order: list[str] = []
+    order_lock = threading.Lock()
+
+    def note_write(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        text = statement.lstrip().upper()
+        if text.startswith(("INSERT INTO ACK_TENANTS", "UPDATE ACK_TENANTS")):
+            secret = _installed_secret(parameters, keyring)
+            if secret is not None:
+                with order_lock:
+                    order.append(secret)
+
+    for each in engines:
+        event.listen(each, "after_cursor_execute", note_write)
+    results = _race_installs(
+        engines, keyring, start, "secret-of-install-{:02d}", count=20, wait_first=True
+    )
+
+    assert len(results) == 20
+    assert row_count(engine) == 1
+    final = TenantStore(engine, keyring).get("client-one")
+    assert final is not None
+    assert final.enabled
+    assert sorted(set(order)) == [f"secret-of-install-{index:02d}" for index in range(20)]
+    assert final.shared_secret == order[-1]
+
+
+def _installed_secret(parameters: Any, keyring: KeyRing) -> str | None:
+    """The plaintext secret a statement writes: the bound value that decrypts for client-one."""
+    values = parameters.values() if isinstance(parameters, dict) else parameters
+    for value in values:
+        if isinstance(value, str):
+            try:
+                return keyring.decrypt(keyring.primary_kid, value, associated_data="client-one")
+            except DecryptionError:
+                continue
+    return None
 
 
 def test_secret_copied_to_another_tenants_row_does_not_decrypt(
@@ -578,6 +646,28 @@ def test_unreachable_database_raises_database_unavailable(
     message = str(raised.value)
     assert "SELECT" not in message.upper()
     assert SECRET not in message
+    engine.dispose()
+
+
+def test_a_failed_touch_is_retried_after_a_minute_not_on_every_request(
+    tmp_path: Path, keyring: KeyRing, clock: FakeClock
+) -> None:
+    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/none")
+    store = TenantStore(engine, keyring, clock=clock, last_seen_interval=3600)
+    failures: list[object] = []
+    event.listen(engine, "handle_error", failures.append)
+
+    with pytest.raises(DatabaseUnavailable):
+        store.touch("client-one")
+    assert len(failures) == 1
+    for _ in range(10):
+        clock.advance(5)
+        store.touch("client-one")  # within the retry delay: no attempt, no error
+    assert len(failures) == 1
+    clock.advance(TOUCH_RETRY_SECONDS)
+    with pytest.raises(DatabaseUnavailable):
+        store.touch("client-one")
+    assert len(failures) == 2
     engine.dispose()
 
 
