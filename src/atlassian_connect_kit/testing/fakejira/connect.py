@@ -338,7 +338,7 @@ class LifecycleDriver:
         self._http = requests.Session()
         self._lock = threading.Lock()
         self._calls: list[LifecycleCall] = []
-        self._signed_at: dict[str, int] = {}
+        self._signed_at: dict[tuple[str, str, str], int] = {}
 
     @property
     def calls(self) -> tuple[LifecycleCall, ...]:
@@ -431,7 +431,7 @@ class LifecycleDriver:
             audience=app.audience,
             url=url,
             app_base_url=app.app_base_url,
-            now=self._signing_second(url),
+            now=self._signing_second((app.client_key, app.audience, path)),
         )
         body = lifecycle_body(
             app, event, site_base_url=self._site_base_url, with_secret=with_secret
@@ -448,16 +448,17 @@ class LifecycleDriver:
         body = lifecycle_body(current, event, site_base_url=self._site_base_url, with_secret=False)
         return self._post(url, body, token)
 
-    def _signing_second(self, url: str) -> int:
-        # Jira signs each callback as it sends it. Two different callbacks to one URL signed in
-        # the same second would carry the very same token, which the app rightly refuses as a
-        # replay: like the real site, never send them that close together.
+    def _signing_second(self, signed: tuple[str, str, str]) -> int:
+        # Jira signs each callback as it sends it. Two different callbacks with the same claims
+        # (site, audience, path: several app servers may share one public URL) signed in the same
+        # second would carry the very same token, which the app rightly refuses as a replay: like
+        # the real site, never send them that close together.
         with self._lock:
             now = time.time()
-            if self._signed_at.get(url) == int(now):
+            if self._signed_at.get(signed) == int(now):
                 time.sleep(1 - now % 1)
                 now = time.time()
-            self._signed_at[url] = int(now)
+            self._signed_at[signed] = int(now)
             return int(now)
 
     def _post(self, url: str, body: Mapping[str, Any], token: str) -> int:
