@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pyramid.httpexceptions import HTTPNoContent
@@ -204,6 +205,20 @@ def lifecycle_refused_view(exc: LifecycleRefused, request: Request) -> Response:
     return unauthorized(exc.reason, exc.status)
 
 
+def request_only(view: Callable[[Request], Response]) -> Callable[[Request], Response]:
+    """``view`` behind an explicit ``(request)`` signature.
+
+    Pyramid's view mapper reads a view's signature to choose between ``view(request)`` and
+    ``view(context, request)``; a view wrapped in ``(*args, **kwargs)`` (mutation testing wraps
+    every function of the modules it mutates) would otherwise be handed the context too.
+    """
+
+    def lifecycle_view(request: Request) -> Response:
+        return view(request)
+
+    return lifecycle_view
+
+
 @hookimpl(trylast=True)
 def ack_configure(config: Configurator, settings: Settings) -> None:
     """Register the lifecycle routes (paths as in the descriptor template)."""
@@ -218,5 +233,5 @@ def ack_configure(config: Configurator, settings: Settings) -> None:
         route = f"ack.lifecycle.{event}"
         config.add_route(route, f"/{event}", request_method="POST")
         # "public" to the JWT policy: these views verify their own, lifecycle-specific tokens.
-        config.add_view(view, route_name=route, connect_auth="public")
+        config.add_view(request_only(view), route_name=route, connect_auth="public")
     config.add_exception_view(lifecycle_refused_view, context=LifecycleRefused)
