@@ -1,4 +1,4 @@
-"""A small add-on used only by the test suite: one page, one context API, one public route.
+"""A small add-on used only by the test suite: pages, context APIs and a public route.
 
 It exercises the kit the way a real plugin does (hooks, ``connect_auth`` modes, host client) and
 never ships with the package.
@@ -40,6 +40,18 @@ class SampleAddon:
         config.add_view(whoami, route_name="test.api", renderer="json", connect_auth="context")
         config.add_route("test.myself", "/test/api/myself")
         config.add_view(myself, route_name="test.myself", renderer="json", connect_auth="context")
+        config.add_route("test.mine", "/test/api/mine")
+        config.add_view(
+            whoami,
+            route_name="test.mine",
+            renderer="json",
+            connect_auth="context",
+            connect_require_user="sign in to see yours",
+        )
+        config.add_route("test.members", "/test/members")
+        config.add_view(
+            page, route_name="test.members", connect_auth="jwt", connect_require_user=True
+        )
         config.add_route("test.public", "/test/public")
         config.add_view(public, route_name="test.public", connect_auth="public")
 

@@ -34,6 +34,8 @@ def _token(app, path, query="", *, secret=None, lifetime=180, qsh=None, sub="use
         "qsh": qsh if qsh is not None else query_string_hash("GET", path, query),
         **extra,
     }
+    if sub is None:
+        del claims["sub"]  # an anonymous visitor
     return jwt.encode(claims, secret or app.shared_secret, algorithm="HS256")
 
 
@@ -273,3 +275,81 @@ def test_database_unavailable_is_a_503(installed_tenant, ack_server, monkeypatch
     response = _get(ack_server, "/test/page", "a=1", _token(installed_tenant, "/test/page", "a=1"))
     assert response.status_code == 503
     assert "Traceback" not in response.text
+
+
+# -- views that require a signed-in user -------------------------------------------------------
+
+
+def test_a_page_requiring_a_user_shows_an_anonymous_visitor_a_sign_in_page(
+    installed_tenant, signed_page_url
+):
+    response = requests.get(signed_page_url("/test/members", anonymous=True), timeout=10)
+    assert response.status_code == 401
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "<p>sign in to Jira to see this page</p>" in response.text
+    assert "data-token" not in response.text  # the view never ran: no context token handed out
+    assert response.headers["WWW-Authenticate"] == 'JWT realm="atlassian-connect"'
+    assert "no-store" in response.headers["Cache-Control"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert requests.get(signed_page_url("/test/members"), timeout=10).status_code == 200
+
+
+def test_an_api_requiring_a_user_refuses_an_anonymous_context_token(
+    installed_tenant, ack_server, fake_jira
+):
+    anonymous = fake_jira.context_token(installed_tenant, None)
+    response = _get(ack_server, "/test/api/mine", "", anonymous, header=True)
+    assert response.status_code == 401
+    assert response.json() == {"error": "sign in to see yours"}
+    signed_in = fake_jira.context_token(installed_tenant, fake_jira.data.users[0].account_id)
+    assert _get(ack_server, "/test/api/mine", "", signed_in, header=True).status_code == 200
+
+
+def test_an_exact_token_without_a_user_is_refused_where_a_user_is_required(
+    installed_tenant, ack_server
+):
+    # Jira-signed (qsh of this very request) but anonymous: the signature is not the question.
+    token = _token(installed_tenant, "/test/api/mine", "x=1", sub=None)
+    response = _get(ack_server, "/test/api/mine", "x=1", token, header=True)
+    assert response.status_code == 401
+    assert response.json() == {"error": "sign in to see yours"}
+
+
+def test_without_the_option_an_anonymous_identity_reaches_the_view(
+    installed_tenant, ack_server, fake_jira
+):
+    anonymous = fake_jira.context_token(installed_tenant, None)
+    response = _get(ack_server, "/test/api/whoami", "", anonymous, header=True)
+    assert response.status_code == 200
+    assert response.json()["accountId"] is None
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"connect_auth": "public", "connect_require_user": True}, "public view"),
+        ({"connect_auth": "context", "connect_require_user": 3}, "connect_require_user"),
+        ({"connect_auth": "context", "connect_require_user": "  "}, "connect_require_user"),
+    ],
+)
+def test_a_misdeclared_user_requirement_fails_at_start_up(tmp_path, options, problem):
+    class Misdeclared:
+        __name__ = "misdeclared"
+
+        from atlassian_connect_kit import hookimpl
+
+        @hookimpl
+        def ack_configure(self, config, settings):
+            config.add_route("misdeclared", "/misdeclared")
+            config.add_view(
+                lambda request: {}, route_name="misdeclared", renderer="json", **options
+            )
+
+    settings = {
+        "ack.dev_mode": "true",
+        "ack.encryption_keys": generate_key_line(),
+        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
+        "here": str(tmp_path),
+    }
+    with pytest.raises(Exception, match=problem):
+        serve_kit_app(settings, plugins=[Misdeclared()]).stop()

@@ -278,6 +278,22 @@ def test_context_token_is_bound_to_no_request(
     assert (claims["qsh"], claims["iss"], claims["sub"]) == ("context-qsh", app.client_key, CID)
 
 
+def test_context_token_for_an_anonymous_visitor_names_no_user(
+    installed: tuple[FakeJira, InstalledApp, RecordingApp],
+) -> None:
+    site, app, _ = installed
+
+    claims = jwt.decode(
+        site.context_token(app, None),
+        app.shared_secret,
+        algorithms=["HS256"],
+        audience=app.client_key,
+    )
+
+    assert claims["qsh"] == "context-qsh"
+    assert "sub" not in claims
+
+
 # -- OAuth 2.0 user impersonation ------------------------------------------------------------
 
 
