@@ -142,6 +142,18 @@ SETTINGS: tuple[SettingSpec, ...] = (
         _word_list,
         "origins allowed to frame the app's pages",
     ),
+    SettingSpec(
+        "ack.max_request_body_bytes",
+        "1048576",
+        _int_parser(65536),
+        "largest request body accepted (bytes); larger gets 413",
+    ),
+    SettingSpec(
+        "ack.jwt_max_lifetime",
+        "3600",
+        _int_parser(60, 86400),
+        "longest exp - iat an incoming token may have, seconds",
+    ),
 )
 
 
@@ -180,6 +192,8 @@ class Settings:
     security_contact: str
     security_policy_url: str
     security_frame_ancestors: tuple[str, ...]
+    max_request_body_bytes: int
+    jwt_max_lifetime: int
     here: str = "."
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -244,6 +258,11 @@ def load_settings(
         values["base_url"] = values["base_url"].rstrip("/")
     for name in ("ack.install_keys_url", "ack.oauth2_token_url", "ack.all_js_url"):
         _check_url(name, values[_attribute_name(name)], dev_mode=dev_mode)
+    if values["jwt_max_lifetime"] < values["context_token_seconds"]:
+        raise SettingsError(
+            "ack.jwt_max_lifetime",
+            "must be at least ack.context_token_seconds, or the app's own page tokens are refused",
+        )
     if not values["app_key"] or len(values["app_key"]) > 64:
         raise SettingsError("ack.app_key", "must be 1 to 64 characters")
     for name in ("ack.security.contact",):

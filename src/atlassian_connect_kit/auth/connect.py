@@ -71,6 +71,7 @@ def _verify(
         expected_qsh=expected_qsh,
         allow_context_qsh=allow_context_qsh,
         leeway=settings.jwt_leeway,
+        max_lifetime=settings.jwt_max_lifetime,
     )
     verified.remember(
         token,

@@ -1,5 +1,6 @@
 """Connect JWT authentication of page, API and public routes, over real HTTP."""
 
+import http.client
 import logging
 import time
 from urllib.parse import urlencode
@@ -9,6 +10,7 @@ import pytest
 import requests
 from atlassian_jwt import encode as atlassian_encode
 from pyramid.interfaces import IExceptionResponse
+from webtest import TestApp
 
 from atlassian_connect_kit.auth.identity import AUTH_MODES
 from atlassian_connect_kit.auth.qsh import query_string_hash
@@ -353,3 +355,84 @@ def test_a_misdeclared_user_requirement_fails_at_start_up(tmp_path, options, pro
     }
     with pytest.raises(Exception, match=problem):
         serve_kit_app(settings, plugins=[Misdeclared()]).stop()
+
+
+# -- the qsh covers the request as the server received it --------------------------------------
+
+
+def _get_verbatim(server, target):
+    # http.client sends the request target as given (requests would decode %70 back to "p").
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request("GET", target)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_the_qsh_covers_the_still_encoded_path_over_http(installed_tenant, ack_server):
+    raw = "/test/%70age"  # routes to /test/page once decoded
+    token = _token(installed_tenant, raw, "a=1")
+    assert _get_verbatim(ack_server, f"{raw}?a=1&jwt={token}") == 200
+    decoded = _token(installed_tenant, "/test/page", "a=1")
+    assert _get_verbatim(ack_server, f"{raw}?a=1&jwt={decoded}") == 401
+
+
+@pytest.mark.parametrize("variable", ["RAW_URI", "REQUEST_URI"])
+def test_the_qsh_path_comes_from_the_server_s_raw_uri(installed_tenant, ack_server, variable):
+    # gunicorn names the request line's target RAW_URI, waitress REQUEST_URI; PATH_INFO is decoded.
+    raw = "/test/%70age"
+    token = _token(installed_tenant, raw, "a=1")
+    app = TestApp(ack_server.app)
+    url = f"/test/page?a=1&jwt={token}"
+    app.get(url, extra_environ={variable: f"{raw}?a=1&jwt={token}"}, status=200)
+    app.get(url, status=401)  # without it, the decoded path is all there is
+    decoded = _token(installed_tenant, "/test/page", "a=1")
+    app.get(f"/test/page?a=1&jwt={decoded}", extra_environ={variable: "/test/page"}, status=200)
+
+
+def test_a_raw_uri_that_is_not_a_path_is_ignored(installed_tenant, ack_server):
+    token = _token(installed_tenant, "/test/page", "a=1")
+    TestApp(ack_server.app).get(
+        f"/test/page?a=1&jwt={token}",
+        extra_environ={"RAW_URI": "http://elsewhere.example.com/test/other"},
+        status=200,
+    )
+
+
+# -- tokens valid for years --------------------------------------------------------------------
+
+
+def test_a_page_token_valid_for_years_is_refused_with_one_log_line(
+    installed_tenant, ack_server, caplog
+):
+    caplog.set_level(logging.INFO, logger="atlassian_connect_kit")
+    forever = _token(installed_tenant, "/test/page", "a=1", lifetime=10 * 365 * 24 * 3600)
+    response = _get(ack_server, "/test/page", "a=1", forever)
+    assert response.status_code == 401
+    assert response.json() == {"error": "token lifetime exceeds the allowed maximum"}
+    [line] = [r.getMessage() for r in caplog.records if "lifetime" in r.getMessage()]
+    assert (
+        line
+        == "authentication refused for GET /test/page: token lifetime exceeds the allowed maximum"
+    )
+    hour = _token(installed_tenant, "/test/page", "a=1", lifetime=3600)
+    assert _get(ack_server, "/test/page", "a=1", hour).status_code == 200
+
+
+def test_a_long_lived_context_token_is_refused_on_a_context_route(installed_tenant, ack_server):
+    forever = _token(installed_tenant, "", qsh="context-qsh", lifetime=3601)
+    assert _get(ack_server, "/test/api/whoami", "", forever, header=True).status_code == 401
+
+
+def test_the_maximum_lifetime_is_a_setting(installed_tenant, ack_settings, ack_extra_plugins):
+    relaxed = serve_kit_app(
+        {**ack_settings, "ack.jwt_max_lifetime": "7200"}, plugins=ack_extra_plugins
+    )
+    try:
+        two_hours = _token(installed_tenant, "/test/page", "a=1", lifetime=7200)
+        assert _get(relaxed, "/test/page", "a=1", two_hours).status_code == 200
+        longer = _token(installed_tenant, "/test/page", "a=1", lifetime=7201)
+        assert _get(relaxed, "/test/page", "a=1", longer).status_code == 401
+    finally:
+        relaxed.stop()

@@ -33,6 +33,7 @@ from atlassian_connect_kit.auth.tokens import (
     token_from_request,
     unverified_header,
     unverified_issuer,
+    url_origin,
     verify_install_token,
     verify_tenant_token,
 )
@@ -255,6 +256,33 @@ def test_a_token_issued_in_the_future_is_refused() -> None:
 def test_a_token_not_yet_valid_is_refused() -> None:
     with pytest.raises(TokenError, match="not yet valid"):
         verify_page(hs256(claims_for_page(nbf=NOW + 120)))
+
+
+def test_a_token_living_longer_than_the_maximum_is_refused() -> None:
+    # Jira's tokens live minutes; one valid for years is refused even while it is "valid".
+    with pytest.raises(TokenError, match=r"^token lifetime exceeds the allowed maximum$"):
+        verify_page(hs256(claims_for_page(iat=NOW - 10, exp=NOW + 3591)))
+    assert verify_page(hs256(claims_for_page(iat=NOW - 10, exp=NOW + 3590)))["iss"] == CLIENT_KEY
+
+
+def test_the_maximum_lifetime_is_the_caller_s_to_choose() -> None:
+    token = hs256(claims_for_page(iat=NOW - 10, exp=NOW + 51))
+    with pytest.raises(TokenError, match="lifetime"):
+        verify_page(token, max_lifetime=60)
+    assert verify_page(token, max_lifetime=61)["iss"] == CLIENT_KEY
+    with pytest.raises(ValueError, match="max_lifetime"):
+        verify_page(token, max_lifetime=0)
+
+
+def test_a_signed_install_living_longer_than_the_maximum_is_refused(
+    install_key: rsa.RSAPrivateKey, install_public_pem: bytes
+) -> None:
+    claims = install_claims(iat=NOW - 5, exp=NOW + 3596)
+    token = jwt.encode(claims, install_key, algorithm="RS256")
+
+    with pytest.raises(TokenError, match="lifetime"):
+        verify_install(token, install_public_pem)
+    assert verify_install(token, install_public_pem, max_lifetime=3601)["iss"] == CLIENT_KEY
 
 
 def test_a_token_signed_with_another_secret_is_refused() -> None:
@@ -608,6 +636,38 @@ def test_requests_outside_the_tenant_origin_are_never_signed(url: str) -> None:
             method="GET",
             url=url,
             tenant_base_url="https://example.atlassian.net",
+            now=NOW,
+        )
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://Example.atlassian.net/x", ("https", "example.atlassian.net", 443)),
+        ("HTTP://example.atlassian.net", ("http", "example.atlassian.net", 80)),
+        ("https://example.atlassian.net:8443/", ("https", "example.atlassian.net", 8443)),
+    ],
+)
+def test_the_origin_of_an_http_url_has_its_default_port(url: str, origin: tuple) -> None:
+    assert url_origin(url) == origin
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://example.atlassian.net/x", "file:///etc/passwd", "https:///x", "example.net/x"]
+)
+def test_only_absolute_http_urls_have_an_origin(url: str) -> None:
+    with pytest.raises(ValueError, match="absolute http or https URL"):
+        url_origin(url)
+
+
+def test_a_tenant_on_another_scheme_never_gets_a_signed_request() -> None:
+    with pytest.raises(ValueError):
+        sign_request(
+            app_key="app",
+            shared_secret=SECRET,
+            method="GET",
+            url="ftp://example.atlassian.net/rest/api/3/myself",
+            tenant_base_url="ftp://example.atlassian.net",
             now=NOW,
         )
 
