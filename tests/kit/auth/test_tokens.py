@@ -660,18 +660,6 @@ def test_only_absolute_http_urls_have_an_origin(url: str) -> None:
         url_origin(url)
 
 
-def test_a_tenant_on_another_scheme_never_gets_a_signed_request() -> None:
-    with pytest.raises(ValueError):
-        sign_request(
-            app_key="app",
-            shared_secret=SECRET,
-            method="GET",
-            url="ftp://example.atlassian.net/rest/api/3/myself",
-            tenant_base_url="ftp://example.atlassian.net",
-            now=NOW,
-        )
-
-
 def test_the_oauth2_assertion_has_exactly_the_expected_claims() -> None:
     audience = "https://oauth-2-authorization-server.services.atlassian.com"
 
