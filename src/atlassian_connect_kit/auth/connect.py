@@ -55,32 +55,22 @@ def _verify(
     expected_qsh = request_qsh(request, settings.base_path)
     allow_context_qsh = mode == "context"
     verified: VerifiedTokens = request.registry[VERIFIED_TOKENS_KEY]
-    claims = verified.get(
+    return verified.verify(
         token,
         expected_qsh=expected_qsh,
         allow_context_qsh=allow_context_qsh,
         shared_secret=tenant.shared_secret,
         leeway=settings.jwt_leeway,
+        verifier=lambda: verify_tenant_token(
+            token,
+            shared_secret=tenant.shared_secret,
+            client_key=tenant.client_key,
+            expected_qsh=expected_qsh,
+            allow_context_qsh=allow_context_qsh,
+            leeway=settings.jwt_leeway,
+            max_lifetime=settings.jwt_max_lifetime,
+        ),
     )
-    if claims is not None and claims.get("iss") == tenant.client_key:
-        return claims
-    claims = verify_tenant_token(
-        token,
-        shared_secret=tenant.shared_secret,
-        client_key=tenant.client_key,
-        expected_qsh=expected_qsh,
-        allow_context_qsh=allow_context_qsh,
-        leeway=settings.jwt_leeway,
-        max_lifetime=settings.jwt_max_lifetime,
-    )
-    verified.remember(
-        token,
-        claims,
-        expected_qsh=expected_qsh,
-        allow_context_qsh=allow_context_qsh,
-        shared_secret=tenant.shared_secret,
-    )
-    return claims
 
 
 def authenticate_connect_request(request: Request, mode: str) -> Identity:

@@ -79,23 +79,23 @@ def test_the_page_gets_the_identity_and_a_context_token(installed_tenant, signed
 
 
 @pytest.mark.parametrize(
-    ("case", "expected"),
+    ("case", "expected", "reason"),
     [
-        ("good", 200),
-        ("other_path", 401),
-        ("expired", 401),
-        ("other_secret", 401),
-        ("alg_none", 401),
-        ("no_qsh", 401),
-        ("context_qsh_on_page", 401),
-        ("foreign_aud", 401),
-        ("own_aud", 200),
-        ("unknown_tenant", 401),
-        ("garbage", 401),
-        ("no_token", 401),
+        ("good", 200, None),
+        ("other_path", 401, "query string hash mismatch"),
+        ("expired", 401, "token expired"),
+        ("other_secret", 401, "token signature is invalid"),
+        ("alg_none", 401, "token is not signed with HS256"),
+        ("no_qsh", 401, "token has no qsh claim"),
+        ("context_qsh_on_page", 401, "context token not accepted here"),
+        ("foreign_aud", 401, "token audience is not this tenant"),
+        ("own_aud", 200, None),
+        ("unknown_tenant", 401, "unknown tenant"),
+        ("garbage", 401, "malformed token"),
+        ("no_token", 401, "authentication required"),
     ],
 )
-def test_page_route_tokens(installed_tenant, ack_server, case, expected):
+def test_page_route_tokens(installed_tenant, ack_server, case, expected, reason):
     app = installed_tenant
     query = "a=1&b=two+words"
     token = None
@@ -148,6 +148,10 @@ def test_page_route_tokens(installed_tenant, ack_server, case, expected):
     response = _get(ack_server, "/test/page", query, token)
     assert response.status_code == expected, response.text
     if expected == 401:
+        # A short reason the product's support can act on, never the credential itself.
+        assert response.json() == {"error": reason}
+        assert response.headers["WWW-Authenticate"] == 'JWT realm="atlassian-connect"'
+        assert "no-store" in response.headers["Cache-Control"]
         assert len(response.text) < 200
         assert app.shared_secret not in response.text
         if token:
@@ -436,3 +440,12 @@ def test_the_maximum_lifetime_is_a_setting(installed_tenant, ack_settings, ack_e
         assert _get(relaxed, "/test/page", "a=1", longer).status_code == 401
     finally:
         relaxed.stop()
+
+
+def test_a_token_accepted_once_is_never_accepted_for_another_request(installed_tenant, ack_server):
+    token = _token(installed_tenant, "/test/page", "a=1")
+    assert _get(ack_server, "/test/page", "a=1", token).status_code == 200
+    refused = _get(ack_server, "/test/page", "a=2", token)
+    assert refused.status_code == 401
+    assert refused.json() == {"error": "query string hash mismatch"}
+    assert _get(ack_server, "/test/page", "a=1", token).status_code == 200
