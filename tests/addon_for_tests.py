@@ -20,6 +20,13 @@ class SampleAddon:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, str]] = []
+        # What each notification carried: the callback's path, and the tenant's enabled flag.
+        self.received: list[tuple[str, str | None, bool | None]] = []
+
+    def _note(self, event, client_key, request, tenant=None):
+        self.events.append((event, client_key))
+        path = request.path if request is not None else None
+        self.received.append((event, path, tenant.enabled if tenant is not None else None))
 
     @hookimpl
     def ack_descriptor_fragment(self, settings):
@@ -57,19 +64,19 @@ class SampleAddon:
 
     @hookimpl
     def ack_tenant_installed(self, tenant, request):
-        self.events.append(("installed", tenant.client_key))
+        self._note("installed", tenant.client_key, request, tenant)
 
     @hookimpl
     def ack_tenant_uninstalled(self, client_key, request):
-        self.events.append(("uninstalled", client_key))
+        self._note("uninstalled", client_key, request)
 
     @hookimpl
     def ack_tenant_enabled(self, tenant, request):
-        self.events.append(("enabled", tenant.client_key))
+        self._note("enabled", tenant.client_key, request, tenant)
 
     @hookimpl
     def ack_tenant_disabled(self, tenant, request):
-        self.events.append(("disabled", tenant.client_key))
+        self._note("disabled", tenant.client_key, request, tenant)
 
 
 def page(request):

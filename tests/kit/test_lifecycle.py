@@ -2,6 +2,7 @@
 
 import io
 import json
+import logging
 import time
 
 import jwt
@@ -429,3 +430,65 @@ def test_a_streamed_lifecycle_body_without_a_length_is_cut_off_at_64_kib(fake_ji
     response = request.get_response(ack_server.app)
     assert response.status_code == 413
     assert _store(ack_server).get("jira:new-site", fresh=True) is None
+
+
+# -- what plugins and operators are told -------------------------------------------------------
+
+
+def test_plugins_hear_each_callback_with_its_request_and_the_tenant_as_stored(
+    fake_jira, ack_server, addon
+):
+    app = fake_jira.install(ack_server.base_url)
+    assert fake_jira.enable(app) == 204
+    assert fake_jira.disable(app) == 204
+    assert fake_jira.enable(app) == 204
+    assert fake_jira.uninstall(app) == 204
+    assert addon.received == [
+        ("installed", "/installed", True),
+        ("enabled", "/enabled", True),
+        ("disabled", "/disabled", False),
+        ("enabled", "/enabled", True),
+        ("uninstalled", "/uninstalled", None),
+    ]
+
+
+def test_each_callback_leaves_one_log_line_naming_the_site(fake_jira, ack_server, caplog):
+    caplog.set_level(logging.INFO, logger="atlassian_connect_kit.lifecycle")
+    app = fake_jira.install(ack_server.base_url)
+    assert fake_jira.disable(app) == 204
+    assert fake_jira.enable(app) == 204
+    requests.post(f"{ack_server.base_url}/disabled", json={}, timeout=10)
+    assert fake_jira.uninstall(app) == 204
+    lines = [r.getMessage() for r in caplog.records if r.name == "atlassian_connect_kit.lifecycle"]
+    assert lines == [
+        f"tenant installed: {app.client_key}",
+        f"tenant disabled: {app.client_key}",
+        f"tenant enabled: {app.client_key}",
+        "lifecycle /disabled refused: a signed lifecycle token is required",
+        f"tenant uninstalled, removed {app.client_key}: ack_tenants 1 row",
+    ]
+
+
+def test_an_uninstall_retried_on_another_worker_tells_plugins_once(
+    fake_jira, ack_server, ack_settings, ack_extra_plugins, addon
+):
+    app = fake_jira.install(ack_server.base_url)
+    other = serve_kit_app(ack_settings, plugins=ack_extra_plugins)  # another worker, same db
+    try:
+        assert _page_status_on(other, app) == 200  # `other` now caches the tenant
+        assert fake_jira.uninstall(app) == 204  # handled by ack_server
+        # Jira retries the callback (it never saw the answer), and the retry lands on `other`.
+        qsh = query_string_hash("POST", "/uninstalled", "")
+        token = _install_token(fake_jira, app.client_key, other.base_url, qsh=qsh)
+        body = {**_body(app.client_key, "", fake_jira.base_url), "eventType": "uninstalled"}
+        del body["sharedSecret"]
+        response = requests.post(
+            f"{other.base_url}/uninstalled",
+            json=body,
+            headers={"Authorization": f"JWT {token}"},
+            timeout=10,
+        )
+        assert response.status_code == 204
+    finally:
+        other.stop()
+    assert addon.events.count(("uninstalled", app.client_key)) == 1

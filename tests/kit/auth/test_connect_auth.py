@@ -10,10 +10,13 @@ import pytest
 import requests
 from atlassian_jwt import encode as atlassian_encode
 from pyramid.interfaces import IExceptionResponse
+from webob import Request
 from webtest import TestApp
 
 from atlassian_connect_kit.auth.identity import AUTH_MODES
+from atlassian_connect_kit.auth.policy import sign_in_required_view
 from atlassian_connect_kit.auth.qsh import query_string_hash
+from atlassian_connect_kit.host import SignInRequired
 from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.storage.db import DatabaseUnavailable
 from atlassian_connect_kit.storage.service import get_tenant_store
@@ -449,3 +452,25 @@ def test_a_token_accepted_once_is_never_accepted_for_another_request(installed_t
     assert refused.status_code == 401
     assert refused.json() == {"error": "query string hash mismatch"}
     assert _get(ack_server, "/test/page", "a=1", token).status_code == 200
+
+
+def test_an_anonymous_refusal_is_logged_once_without_the_token(
+    installed_tenant, ack_server, fake_jira, caplog
+):
+    caplog.set_level(logging.INFO, logger="atlassian_connect_kit")
+    anonymous = fake_jira.context_token(installed_tenant, None)
+    assert _get(ack_server, "/test/api/mine", "", anonymous, header=True).status_code == 401
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("atlassian_connect_kit")]
+    assert lines == ["sign-in required for GET /test/api/mine: no user"]
+
+
+def test_the_sign_in_page_escapes_its_message():
+    request = Request.blank("/members")
+    request.ack_auth_mode = "jwt"
+    response = sign_in_required_view(SignInRequired("members <b>& friends</b> only"), request)
+    assert response.status_code == 401
+    assert response.content_type == "text/html"
+    assert "<p>members &lt;b&gt;&amp; friends&lt;/b&gt; only</p>" in response.text
+    request.ack_auth_mode = "context"
+    api = sign_in_required_view(SignInRequired("members <b>& friends</b> only"), request)
+    assert api.json_body == {"error": "members <b>& friends</b> only"}
