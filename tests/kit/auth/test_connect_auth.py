@@ -13,6 +13,7 @@ from pyramid.interfaces import IExceptionResponse
 from webob import Request
 from webtest import TestApp
 
+from atlassian_connect_kit.auth.connect import request_qsh
 from atlassian_connect_kit.auth.identity import AUTH_MODES
 from atlassian_connect_kit.auth.policy import sign_in_required_view
 from atlassian_connect_kit.auth.qsh import query_string_hash
@@ -474,3 +475,15 @@ def test_the_sign_in_page_escapes_its_message():
     request.ack_auth_mode = "context"
     api = sign_in_required_view(SignInRequired("members <b>& friends</b> only"), request)
     assert api.json_body == {"error": "members <b>& friends</b> only"}
+
+
+def test_the_qsh_is_relative_to_the_app_s_base_path():
+    request = Request.blank("/addon/test/page?a=1")
+    assert request_qsh(request, "/addon") == query_string_hash("GET", "/test/page", "a=1")
+
+
+def test_a_request_without_a_query_string_hashes_as_an_empty_query():
+    # WSGI lets a server leave QUERY_STRING out when there is none.
+    request = Request.blank("/test/page")
+    del request.environ["QUERY_STRING"]
+    assert request_qsh(request, "") == query_string_hash("GET", "/test/page", "")
