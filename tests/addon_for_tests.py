@@ -92,6 +92,7 @@ def whoami(request):
         "clientKey": identity.client_key,
         "accountId": identity.account_id,
         "mode": identity.mode,
+        "userid": request.authenticated_userid,
     }
 
 

@@ -17,6 +17,7 @@ from atlassian_connect_kit.auth.connect import request_qsh
 from atlassian_connect_kit.auth.identity import AUTH_MODES
 from atlassian_connect_kit.auth.policy import sign_in_required_view
 from atlassian_connect_kit.auth.qsh import query_string_hash
+from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.host import SignInRequired
 from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.storage.db import DatabaseUnavailable
@@ -173,6 +174,7 @@ def test_context_route_accepts_context_tokens_in_the_header(
         "clientKey": installed_tenant.client_key,
         "accountId": account_id,
         "mode": "context",
+        "userid": account_id,  # Pyramid's own view of who is signed in agrees
     }
     # A qsh that matches the request is accepted on a context route too.
     exact = _token(installed_tenant, "/test/api/whoami", "x=1")
@@ -332,6 +334,7 @@ def test_without_the_option_an_anonymous_identity_reaches_the_view(
     response = _get(ack_server, "/test/api/whoami", "", anonymous, header=True)
     assert response.status_code == 200
     assert response.json()["accountId"] is None
+    assert response.json()["userid"] is None
 
 
 @pytest.mark.parametrize(
@@ -487,3 +490,34 @@ def test_a_request_without_a_query_string_hashes_as_an_empty_query():
     request = Request.blank("/test/page")
     del request.environ["QUERY_STRING"]
     assert request_qsh(request, "") == query_string_hash("GET", "/test/page", "")
+
+
+class PermissionedPage:
+    """A public view that also names a permission: the kit guards by connect_auth, not by ACLs."""
+
+    __name__ = "permissioned_page"
+
+    from atlassian_connect_kit import hookimpl
+
+    @hookimpl
+    def ack_configure(self, config, settings):
+        config.add_route("permissioned", "/permissioned")
+        config.add_view(
+            lambda request: {"ok": True},
+            route_name="permissioned",
+            renderer="json",
+            connect_auth="public",
+            permission="view",
+        )
+
+
+def test_a_view_naming_a_permission_is_guarded_by_its_mode_alone(tmp_path):
+    settings = {
+        "ack.dev_mode": "true",
+        "ack.base_url": "http://localhost:6543",
+        "ack.encryption_keys": generate_key_line(),
+        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
+        "here": str(tmp_path),
+    }
+    app = TestApp(make_app(settings, extra_plugins=[PermissionedPage()]))
+    assert app.get("/permissioned", status=200).json == {"ok": True}
