@@ -102,10 +102,20 @@ def test_signed_reinstall_replaces_the_secret(fake_jira, ack_server):
 
 
 @pytest.mark.parametrize(
-    "attack", ["hs256", "context", "wrong_aud", "bad_kid", "no_token", "wrong_qsh", "iss_mismatch"]
+    ("attack", "reason"),
+    [
+        ("hs256", "lifecycle callbacks must be signed with RS256"),
+        ("context", "lifecycle callbacks must be signed with RS256"),
+        ("wrong_aud", "token audience is not this app"),
+        ("bad_kid", "invalid key id"),
+        ("no_token", "a signed lifecycle token is required"),
+        ("wrong_qsh", "query string hash mismatch"),
+        ("iss_mismatch", "clientKey does not match the token"),
+        ("garbage", "malformed token"),
+    ],
 )
 def test_forged_reinstalls_are_refused_and_the_stored_secret_still_works(
-    fake_jira, ack_server, attack
+    fake_jira, ack_server, attack, reason
 ):
     app = fake_jira.install(ack_server.base_url)
     body = _body(app.client_key, "attacker-chosen-secret", fake_jira.base_url)
@@ -129,6 +139,8 @@ def test_forged_reinstalls_are_refused_and_the_stored_secret_still_works(
         )
     elif attack == "no_token":
         pass
+    elif attack == "garbage":
+        headers["Authorization"] = "JWT not-a-token"
     else:
         options = {}
         if attack == "wrong_aud":
@@ -147,6 +159,8 @@ def test_forged_reinstalls_are_refused_and_the_stored_secret_still_works(
         f"{ack_server.base_url}/installed", json=body, headers=headers, timeout=10
     )
     assert response.status_code == 401
+    assert response.json() == {"error": reason}
+    assert response.headers["WWW-Authenticate"] == 'JWT realm="atlassian-connect"'
     assert "attacker-chosen-secret" not in response.text
     assert "JWT" not in response.text.replace("JWT realm", "")
     stored = _store(ack_server).get(app.client_key, fresh=True)
@@ -154,14 +168,19 @@ def test_forged_reinstalls_are_refused_and_the_stored_secret_still_works(
     assert _page_status(fake_jira, app) == 200
 
 
-def test_install_key_server_down_is_a_503_and_nothing_is_written(fake_jira, ack_server):
+def test_install_key_server_down_is_a_503_and_nothing_is_written(fake_jira, ack_server, caplog):
     app = fake_jira.install(ack_server.base_url)
     fetcher = ack_server.app.registry["ack.install_key_fetcher"]
     fetcher.keys_url = "http://127.0.0.1:9"  # nothing listens there
     fetcher._cache.clear()
+    caplog.set_level(logging.WARNING, logger="atlassian_connect_kit.lifecycle")
     rotated = fake_jira.rotate_secret(app)
     assert rotated.install_status == 503
     assert _store(ack_server).get(app.client_key, fresh=True).shared_secret == app.shared_secret
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "signed install could not be verified: install key server unreachable (ConnectionError)"
+    ]
 
 
 def test_disable_then_enable(fake_jira, ack_server, addon):
@@ -275,8 +294,22 @@ def test_a_lifecycle_body_of_64_kib_is_accepted(fake_jira, ack_server):
         (b"[" * 20000 + b"]" * 20000, "the body is nested too deeply"),
         (b'{"clientKey": "jira:new-site", "a": ' + b"[" * 16 + b"]" * 16 + b"}", "nested too"),
         (b'{"key": "x"}', "clientKey is missing"),
+        (b'{"clientKey": ""}', "clientKey is missing"),
+        (b'{"clientKey": 7}', "clientKey is missing"),
+        (b'{"clientKey": "jira:new-site", "baseUrl": "https://x.example.com"}', "sharedSecret"),
     ],
-    ids=["malformed", "not-utf8", "empty", "array", "deep-array", "deep-field", "no-client-key"],
+    ids=[
+        "malformed",
+        "not-utf8",
+        "empty",
+        "array",
+        "deep-array",
+        "deep-field",
+        "no-client-key",
+        "empty-client-key",
+        "numeric-client-key",
+        "no-secret",
+    ],
 )
 def test_a_malformed_lifecycle_body_under_the_cap_gets_400(fake_jira, ack_server, body, reason):
     response = _post_install(ack_server, _new_site_token(fake_jira, ack_server), body)
@@ -492,3 +525,46 @@ def test_an_uninstall_retried_on_another_worker_tells_plugins_once(
     finally:
         other.stop()
     assert addon.events.count(("uninstalled", app.client_key)) == 1
+
+
+def test_enabled_for_a_site_that_never_installed_is_refused(fake_jira, ack_server):
+    app = fake_jira.install(ack_server.base_url)
+    assert fake_jira.uninstall(app) == 204
+    response = _post_toggle(ack_server, "/enabled", _toggle_token(app, "/enabled"), {})
+    assert response.status_code == 401
+    assert response.json() == {"error": "unknown tenant"}
+
+
+def test_a_toggle_body_may_leave_the_client_key_to_the_token(fake_jira, ack_server):
+    app = fake_jira.install(ack_server.base_url)
+    assert _post_toggle(ack_server, "/disabled", _toggle_token(app, "/disabled"), {}).ok
+    assert not _store(ack_server).get(app.client_key, fresh=True).enabled
+
+
+def test_the_leeway_and_lifetime_settings_bind_lifecycle_tokens(
+    fake_jira, ack_server, ack_settings, ack_extra_plugins
+):
+    app = fake_jira.install(ack_server.base_url)
+    strict = {**ack_settings, "ack.jwt_leeway": "0", "ack.jwt_max_lifetime": "300"}
+    server = serve_kit_app(strict, plugins=ack_extra_plugins)
+    try:
+        now = int(time.time())
+        late = _toggle_token(app, "/disabled", lifetime=-5)  # expired 5 s ago
+        assert _post_toggle(server, "/disabled", late, {}).json() == {"error": "token expired"}
+        long = _toggle_token(app, "/disabled", lifetime=301)
+        refusal = _post_toggle(server, "/disabled", long, {}).json()
+        assert refusal == {"error": "token lifetime exceeds the allowed maximum"}
+        claims = {
+            "iss": "jira:new-site",
+            "aud": [server.base_url],
+            "qsh": query_string_hash("POST", "/installed", ""),
+        }
+        body = json.dumps(_body("jira:new-site", "s" * 40, "https://new-site.example.com"))
+        expired = fake_jira._state.keys.sign({**claims, "iat": now - 65, "exp": now - 5})
+        assert _post_install(server, expired, body).json() == {"error": "token expired"}
+        lasting = fake_jira._state.keys.sign({**claims, "iat": now, "exp": now + 301})
+        refusal = _post_install(server, lasting, body).json()
+        assert refusal == {"error": "token lifetime exceeds the allowed maximum"}
+    finally:
+        server.stop()
+    assert _store(ack_server).get(app.client_key, fresh=True).enabled
