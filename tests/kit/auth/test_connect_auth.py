@@ -2,6 +2,7 @@
 
 import http.client
 import logging
+import re
 import time
 from urllib.parse import urlencode
 
@@ -9,13 +10,14 @@ import jwt
 import pytest
 import requests
 from atlassian_jwt import encode as atlassian_encode
+from pyramid.httpexceptions import HTTPForbidden
 from pyramid.interfaces import IExceptionResponse
 from webob import Request
 from webtest import TestApp
 
 from atlassian_connect_kit.auth.connect import request_qsh
 from atlassian_connect_kit.auth.identity import AUTH_MODES
-from atlassian_connect_kit.auth.policy import sign_in_required_view
+from atlassian_connect_kit.auth.policy import PLUGIN_MANAGER_KEY, sign_in_required_view
 from atlassian_connect_kit.auth.qsh import query_string_hash
 from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.host import SignInRequired
@@ -75,12 +77,25 @@ def test_atlassians_own_library_signs_urls_we_accept(installed_tenant, ack_serve
     assert response.status_code == 200, response.text
 
 
-def test_the_page_gets_the_identity_and_a_context_token(installed_tenant, signed_page_url):
+def test_the_page_gets_the_identity_and_a_context_token(
+    installed_tenant, signed_page_url, ack_server
+):
     account_id = "557058:page-viewer"
     response = requests.get(signed_page_url("/test/page", account_id=account_id), timeout=10)
     assert response.status_code == 200
     assert f"data-user='{account_id}'" in response.text
     assert response.headers["Cache-Control"] == "no-store"
+    token = re.search(r"data-token='([^']+)'", response.text).group(1)
+    claims = jwt.decode(token, installed_tenant.shared_secret, algorithms=["HS256"])
+    assert (claims["iss"], claims["sub"], claims["qsh"]) == (
+        installed_tenant.client_key,
+        account_id,
+        "context-qsh",
+    )
+    assert claims["exp"] - claims["iat"] == 300  # ack.context_token_seconds
+    # The site was seen: `ack tenants purge-stale` goes by this.
+    tenant = get_tenant_store(ack_server.app.registry).get(installed_tenant.client_key, fresh=True)
+    assert tenant.last_seen_at is not None
 
 
 @pytest.mark.parametrize(
@@ -225,7 +240,11 @@ def test_a_view_without_a_mode_fails_at_start_up(tmp_path):
         "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
         "here": str(tmp_path),
     }
-    with pytest.raises((ConfigurationExecutionError, Exception), match="connect_auth"):
+    with pytest.raises(
+        (ConfigurationExecutionError, Exception),
+        match=r"view \S*Careless\.ack_configure\.<locals>\.<lambda> must declare connect_auth "
+        r"as one of jwt, context, public",
+    ):
         serve_kit_app(settings, plugins=[Careless()]).stop()
 
 
@@ -474,7 +493,11 @@ def test_the_sign_in_page_escapes_its_message():
     response = sign_in_required_view(SignInRequired("members <b>& friends</b> only"), request)
     assert response.status_code == 401
     assert response.content_type == "text/html"
-    assert "<p>members &lt;b&gt;&amp; friends&lt;/b&gt; only</p>" in response.text
+    assert response.text == (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Sign in required</title></head>\n"
+        "<body><p>members &lt;b&gt;&amp; friends&lt;/b&gt; only</p></body></html>\n"
+    )
     request.ack_auth_mode = "context"
     api = sign_in_required_view(SignInRequired("members <b>& friends</b> only"), request)
     assert api.json_body == {"error": "members <b>& friends</b> only"}
@@ -521,3 +544,40 @@ def test_a_view_naming_a_permission_is_guarded_by_its_mode_alone(tmp_path):
     }
     app = TestApp(make_app(settings, extra_plugins=[PermissionedPage()]))
     assert app.get("/permissioned", status=200).json == {"ok": True}
+
+
+class ForeignProtocol:
+    """Another host protocol that replaces Connect and recognises none of these requests."""
+
+    __name__ = "foreign_protocol"
+
+    from atlassian_connect_kit import hookimpl
+
+    @hookimpl
+    def ack_authenticate(self, request, mode):
+        return None
+
+    @hookimpl
+    def ack_configure(self, config, settings):
+        def closed(request):
+            raise HTTPForbidden()
+
+        config.add_route("closed", "/closed")
+        config.add_view(closed, route_name="closed", connect_auth="public")
+
+
+def test_a_request_no_protocol_recognises_is_unauthenticated(tmp_path):
+    settings = {
+        "ack.dev_mode": "true",
+        "ack.base_url": "http://localhost:6543",
+        "ack.encryption_keys": generate_key_line(),
+        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
+        "here": str(tmp_path),
+    }
+    wsgi = make_app(settings, extra_plugins=[ForeignProtocol(), SampleAddon()])
+    wsgi.registry[PLUGIN_MANAGER_KEY].set_blocked("atlassian_connect_kit.auth.connect")
+    app = TestApp(wsgi)
+    response = app.get("/test/api/whoami", status=401)
+    assert response.json == {"error": "authentication required"}
+    # A view's own refusal is a 401 too, as Connect expects, never a 403.
+    assert app.get("/closed", status=401).json == {"error": "authentication required"}
