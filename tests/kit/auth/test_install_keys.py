@@ -24,11 +24,22 @@ def _key_requests(fake_jira):
     return [r.path for r in fake_jira.requests if r.path.startswith(KEYS_PATH)]
 
 
-@pytest.mark.parametrize(
-    "kid",
-    ["../x", "..", "a..b", "a/b", "%2e%2e", "-leading", "x" * 129, "a\nb", "", None, 7],
-    ids=repr,
-)
+MALFORMED_KIDS = {
+    "parent": "../x",
+    "dots": "..",
+    "inner-dots": "a..b",
+    "slash": "a/b",
+    "encoded-dots": "%2e%2e",
+    "leading-dash": "-leading",
+    "too-long": "x" * 129,
+    "newline": "a\nb",
+    "empty": "",
+    "none": None,
+    "number": 7,
+}
+
+
+@pytest.mark.parametrize("kid", MALFORMED_KIDS.values(), ids=MALFORMED_KIDS.keys())
 def test_a_malformed_kid_is_refused_before_any_request(fake_jira, kid):
     fetcher = InstallKeyFetcher(fake_jira.install_keys_url)
     fake_jira.clear_requests()
