@@ -1,4 +1,4 @@
-"""A small add-on used only by the test suite: one page, one context API, one public route.
+"""A small add-on used only by the test suite: pages, context APIs and a public route.
 
 It exercises the kit the way a real plugin does (hooks, ``connect_auth`` modes, host client) and
 never ships with the package.
@@ -20,6 +20,13 @@ class SampleAddon:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, str]] = []
+        # What each notification carried: the callback's path, and the tenant's enabled flag.
+        self.received: list[tuple[str, str | None, bool | None]] = []
+
+    def _note(self, event, client_key, request, tenant=None):
+        self.events.append((event, client_key))
+        path = request.path if request is not None else None
+        self.received.append((event, path, tenant.enabled if tenant is not None else None))
 
     @hookimpl
     def ack_descriptor_fragment(self, settings):
@@ -40,24 +47,36 @@ class SampleAddon:
         config.add_view(whoami, route_name="test.api", renderer="json", connect_auth="context")
         config.add_route("test.myself", "/test/api/myself")
         config.add_view(myself, route_name="test.myself", renderer="json", connect_auth="context")
+        config.add_route("test.mine", "/test/api/mine")
+        config.add_view(
+            whoami,
+            route_name="test.mine",
+            renderer="json",
+            connect_auth="context",
+            connect_require_user="sign in to see yours",
+        )
+        config.add_route("test.members", "/test/members")
+        config.add_view(
+            page, route_name="test.members", connect_auth="jwt", connect_require_user=True
+        )
         config.add_route("test.public", "/test/public")
         config.add_view(public, route_name="test.public", connect_auth="public")
 
     @hookimpl
     def ack_tenant_installed(self, tenant, request):
-        self.events.append(("installed", tenant.client_key))
+        self._note("installed", tenant.client_key, request, tenant)
 
     @hookimpl
     def ack_tenant_uninstalled(self, client_key, request):
-        self.events.append(("uninstalled", client_key))
+        self._note("uninstalled", client_key, request)
 
     @hookimpl
     def ack_tenant_enabled(self, tenant, request):
-        self.events.append(("enabled", tenant.client_key))
+        self._note("enabled", tenant.client_key, request, tenant)
 
     @hookimpl
     def ack_tenant_disabled(self, tenant, request):
-        self.events.append(("disabled", tenant.client_key))
+        self._note("disabled", tenant.client_key, request, tenant)
 
 
 def page(request):
@@ -73,6 +92,7 @@ def whoami(request):
         "clientKey": identity.client_key,
         "accountId": identity.account_id,
         "mode": identity.mode,
+        "userid": request.authenticated_userid,
     }
 
 

@@ -3,10 +3,18 @@
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.local_only import refusal
 
 pytest_plugins = ["atlassian_connect_kit.testing.pytest_plugin"]
+
+# For mutation runs (`tox -e mutation` passes --hypothesis-profile=mutation): every function of a
+# mutated module is called through a dispatching wrapper, so examples run slower and unevenly.
+# Timing is not what those runs judge, and a fixed seed makes a mutant's verdict repeatable.
+settings.register_profile(
+    "mutation", deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -25,18 +25,37 @@ def ack_descriptor_fragment(settings: Any) -> dict[str, Any]:
     return {
         "scopes": ["READ", "ACT_AS_USER"],
         "modules": {
-            "generalPages": [{"key": "hello-page", "name": {"value": "Hello"}, "url": PAGE_URL}]
+            "generalPages": [
+                {
+                    "key": "hello-page",
+                    "name": {"value": "Hello"},
+                    "url": PAGE_URL,
+                    # Offered to signed-in users only: it greets the viewer by name.
+                    "conditions": [{"condition": "user_is_logged_in"}],
+                }
+            ]
         },
     }
 
 
 @hookimpl
 def ack_configure(config: Any, settings: Any) -> None:
-    """The page and its API; every view declares how it is authenticated."""
+    """The page and its API: each declares how it is authenticated and that it needs a user.
+
+    ``connect_require_user`` refuses an anonymous visitor's token with 401 before the view runs.
+    """
     config.add_route("hello.page", PAGE_URL)
-    config.add_view(hello_page, route_name="hello.page", connect_auth="jwt")
+    config.add_view(
+        hello_page, route_name="hello.page", connect_auth="jwt", connect_require_user=True
+    )
     config.add_route("hello.api", PAGE_URL + "/api/projects")
-    config.add_view(my_projects, route_name="hello.api", renderer="json", connect_auth="context")
+    config.add_view(
+        my_projects,
+        route_name="hello.api",
+        renderer="json",
+        connect_auth="context",
+        connect_require_user=True,
+    )
 
 
 def hello_page(request: Request) -> Response:

@@ -55,6 +55,8 @@ def includeme(config: Configurator) -> None:
     config.include("atlassian_connect_kit.storage.service")
     # HTTPS only and security headers on every response (needs ack.security.contact in prod).
     config.include("atlassian_connect_kit.security.transport")
+    # Request bodies over ack.max_request_body_bytes get 413, whatever the WSGI server.
+    config.include("atlassian_connect_kit.security.limits")
     # /.well-known/security.txt (RFC 9116), from the ack.security.* settings.
     config.include("atlassian_connect_kit.security.securitytxt")
     # Chameleon templates for the core's and plugins' pages.

@@ -75,7 +75,9 @@ def ack_configure(config: Configurator, settings: Settings) -> None:
     Called once at start-up, after the kit's core is configured. Every view must declare its
     authentication mode with the ``connect_auth`` view option: ``"jwt"`` (a Jira-signed URL whose
     qsh matches the request, for pages), ``"context"`` (a context token, for the page's own XHRs
-    and downloads) or ``"public"``; start-up fails when one does not.
+    and downloads) or ``"public"``; start-up fails when one does not. A view may add
+    ``connect_require_user`` (``True`` or a message) to refuse tokens without a user (anonymous
+    visitors) with 401 before it runs.
     """
 
 
@@ -99,10 +101,12 @@ def ack_host_client(request: Request, identity: Identity, as_user: bool) -> Host
     """Return the client a view uses to call the request's Jira site.
 
     ``as_user`` asks for a client acting as the viewing user (``request.jira``), otherwise as the
-    app (``request.jira_as_app``). The kit's Connect implementation (signed JWTs, OAuth 2.0
-    impersonation) is registered last; an adapter for another host protocol returns its own client
-    for the requests it authenticated and ``None`` for the others. Together with
-    :func:`ack_authenticate`, this is where another host protocol (such as Forge Remote, whose
+    app (``request.jira_as_app``). ``request.jira`` never asks for a client acting as nobody: a
+    request without a user gets ``SignInRequired`` before this hook is called. The kit's Connect
+    implementation (signed JWTs, OAuth 2.0 impersonation) is registered last; an adapter for
+    another host protocol returns its own client for the requests it authenticated and ``None``
+    for the others. Together with :func:`ack_authenticate`, this is where another host protocol
+    (such as Forge Remote, whose
     tokens arrive with each request) plugs in without any plugin changing.
     """
 

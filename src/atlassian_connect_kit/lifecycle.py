@@ -5,12 +5,17 @@ the key comes from the install-keys service by kid, ``aud`` must name this app's
 ``iss`` the body's clientKey. HS256 tokens, context tokens and unsigned calls are refused before
 anything is written, so nobody can overwrite a tenant's secret by re-installing. ``enabled`` and
 ``disabled`` are signed with the tenant's current shared secret.
+
+Every callback is verified in the same order: the token first, then the body, which is read only
+once the token holds (at most :data:`MAX_BODY_BYTES`, a JSON object at most
+:data:`MAX_BODY_DEPTH` deep), then the body is checked against the verified token.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pyramid.httpexceptions import HTTPNoContent
@@ -32,6 +37,7 @@ from atlassian_connect_kit.auth.tokens import (
     verify_tenant_token,
 )
 from atlassian_connect_kit.hookspecs import hookimpl
+from atlassian_connect_kit.security.limits import RequestBodyTooLarge, read_limited_body
 from atlassian_connect_kit.storage.store import InstallPayload
 
 if TYPE_CHECKING:
@@ -39,9 +45,16 @@ if TYPE_CHECKING:
     from pyramid.request import Request
 
     from atlassian_connect_kit.settings import Settings
+    from atlassian_connect_kit.storage.store import TenantRecord
 
 log = logging.getLogger(__name__)
 KEY_FETCHER_KEY = "ack.install_key_fetcher"
+
+MAX_BODY_BYTES = 64 * 1024
+"""The largest lifecycle body read (Jira's are about a kilobyte); larger gets 413."""
+
+MAX_BODY_DEPTH = 16
+"""The deepest nesting of a lifecycle body (Jira's are flat objects); deeper gets 400."""
 
 
 class LifecycleRefused(Exception):
@@ -59,16 +72,6 @@ def _settings(request: Request) -> Settings:
     return get_settings(request.registry)
 
 
-def _json_body(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise LifecycleRefused("the body must be JSON", 400) from None
-    if not isinstance(body, dict):
-        raise LifecycleRefused("the body must be a JSON object", 400)
-    return body
-
-
 def _header_token(request: Request) -> str:
     # Lifecycle callbacks carry their token in the Authorization header only.
     token = token_from_request(None, request.headers.get("Authorization"))
@@ -77,12 +80,57 @@ def _header_token(request: Request) -> str:
     return token
 
 
-def verify_signed_lifecycle(request: Request) -> dict[str, Any]:
-    """Verify an RS256 ``installed``/``uninstalled`` callback and return its JSON body."""
+def _depth(value: Any) -> int:
+    # Iterative, so a hostile document cannot exhaust the stack while being measured.
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def read_lifecycle_body(request: Request) -> dict[str, Any]:
+    """The callback's JSON object, read only once its token is verified.
+
+    At most :data:`MAX_BODY_BYTES` are read (more gets 413, a declared larger length before
+    anything is read); a body that is not a JSON object, or nests deeper than
+    :data:`MAX_BODY_DEPTH`, gets 400.
+    """
+    return _read_lifecycle(request)[1]
+
+
+def _read_lifecycle(request: Request) -> tuple[bytes, dict[str, Any]]:
+    # The raw bytes too: the token memory binds an accepted token to exactly this body.
+    try:
+        raw = read_limited_body(request, MAX_BODY_BYTES)
+    except RequestBodyTooLarge as error:
+        raise LifecycleRefused(str(error), 413) from None
+    try:
+        body = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise LifecycleRefused("the body must be JSON", 400) from None
+    except RecursionError:
+        raise LifecycleRefused("the body is nested too deeply", 400) from None
+    if not isinstance(body, dict):
+        raise LifecycleRefused("the body must be a JSON object", 400)
+    if _depth(body) > MAX_BODY_DEPTH:
+        raise LifecycleRefused("the body is nested too deeply", 400)
+    return raw, body
+
+
+def verify_install_callback_token(request: Request) -> dict[str, Any]:
+    """Verify the RS256 token of an ``installed``/``uninstalled`` callback; return its claims.
+
+    Nothing of the body is read: the issuer the token names is checked against the body later.
+    """
     settings = _settings(request)
     token = _header_token(request)
     try:
         header = unverified_header(token)
+        issuer = unverified_issuer(token)
     except TokenError as error:
         raise LifecycleRefused(str(error)) from None
     if header.get("alg") != "RS256":
@@ -95,34 +143,96 @@ def verify_signed_lifecycle(request: Request) -> dict[str, Any]:
     except InstallKeyUnavailable as error:
         log.warning("signed install could not be verified: %s", error)
         raise LifecycleRefused("install key service unavailable, try again", 503) from None
-    body = _json_body(request)
-    client_key = body.get("clientKey")
-    if not isinstance(client_key, str) or not client_key:
-        raise LifecycleRefused("clientKey is missing", 400)
     try:
-        claims = verify_install_token(
+        return verify_install_token(
             token,
             public_key_pem=public_key,
             app_base_url=settings.base_url,
-            client_key=client_key,
+            client_key=issuer,
             expected_qsh=request_qsh(request, settings.base_path),
             leeway=settings.jwt_leeway,
+            max_lifetime=settings.jwt_max_lifetime,
         )
     except TokenError as error:
         raise LifecycleRefused(str(error)) from None
-    _accept_once(request, token, claims)
-    return body
 
 
-def _accept_once(request: Request, token: str, claims: dict[str, Any]) -> None:
+def _accept_once(request: Request, raw_body: bytes, claims: dict[str, Any]) -> None:
     """Refuse a verified token already accepted with another body (every worker remembers it)."""
     from atlassian_connect_kit.storage.service import get_lifecycle_tokens
 
+    token = _header_token(request)
     expires_at = float(claims["exp"]) + _settings(request).jwt_leeway
-    if not get_lifecycle_tokens(request.registry).accept(
-        token, request.body, expires_at=expires_at
-    ):
+    if not get_lifecycle_tokens(request.registry).accept(token, raw_body, expires_at=expires_at):
         raise LifecycleRefused("this token was already used with another body")
+
+
+def verify_signed_lifecycle(request: Request) -> dict[str, Any]:
+    """Verify an RS256 ``installed``/``uninstalled`` callback and return its JSON body.
+
+    The token is verified first; only then is the body read (capped and parsed), and its
+    ``clientKey`` must be the token's verified issuer.
+    """
+    claims = verify_install_callback_token(request)
+    raw_body, body = _read_lifecycle(request)
+    client_key = body.get("clientKey")
+    if not isinstance(client_key, str) or not client_key:
+        raise LifecycleRefused("clientKey is missing", 400)
+    if client_key != claims["iss"]:
+        raise LifecycleRefused("clientKey does not match the token")
+    _accept_once(request, raw_body, claims)
+    return body
+
+
+def verify_tenant_callback_token(request: Request) -> TenantRecord:
+    """Verify the HS256 token of an ``enabled``/``disabled`` callback; return its tenant.
+
+    The token must be signed with the tenant's current secret (read afresh, so a secret rotated
+    through another process counts at once) and bound to this very request (no context token).
+    Nothing of the body is read.
+    """
+    return _verify_tenant_callback(request)[0]
+
+
+def _verify_tenant_callback(request: Request) -> tuple[TenantRecord, dict[str, Any]]:
+    from atlassian_connect_kit.storage.service import get_tenant_store
+
+    settings = _settings(request)
+    token = _header_token(request)
+    try:
+        client_key = unverified_issuer(token)
+    except TokenError as error:
+        raise LifecycleRefused(str(error)) from None
+    tenant = get_tenant_store(request.registry).get(client_key, fresh=True)
+    if tenant is None:
+        raise LifecycleRefused("unknown tenant")
+    try:
+        claims = verify_tenant_token(
+            token,
+            shared_secret=tenant.shared_secret,
+            client_key=tenant.client_key,
+            expected_qsh=request_qsh(request, settings.base_path),
+            allow_context_qsh=False,
+            leeway=settings.jwt_leeway,
+            max_lifetime=settings.jwt_max_lifetime,
+        )
+    except TokenError as error:
+        raise LifecycleRefused(str(error)) from None
+    return tenant, claims
+
+
+def verify_tenant_lifecycle(request: Request) -> tuple[TenantRecord, dict[str, Any]]:
+    """Verify an ``enabled``/``disabled`` callback; return its tenant and JSON body.
+
+    The token is verified first; only then is the body read, and a ``clientKey`` in it must be
+    the tenant's.
+    """
+    tenant, claims = _verify_tenant_callback(request)
+    raw_body, body = _read_lifecycle(request)
+    if body.get("clientKey") not in (None, tenant.client_key):
+        raise LifecycleRefused("clientKey does not match the token")
+    _accept_once(request, raw_body, claims)
+    return tenant, body
 
 
 def installed_view(request: Request) -> Response:
@@ -167,31 +277,9 @@ def uninstalled_view(request: Request) -> Response:
 def _toggle(request: Request, enabled: bool) -> Response:
     from atlassian_connect_kit.storage.service import get_tenant_store
 
-    settings = _settings(request)
-    token = _header_token(request)
-    try:
-        client_key = unverified_issuer(token)
-    except TokenError as error:
-        raise LifecycleRefused(str(error)) from None
+    tenant, _ = verify_tenant_lifecycle(request)
+    client_key = tenant.client_key
     store = get_tenant_store(request.registry)
-    tenant = store.get(client_key, fresh=True)
-    if tenant is None:
-        raise LifecycleRefused("unknown tenant")
-    try:
-        claims = verify_tenant_token(
-            token,
-            shared_secret=tenant.shared_secret,
-            client_key=tenant.client_key,
-            expected_qsh=request_qsh(request, settings.base_path),
-            allow_context_qsh=False,
-            leeway=settings.jwt_leeway,
-        )
-    except TokenError as error:
-        raise LifecycleRefused(str(error)) from None
-    _accept_once(request, token, claims)
-    body = _json_body(request)
-    if body.get("clientKey") not in (None, client_key):
-        raise LifecycleRefused("clientKey does not match the token")
     store.set_enabled(client_key, enabled)
     updated = store.get(client_key, fresh=True) or tenant
     pm = request.registry[PLUGIN_MANAGER_KEY]
@@ -219,6 +307,20 @@ def lifecycle_refused_view(exc: LifecycleRefused, request: Request) -> Response:
     return unauthorized(exc.reason, exc.status)
 
 
+def request_only(view: Callable[[Request], Response]) -> Callable[[Request], Response]:
+    """``view`` behind an explicit ``(request)`` signature.
+
+    Pyramid's view mapper reads a view's signature to choose between ``view(request)`` and
+    ``view(context, request)``; a view wrapped in ``(*args, **kwargs)`` (mutation testing wraps
+    every function of the modules it mutates) would otherwise be handed the context too.
+    """
+
+    def lifecycle_view(request: Request) -> Response:
+        return view(request)
+
+    return lifecycle_view
+
+
 @hookimpl(trylast=True)
 def ack_configure(config: Configurator, settings: Settings) -> None:
     """Register the lifecycle routes (paths as in the descriptor template)."""
@@ -233,5 +335,5 @@ def ack_configure(config: Configurator, settings: Settings) -> None:
         route = f"ack.lifecycle.{event}"
         config.add_route(route, f"/{event}", request_method="POST")
         # "public" to the JWT policy: these views verify their own, lifecycle-specific tokens.
-        config.add_view(view, route_name=route, connect_auth="public")
+        config.add_view(request_only(view), route_name=route, connect_auth="public")
     config.add_exception_view(lifecycle_refused_view, context=LifecycleRefused)

@@ -169,6 +169,18 @@ SETTINGS: tuple[SettingSpec, ...] = (
         _parse_bool,
         "the Forge manifest carries the Connect modules (app.connect, connectModules)",
     ),
+    SettingSpec(
+        "ack.max_request_body_bytes",
+        "1048576",
+        _int_parser(65536),
+        "largest request body accepted (bytes); larger gets 413",
+    ),
+    SettingSpec(
+        "ack.jwt_max_lifetime",
+        "3600",
+        _int_parser(60, 86400),
+        "longest exp - iat an incoming token may have, seconds",
+    ),
 )
 
 
@@ -215,6 +227,8 @@ class Settings:
     forge_app_id: str
     forge_jwks_url: str
     forge_connect_adoption: bool
+    max_request_body_bytes: int
+    jwt_max_lifetime: int
     here: str = "."
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -279,6 +293,11 @@ def load_settings(
         values["base_url"] = values["base_url"].rstrip("/")
     for name in ("ack.install_keys_url", "ack.oauth2_token_url", "ack.all_js_url"):
         _check_url(name, values[_attribute_name(name)], dev_mode=dev_mode)
+    if values["jwt_max_lifetime"] < values["context_token_seconds"]:
+        raise SettingsError(
+            "ack.jwt_max_lifetime",
+            "must be at least ack.context_token_seconds, or the app's own page tokens are refused",
+        )
     if not values["app_key"] or len(values["app_key"]) > 64:
         raise SettingsError("ack.app_key", "must be 1 to 64 characters")
     for name in ("ack.security.contact",):

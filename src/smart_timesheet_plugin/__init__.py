@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 PAGE_URL = "/timesheet"
 
 
+def _signed_in_only() -> list[dict[str, str]]:
+    # Jira offers the pages to signed-in users only; the views refuse anonymous tokens all the same.
+    return [{"condition": "user_is_logged_in"}]
+
+
 @hookimpl
 def ack_descriptor_fragment(settings: Settings) -> Mapping[str, Any]:
     """The Timesheet pages: one in Jira's Apps menu, one in every project's sidebar."""
@@ -31,6 +36,7 @@ def ack_descriptor_fragment(settings: Settings) -> Mapping[str, Any]:
                     "name": {"value": "Timesheet"},
                     "url": PAGE_URL,
                     "location": "system.top.navigation.bar",
+                    "conditions": _signed_in_only(),
                 }
             ],
             "jiraProjectPages": [
@@ -39,6 +45,7 @@ def ack_descriptor_fragment(settings: Settings) -> Mapping[str, Any]:
                     "name": {"value": "Timesheet"},
                     "url": PAGE_URL + "?project={project.key}",
                     "weight": 100,
+                    "conditions": _signed_in_only(),
                 }
             ],
         },

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from pyramid.request import Request
 
 log = logging.getLogger(__name__)
+SIGN_IN_MESSAGE = "sign in to Jira to see this report"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -319,7 +320,16 @@ def _add(
     renderer: str | None = None,
 ) -> None:
     config.add_route(name, pattern, request_method="GET")
-    config.add_view(view, route_name=name, renderer=renderer, connect_auth=auth)
+    # Worklogs are shown only to a signed-in viewer, as that viewer: a token without a user
+    # (Jira sends them for anonymous visitors) gets 401, even where the descriptor's
+    # user_is_logged_in condition should have kept Jira from sending one.
+    config.add_view(
+        view,
+        route_name=name,
+        renderer=renderer,
+        connect_auth=auth,
+        connect_require_user=SIGN_IN_MESSAGE,
+    )
 
 
 def includeme(config: Configurator) -> None:

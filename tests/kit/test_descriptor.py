@@ -118,3 +118,10 @@ VALID = {
 def test_validation_rules(change, message):
     with pytest.raises(DescriptorError, match=message):
         validate_descriptor({**VALID, **change}, dev_mode=False)
+
+
+def test_the_timesheet_pages_are_offered_to_signed_in_users_only():
+    descriptor = _descriptor()
+    for module_type in ("generalPages", "jiraProjectPages"):
+        [page] = descriptor["modules"][module_type]
+        assert page["conditions"] == [{"condition": "user_is_logged_in"}], module_type

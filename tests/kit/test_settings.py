@@ -77,3 +77,27 @@ def test_dev_mode_allows_local_http():
 def test_every_setting_has_a_unique_name():
     names = [spec.name for spec in SETTINGS]
     assert len(names) == len(set(names))
+
+
+def test_request_bodies_and_token_lifetimes_are_bounded_by_default():
+    settings = load_settings(BASE, environ={})
+    assert settings.max_request_body_bytes == 1048576
+    assert settings.jwt_max_lifetime == 3600
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"ack.jwt_max_lifetime": "59"}, r"^ack\.jwt_max_lifetime: must be at least 60"),
+        ({"ack.jwt_max_lifetime": "86401"}, r"^ack\.jwt_max_lifetime: must be at least 60 and"),
+        (
+            {"ack.jwt_max_lifetime": "120", "ack.context_token_seconds": "300"},
+            r"^ack\.jwt_max_lifetime: must be at least ack\.context_token_seconds",
+        ),
+        ({"ack.max_request_body_bytes": "65535"}, r"^ack\.max_request_body_bytes: must be"),
+        ({"ack.max_request_body_bytes": "lots"}, r"^ack\.max_request_body_bytes: expected a whole"),
+    ],
+)
+def test_body_and_lifetime_limits_are_validated(changes, problem):
+    with pytest.raises(SettingsError, match=problem):
+        load_settings({**BASE, **changes}, environ={})

@@ -72,33 +72,28 @@ class _PresentedToken:
 
 
 def _verify(
-    token: _PresentedToken, tenant: TenantRecord, verified: VerifiedTokens, leeway: int
+    token: _PresentedToken,
+    tenant: TenantRecord,
+    verified: VerifiedTokens,
+    leeway: int,
+    max_lifetime: int,
 ) -> dict[str, Any]:
-    claims = verified.get(
+    return verified.verify(
         token.text,
         expected_qsh=token.expected_qsh,
         allow_context_qsh=token.allow_context_qsh,
         shared_secret=tenant.shared_secret,
         leeway=leeway,
+        verifier=lambda: verify_tenant_token(
+            token.parsed(),
+            shared_secret=tenant.shared_secret,
+            client_key=tenant.client_key,
+            expected_qsh=token.expected_qsh,
+            allow_context_qsh=token.allow_context_qsh,
+            leeway=leeway,
+            max_lifetime=max_lifetime,
+        ),
     )
-    if claims is not None and claims.get("iss") == tenant.client_key:
-        return claims
-    claims = verify_tenant_token(
-        token.parsed(),
-        shared_secret=tenant.shared_secret,
-        client_key=tenant.client_key,
-        expected_qsh=token.expected_qsh,
-        allow_context_qsh=token.allow_context_qsh,
-        leeway=leeway,
-    )
-    verified.remember(
-        token.text,
-        claims,
-        expected_qsh=token.expected_qsh,
-        allow_context_qsh=token.allow_context_qsh,
-        shared_secret=tenant.shared_secret,
-    )
-    return claims
 
 
 def authenticate_connect_request(request: Request, mode: str) -> Identity:
@@ -128,13 +123,15 @@ def authenticate_connect_request(request: Request, mode: str) -> Identity:
     if tenant is None:
         raise AuthenticationFailed("unknown tenant")
     try:
-        claims = _verify(token, tenant, verified, settings.jwt_leeway)
+        claims = _verify(token, tenant, verified, settings.jwt_leeway, settings.jwt_max_lifetime)
     except TokenError as error:
         current = store.get(client_key, fresh=True)
         if current is None or current.shared_secret == tenant.shared_secret:
             raise AuthenticationFailed(str(error)) from None
         try:
-            claims = _verify(token, current, verified, settings.jwt_leeway)
+            claims = _verify(
+                token, current, verified, settings.jwt_leeway, settings.jwt_max_lifetime
+            )
         except TokenError as second_error:
             raise AuthenticationFailed(str(second_error)) from None
         tenant = current

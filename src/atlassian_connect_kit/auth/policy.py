@@ -4,18 +4,24 @@ Each view declares ``connect_auth="jwt" | "context" | "public"``; a view without
 configuration error at start-up, so no route can be left unprotected by omission. The security
 policy asks the ``ack_authenticate`` hook for the identity, so another host protocol can plug in
 beside Connect without touching views.
+
+A view that shows what only a signed-in user may see also declares ``connect_require_user``
+(``True``, or the message to show): a valid token that names no user (Jira's tokens for anonymous
+visitors) is then refused with 401 before the view runs, whatever the descriptor's conditions.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from pyramid.exceptions import ConfigurationError
 from pyramid.response import Response
 
 from atlassian_connect_kit.auth.identity import AUTH_MODES, AuthenticationFailed, Identity
+from atlassian_connect_kit.host.errors import SignInRequired
 
 if TYPE_CHECKING:
     from pyramid.config import Configurator
@@ -98,16 +104,56 @@ def _forbid_storing(response: Response) -> None:
         response.headerlist.append(("Cache-Control", "no-store"))
 
 
+def sign_in_required_view(error: SignInRequired, request: Request) -> Response:
+    """401 for a request without a signed-in user: HTML for pages, JSON for everything else.
+
+    Pages (``connect_auth="jwt"``) are what Jira shows in its iframe, so they get a readable page;
+    the XHRs and downloads of context routes get ``{"error": message}`` like every other refusal.
+    """
+    if getattr(request, "ack_auth_mode", None) == "jwt":
+        page = (
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            "<title>Sign in required</title></head>\n"
+            f"<body><p>{escape(error.message)}</p></body></html>\n"
+        )
+        response = Response(page, status=401, content_type="text/html", charset="utf-8")
+        response.headers["WWW-Authenticate"] = 'JWT realm="atlassian-connect"'
+        response.cache_control.no_store = True
+        return response
+    return unauthorized(error.message)
+
+
+def _required_user_message(info: IViewDeriverInfo, mode: str, name: str) -> str | None:
+    # connect_require_user=True uses the default message; a string is the message itself.
+    option = info.options.get("connect_require_user")
+    if option is None or option is False:
+        return None
+    if mode == "public":
+        raise ConfigurationError(f"view {name}: a public view cannot require a signed-in user")
+    if option is True:
+        return SignInRequired.DEFAULT_MESSAGE
+    if isinstance(option, str) and option.strip():
+        return option
+    raise ConfigurationError(
+        f"view {name}: connect_require_user must be true or the message to show"
+    )
+
+
 def connect_auth_deriver(view: Callable[..., Any], info: IViewDeriverInfo) -> Callable[..., Any]:
-    """Wrap a view so it authenticates by its declared mode before it runs."""
+    """Wrap a view so it authenticates by its declared mode before it runs.
+
+    With ``connect_require_user``, an identity without a user (an anonymous visitor) is refused
+    by raising :class:`SignInRequired` before the view runs.
+    """
     if info.exception_only:
         return view
     mode = info.options.get("connect_auth")
+    name = getattr(info.original_view, "__qualname__", repr(info.original_view))
     if mode not in AUTH_MODES:
-        name = getattr(info.original_view, "__qualname__", repr(info.original_view))
         raise ConfigurationError(
             f"view {name} must declare connect_auth as one of {', '.join(AUTH_MODES)}"
         )
+    required_user_message = _required_user_message(info, mode, name)
 
     def authenticated_view(context: Any, request: Request) -> Any:
         request.ack_auth_mode = mode
@@ -122,6 +168,9 @@ def connect_auth_deriver(view: Callable[..., Any], info: IViewDeriverInfo) -> Ca
             return unauthorized(failure.reason, failure.status)
         if identity is None:
             return unauthorized("authentication required")
+        if required_user_message is not None and identity.account_id is None:
+            log.info("sign-in required for %s %s: no user", request.method, request.path)
+            raise SignInRequired(required_user_message)
         response = view(context, request)
         if isinstance(response, Response):
             _forbid_storing(response)
@@ -130,11 +179,11 @@ def connect_auth_deriver(view: Callable[..., Any], info: IViewDeriverInfo) -> Ca
     return authenticated_view
 
 
-connect_auth_deriver.options = ("connect_auth",)  # type: ignore[attr-defined]
+connect_auth_deriver.options = ("connect_auth", "connect_require_user")  # type: ignore[attr-defined]
 
 
 def includeme(config: Configurator) -> None:
-    """Install the security policy and the ``connect_auth`` view option."""
+    """Install the security policy and the ``connect_auth``/``connect_require_user`` options."""
     config.set_security_policy(ConnectSecurityPolicy())
     config.add_view_deriver(connect_auth_deriver, name="connect_auth")
 
@@ -143,3 +192,5 @@ def includeme(config: Configurator) -> None:
 
     # Pyramid answers an unauthenticated request with 403 by default; Connect expects 401.
     config.add_forbidden_view(forbidden)
+    # Raised by request.jira for an anonymous viewer, and by views that require a user.
+    config.add_exception_view(sign_in_required_view, context=SignInRequired)

@@ -40,6 +40,9 @@ CONTEXT_QSH = "context-qsh"
 KID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 """The shape of an install key id that may be used to build the key's URL."""
 
+DEFAULT_MAX_LIFETIME = 3600
+"""The longest ``exp - iat`` an incoming token may have, in seconds (Jira's own live minutes)."""
+
 OAUTH2_ISSUER_PREFIX = "urn:atlassian:connect:clientid:"
 """Prefix of the ``iss`` claim of a user-impersonation assertion, followed by the oauthClientId."""
 
@@ -187,6 +190,7 @@ def verify_tenant_token(
     expected_qsh: str,
     allow_context_qsh: bool,
     leeway: int = 30,
+    max_lifetime: int = DEFAULT_MAX_LIFETIME,
     now: float | None = None,
 ) -> dict[str, Any]:
     """Verify a token the product (or the app's own page) sent for a tenant; return its claims.
@@ -195,7 +199,8 @@ def verify_tenant_token(
     and ``qsh``, be issued by ``client_key``, and have either no ``aud`` or one that is (or
     contains) ``client_key``. Its ``qsh`` must equal ``expected_qsh``, the hash of the request
     actually received, or be :data:`CONTEXT_QSH` when ``allow_context_qsh`` is true. ``leeway``
-    is in seconds. ``token`` may be given already parsed (:func:`parse_token`). Raises
+    is in seconds; ``exp - iat`` may not exceed ``max_lifetime`` seconds. ``token`` may be given
+    already parsed (:func:`parse_token`). Raises
     :class:`TokenError` on any refusal and ``ValueError`` when called without a secret or client
     key.
     """
@@ -204,7 +209,7 @@ def verify_tenant_token(
     _check_hs256_signature(parsed, shared_secret)
     claims = parsed.claims
     _require_claims(claims, ("exp", "iat", "iss", "qsh"))
-    _check_lifetime(claims, leeway=leeway, now=now)
+    _check_lifetime(claims, leeway=leeway, max_lifetime=max_lifetime, now=now)
     _check_issuer(claims, client_key)
     if "aud" in claims and not _audience_contains(claims["aud"], client_key, _same_text):
         raise TokenError("token audience is not this tenant")
@@ -222,13 +227,14 @@ def verify_install_token(
     client_key: str,
     expected_qsh: str,
     leeway: int = 30,
+    max_lifetime: int = DEFAULT_MAX_LIFETIME,
     now: float | None = None,
 ) -> dict[str, Any]:
     """Verify the RS256 token of a signed lifecycle callback (installed, uninstalled).
 
     The token must be RS256 under ``public_key_pem`` (fetched by its ``kid``), carry ``exp`` and
-    ``iat``, have an ``aud`` containing ``app_base_url`` (trailing slashes ignored), be issued by
-    ``client_key`` (the clientKey of the callback body) and have a ``qsh`` equal to
+    ``iat`` (at most ``max_lifetime`` seconds apart), have an ``aud`` containing ``app_base_url``
+    (trailing slashes ignored), be issued by ``client_key`` and have a ``qsh`` equal to
     ``expected_qsh``; context tokens are refused. Returns the claims; raises :class:`TokenError`
     on any refusal.
     """
@@ -236,7 +242,7 @@ def verify_install_token(
     public_key = _load_rsa_public_key(public_key_pem)
     claims = _decode_verified(token, public_key, _INSTALL_ALGORITHM)
     _require_claims(claims, ("exp", "iat", "iss", "aud", "qsh"))
-    _check_lifetime(claims, leeway=leeway, now=now)
+    _check_lifetime(claims, leeway=leeway, max_lifetime=max_lifetime, now=now)
     if not _audience_contains(claims["aud"], app_base_url, _same_url):
         raise TokenError("token audience is not this app")
     _check_issuer(claims, client_key)
@@ -434,9 +440,13 @@ def _numeric_claim(claims: dict[str, Any], name: str) -> int | float:
     return value
 
 
-def _check_lifetime(claims: dict[str, Any], *, leeway: int, now: float | None) -> None:
+def _check_lifetime(
+    claims: dict[str, Any], *, leeway: int, max_lifetime: int, now: float | None
+) -> None:
     if leeway < 0:
         raise ValueError("leeway must not be negative")
+    if max_lifetime <= 0:
+        raise ValueError("max_lifetime must be positive")
     current = time.time() if now is None else now
     expires_at = _numeric_claim(claims, "exp")
     issued_at = _numeric_claim(claims, "iat")
@@ -444,6 +454,9 @@ def _check_lifetime(claims: dict[str, Any], *, leeway: int, now: float | None) -
         raise TokenExpiredError("token expired")
     if issued_at > current + leeway:
         raise TokenError("token issued in the future")
+    # A token valid for years is a stolen token's best friend: refuse what Jira never issues.
+    if expires_at - issued_at > max_lifetime:
+        raise TokenError("token lifetime exceeds the allowed maximum")
     if "nbf" in claims and _numeric_claim(claims, "nbf") > current + leeway:
         raise TokenError("token not yet valid")
 

@@ -69,6 +69,32 @@ class VerifiedTokens:
         issuer = entry[2].get("iss")
         return issuer if isinstance(issuer, str) and issuer else None
 
+    def verify(
+        self,
+        token: str,
+        *,
+        expected_qsh: str,
+        allow_context_qsh: bool,
+        shared_secret: str,
+        leeway: int,
+        verifier: Callable[[], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """The claims of ``token``: remembered ones if any, else ``verifier()``'s, remembered.
+
+        ``verifier`` verifies ``token`` under exactly these conditions and raises on refusal;
+        a refusal propagates and is not remembered, so the next attempt verifies afresh.
+        """
+        conditions: dict[str, Any] = {
+            "expected_qsh": expected_qsh,
+            "allow_context_qsh": allow_context_qsh,
+            "shared_secret": shared_secret,
+        }
+        claims = self.get(token, leeway=leeway, **conditions)
+        if claims is None:
+            claims = verifier()
+            self.remember(token, claims, **conditions)
+        return claims
+
     def remember(
         self,
         token: str,

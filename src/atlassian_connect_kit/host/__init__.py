@@ -4,6 +4,7 @@ Build a :class:`HostClient` with :meth:`HostClient.as_app` or :meth:`HostClient.
 ``get``/``post``/``put``/``delete``, walk collections with :func:`iter_token_pages` and
 :func:`iter_start_at`, run independent calls side by side with :func:`fan_out`, and catch
 :class:`JiraError` (or one of its subclasses) to tell the user what went wrong.
+:class:`SignInRequired` means no call was made: the viewer is not signed in to Jira.
 """
 
 from atlassian_connect_kit.host.client import (
@@ -26,6 +27,7 @@ from atlassian_connect_kit.host.errors import (
     JiraRateLimited,
     JiraTimeout,
     JiraUnavailable,
+    SignInRequired,
 )
 from atlassian_connect_kit.host.fanout import fan_out
 from atlassian_connect_kit.host.oauth2 import AccessTokenCache, fetch_access_token
@@ -46,6 +48,7 @@ __all__ = [
     "JiraUnavailable",
     "QueryParams",
     "QueryValue",
+    "SignInRequired",
     "TenantCredentials",
     "create_session",
     "encode_query",

@@ -96,6 +96,24 @@ class JiraTimeout(JiraUnavailable):
     """
 
 
+class SignInRequired(Exception):
+    """The request names no signed-in Jira user, so nothing may be fetched on a viewer's behalf.
+
+    Jira sends tokens without a user (no ``sub``) for anonymous visitors of sites that allow
+    anonymous access. ``request.jira`` raises this for them rather than acting as the app, which
+    would show an anonymous visitor everything the app can read; so do views declared with the
+    ``connect_require_user`` option, before they run. The kit answers 401 with ``message``: a short
+    HTML page for page views (``connect_auth="jwt"``), JSON ``{"error": message}`` otherwise.
+    Acting as the app stays possible, explicitly, through ``request.jira_as_app``.
+    """
+
+    DEFAULT_MESSAGE = "sign in to Jira to see this page"
+
+    def __init__(self, message: str = DEFAULT_MESSAGE) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def error_details(body: bytes) -> tuple[list[str], dict[str, str]]:
     """Return Jira's ``errorMessages`` and ``errors`` from an error response body.
 

@@ -1,5 +1,8 @@
 """Host clients on the request: ``request.jira`` (as the viewer) and ``request.jira_as_app``.
 
+``request.jira`` acts as the signed-in viewer only: a request without one (an anonymous visitor)
+gets :class:`~atlassian_connect_kit.host.errors.SignInRequired`, never a client acting as the app.
+
 Views and plugins call Jira through these and never see a shared secret. The HTTP session and the
 access-token cache are shared by every request of the process, so connections and user tokens are
 reused across reports.
@@ -18,6 +21,7 @@ from atlassian_connect_kit.host.client import (
     TenantCredentials,
     create_session,
 )
+from atlassian_connect_kit.host.errors import SignInRequired
 from atlassian_connect_kit.host.oauth2 import AccessTokenCache
 
 if TYPE_CHECKING:
@@ -68,26 +72,28 @@ class HostServices:
 
 
 def connect_host_client(request: Request, identity: Identity, *, as_user: bool) -> HostClient:
-    """The Connect client for ``identity``: signed as the app, or impersonating its user."""
+    """The Connect client for ``identity``: signed as the app, or impersonating its user.
+
+    Raises :class:`SignInRequired` when a client acting as the user is asked for an identity
+    without one: an anonymous viewer never borrows the app's permissions.
+    """
     services: HostServices = request.registry[HOST_KEY]
-    credentials = services.credentials(request.registry, identity.client_key)
-    if as_user and identity.account_id is not None:
-        return HostClient.as_user(
-            credentials,
-            identity.account_id,
-            services.config,
-            token_cache=services.token_cache,
-            scopes=("READ", "ACT_AS_USER"),
-            session=services.session,
-        )
-    # Requests made by the product itself carry no user: they act as the app.
-    return HostClient.as_app(credentials, services.config, session=services.session)
+    if not as_user:
+        credentials = services.credentials(request.registry, identity.client_key)
+        return HostClient.as_app(credentials, services.config, session=services.session)
+    if identity.account_id is None:
+        raise SignInRequired()
+    return HostClient.as_user(
+        services.credentials(request.registry, identity.client_key),
+        identity.account_id,
+        services.config,
+        token_cache=services.token_cache,
+        scopes=("READ", "ACT_AS_USER"),
+        session=services.session,
+    )
 
 
-def _client(request: Request, *, as_user: bool) -> HostClient:
-    identity = request.identity
-    if identity is None:
-        raise AuthenticationFailed("authentication required")
+def _client(request: Request, identity: Identity, *, as_user: bool) -> HostClient:
     pm = request.registry[PLUGIN_MANAGER_KEY]
     client: HostClient = pm.hook.ack_host_client(
         request=request, identity=identity, as_user=as_user
@@ -95,14 +101,31 @@ def _client(request: Request, *, as_user: bool) -> HostClient:
     return client
 
 
+def _identity(request: Request) -> Identity:
+    identity: Identity | None = request.identity
+    if identity is None:
+        raise AuthenticationFailed("authentication required")
+    return identity
+
+
 def jira_as_app(request: Request) -> HostClient:
-    """A client calling the request's tenant as the app (every project the app can see)."""
-    return _client(request, as_user=False)
+    """A client calling the request's tenant as the app (every project the app can see).
+
+    Only for what the app itself does; never to show a viewer what Jira would not show them.
+    """
+    return _client(request, _identity(request), as_user=False)
 
 
 def jira_as_viewer(request: Request) -> HostClient:
-    """A client calling the request's tenant as the viewing user (Jira's permissions apply)."""
-    return _client(request, as_user=True)
+    """A client calling the request's tenant as the viewing user (Jira's permissions apply).
+
+    Raises :class:`SignInRequired` for a request without a signed-in user, whatever host
+    protocol authenticated it: this client never falls back to acting as the app.
+    """
+    identity = _identity(request)
+    if identity.account_id is None:
+        raise SignInRequired()
+    return _client(request, identity, as_user=True)
 
 
 @hookimpl(trylast=True)

@@ -2,8 +2,8 @@
 
 Outside dev mode a request that did not arrive over TLS is refused (``wsgi.url_scheme`` as the
 WSGI server sets it, after its trusted-proxy handling): a GET or HEAD is redirected to the same
-path on the app's https base URL, anything else gets 403, so a token in a form or header never
-counts as accepted over plain http. Every response then carries:
+path on the app's https base URL (without its ``jwt`` parameter), anything else gets 403, so a
+token in a form or header never counts as accepted over plain http. Every response then carries:
 
 - ``Strict-Transport-Security`` (one year, subdomains): browsers stop trying http at all;
 - ``X-Content-Type-Options: nosniff``: a download or JSON is never run as a script;
@@ -12,15 +12,19 @@ counts as accepted over plain http. Every response then carries:
 - ``Content-Security-Policy: frame-ancestors 'self' <ack.security.frame_ancestors>``: only Jira
   may frame the app's pages (a view's own policy is kept, with frame-ancestors added if absent).
 
+Every response means every one: an error no view turned into a response becomes a short JSON 500
+here (logged with its traceback), with the headers like any other.
+
 Dev mode serves http on localhost, so it neither refuses http nor sends HSTS (which would pin
 https on localhost for a year); the other headers are the same, so pages behave alike.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from pyramid.httpexceptions import HTTPPermanentRedirect
 from pyramid.response import Response
@@ -31,6 +35,8 @@ from atlassian_connect_kit.settings import Settings, SettingsError
 if TYPE_CHECKING:
     from pyramid.config import Configurator
     from pyramid.request import Request
+
+log = logging.getLogger(__name__)
 
 HSTS = "max-age=31536000; includeSubDomains"
 """One year, subdomains included."""
@@ -64,16 +70,36 @@ def require_security_contact(settings: Settings) -> None:
         )
 
 
+def query_without_token(query: str) -> str:
+    """The raw query string ``query`` without its ``jwt`` parameters.
+
+    Every other parameter is kept exactly as sent, in its order and encoding; a parameter named
+    ``jwt`` in any spelling the app would accept (``%6Awt`` decodes to ``jwt``) is dropped.
+    """
+    kept = [
+        pair for pair in query.split("&") if pair and unquote_plus(pair.partition("=")[0]) != "jwt"
+    ]
+    return "&".join(kept)
+
+
 def _https_url(settings: Settings, request: Request) -> str:
     # The base URL's host, never the request's Host header: a redirect must not be steerable.
+    # The token is dropped: a Location header ends up in logs and browser history.
     origin = urlsplit(settings.base_url)
-    return f"https://{origin.netloc}{request.path_qs}"
+    query = query_without_token(request.environ.get("QUERY_STRING", ""))
+    return f"https://{origin.netloc}{request.path}" + (f"?{query}" if query else "")
 
 
 def _refuse_plain_http(settings: Settings, request: Request) -> Response:
     if request.method in ("GET", "HEAD"):
         return HTTPPermanentRedirect(location=_https_url(settings, request))
     response = Response(json_body={"error": "https is required"}, status=403)
+    response.cache_control.no_store = True
+    return response
+
+
+def _internal_error() -> Response:
+    response = Response(json_body={"error": "internal error"}, status=500)
     response.cache_control.no_store = True
     return response
 
@@ -101,7 +127,12 @@ def security_tween_factory(handler: Handler, registry: Any) -> Handler:
         if not settings.dev_mode and request.scheme != "https":
             response = _refuse_plain_http(settings, request)
         else:
-            response = handler(request)
+            try:
+                response = handler(request)
+            except Exception:
+                # Left to the server, an unexpected error would be a bare 500 without the headers.
+                log.exception("unexpected error answering %s %s", request.method, request.path)
+                response = _internal_error()
         if not any(name.lower() in managed for name, _ in response.headerlist):
             response.headerlist.extend(appended)
             return response

@@ -100,11 +100,18 @@ def signed_page_url(fake_jira: FakeJira, installed_tenant: InstalledApp) -> Call
     """Return a factory of iframe URLs signed the way Jira signs them for a module and user.
 
     ``signed_page_url("/my-page", account_id=...)``; without an account id, the site's first
-    active user opens the page.
+    active user opens the page; ``anonymous=True`` signs it for an anonymous visitor (no ``sub``),
+    as Jira does on sites that allow anonymous access.
     """
 
-    def factory(module_url: str, *, account_id: str | None = None, **context: str) -> str:
-        user = account_id or next(u for u in fake_jira.data.users if u.active).account_id
+    def factory(
+        module_url: str, *, account_id: str | None = None, anonymous: bool = False, **context: str
+    ) -> str:
+        user = None if anonymous else account_id or _first_active_user(fake_jira)
         return fake_jira.signed_url(installed_tenant, module_url, account_id=user, context=context)
 
     return factory
+
+
+def _first_active_user(fake_jira: FakeJira) -> str:
+    return next(user for user in fake_jira.data.users if user.active).account_id

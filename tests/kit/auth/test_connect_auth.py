@@ -1,6 +1,8 @@
 """Connect JWT authentication of page, API and public routes, over real HTTP."""
 
+import http.client
 import logging
+import re
 import time
 from urllib.parse import urlencode
 
@@ -8,10 +10,17 @@ import jwt
 import pytest
 import requests
 from atlassian_jwt import encode as atlassian_encode
+from pyramid.httpexceptions import HTTPForbidden
 from pyramid.interfaces import IExceptionResponse
+from webob import Request
+from webtest import TestApp
 
+from atlassian_connect_kit.auth.connect import request_qsh
 from atlassian_connect_kit.auth.identity import AUTH_MODES
+from atlassian_connect_kit.auth.policy import PLUGIN_MANAGER_KEY, sign_in_required_view
 from atlassian_connect_kit.auth.qsh import query_string_hash
+from atlassian_connect_kit.config import make_app
+from atlassian_connect_kit.host import SignInRequired
 from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.storage.db import DatabaseUnavailable
 from atlassian_connect_kit.storage.service import get_tenant_store
@@ -34,6 +43,8 @@ def _token(app, path, query="", *, secret=None, lifetime=180, qsh=None, sub="use
         "qsh": qsh if qsh is not None else query_string_hash("GET", path, query),
         **extra,
     }
+    if sub is None:
+        del claims["sub"]  # an anonymous visitor
     return jwt.encode(claims, secret or app.shared_secret, algorithm="HS256")
 
 
@@ -66,32 +77,45 @@ def test_atlassians_own_library_signs_urls_we_accept(installed_tenant, ack_serve
     assert response.status_code == 200, response.text
 
 
-def test_the_page_gets_the_identity_and_a_context_token(installed_tenant, signed_page_url):
+def test_the_page_gets_the_identity_and_a_context_token(
+    installed_tenant, signed_page_url, ack_server
+):
     account_id = "557058:page-viewer"
     response = requests.get(signed_page_url("/test/page", account_id=account_id), timeout=10)
     assert response.status_code == 200
     assert f"data-user='{account_id}'" in response.text
     assert response.headers["Cache-Control"] == "no-store"
+    token = re.search(r"data-token='([^']+)'", response.text).group(1)
+    claims = jwt.decode(token, installed_tenant.shared_secret, algorithms=["HS256"])
+    assert (claims["iss"], claims["sub"], claims["qsh"]) == (
+        installed_tenant.client_key,
+        account_id,
+        "context-qsh",
+    )
+    assert claims["exp"] - claims["iat"] == 300  # ack.context_token_seconds
+    # The site was seen: `ack tenants purge-stale` goes by this.
+    tenant = get_tenant_store(ack_server.app.registry).get(installed_tenant.client_key, fresh=True)
+    assert tenant.last_seen_at is not None
 
 
 @pytest.mark.parametrize(
-    ("case", "expected"),
+    ("case", "expected", "reason"),
     [
-        ("good", 200),
-        ("other_path", 401),
-        ("expired", 401),
-        ("other_secret", 401),
-        ("alg_none", 401),
-        ("no_qsh", 401),
-        ("context_qsh_on_page", 401),
-        ("foreign_aud", 401),
-        ("own_aud", 200),
-        ("unknown_tenant", 401),
-        ("garbage", 401),
-        ("no_token", 401),
+        ("good", 200, None),
+        ("other_path", 401, "query string hash mismatch"),
+        ("expired", 401, "token expired"),
+        ("other_secret", 401, "token signature is invalid"),
+        ("alg_none", 401, "token is not signed with HS256"),
+        ("no_qsh", 401, "token has no qsh claim"),
+        ("context_qsh_on_page", 401, "context token not accepted here"),
+        ("foreign_aud", 401, "token audience is not this tenant"),
+        ("own_aud", 200, None),
+        ("unknown_tenant", 401, "unknown tenant"),
+        ("garbage", 401, "malformed token"),
+        ("no_token", 401, "authentication required"),
     ],
 )
-def test_page_route_tokens(installed_tenant, ack_server, case, expected):
+def test_page_route_tokens(installed_tenant, ack_server, case, expected, reason):
     app = installed_tenant
     query = "a=1&b=two+words"
     token = None
@@ -144,6 +168,10 @@ def test_page_route_tokens(installed_tenant, ack_server, case, expected):
     response = _get(ack_server, "/test/page", query, token)
     assert response.status_code == expected, response.text
     if expected == 401:
+        # A short reason the product's support can act on, never the credential itself.
+        assert response.json() == {"error": reason}
+        assert response.headers["WWW-Authenticate"] == 'JWT realm="atlassian-connect"'
+        assert "no-store" in response.headers["Cache-Control"]
         assert len(response.text) < 200
         assert app.shared_secret not in response.text
         if token:
@@ -161,6 +189,7 @@ def test_context_route_accepts_context_tokens_in_the_header(
         "clientKey": installed_tenant.client_key,
         "accountId": account_id,
         "mode": "context",
+        "userid": account_id,  # Pyramid's own view of who is signed in agrees
     }
     # A qsh that matches the request is accepted on a context route too.
     exact = _token(installed_tenant, "/test/api/whoami", "x=1")
@@ -211,7 +240,11 @@ def test_a_view_without_a_mode_fails_at_start_up(tmp_path):
         "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
         "here": str(tmp_path),
     }
-    with pytest.raises((ConfigurationExecutionError, Exception), match="connect_auth"):
+    with pytest.raises(
+        (ConfigurationExecutionError, Exception),
+        match=r"view \S*Careless\.ack_configure\.<locals>\.<lambda> must declare connect_auth "
+        r"as one of jwt, context, public",
+    ):
         serve_kit_app(settings, plugins=[Careless()]).stop()
 
 
@@ -273,3 +306,278 @@ def test_database_unavailable_is_a_503(installed_tenant, ack_server, monkeypatch
     response = _get(ack_server, "/test/page", "a=1", _token(installed_tenant, "/test/page", "a=1"))
     assert response.status_code == 503
     assert "Traceback" not in response.text
+
+
+# -- views that require a signed-in user -------------------------------------------------------
+
+
+def test_a_page_requiring_a_user_shows_an_anonymous_visitor_a_sign_in_page(
+    installed_tenant, signed_page_url
+):
+    response = requests.get(signed_page_url("/test/members", anonymous=True), timeout=10)
+    assert response.status_code == 401
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "<p>sign in to Jira to see this page</p>" in response.text
+    assert "data-token" not in response.text  # the view never ran: no context token handed out
+    assert response.headers["WWW-Authenticate"] == 'JWT realm="atlassian-connect"'
+    assert "no-store" in response.headers["Cache-Control"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert requests.get(signed_page_url("/test/members"), timeout=10).status_code == 200
+
+
+def test_an_api_requiring_a_user_refuses_an_anonymous_context_token(
+    installed_tenant, ack_server, fake_jira
+):
+    anonymous = fake_jira.context_token(installed_tenant, None)
+    response = _get(ack_server, "/test/api/mine", "", anonymous, header=True)
+    assert response.status_code == 401
+    assert response.json() == {"error": "sign in to see yours"}
+    signed_in = fake_jira.context_token(installed_tenant, fake_jira.data.users[0].account_id)
+    assert _get(ack_server, "/test/api/mine", "", signed_in, header=True).status_code == 200
+
+
+def test_an_exact_token_without_a_user_is_refused_where_a_user_is_required(
+    installed_tenant, ack_server
+):
+    # Jira-signed (qsh of this very request) but anonymous: the signature is not the question.
+    token = _token(installed_tenant, "/test/api/mine", "x=1", sub=None)
+    response = _get(ack_server, "/test/api/mine", "x=1", token, header=True)
+    assert response.status_code == 401
+    assert response.json() == {"error": "sign in to see yours"}
+
+
+def test_without_the_option_an_anonymous_identity_reaches_the_view(
+    installed_tenant, ack_server, fake_jira
+):
+    anonymous = fake_jira.context_token(installed_tenant, None)
+    response = _get(ack_server, "/test/api/whoami", "", anonymous, header=True)
+    assert response.status_code == 200
+    assert response.json()["accountId"] is None
+    assert response.json()["userid"] is None
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"connect_auth": "public", "connect_require_user": True}, "public view"),
+        ({"connect_auth": "context", "connect_require_user": 3}, "connect_require_user"),
+        ({"connect_auth": "context", "connect_require_user": "  "}, "connect_require_user"),
+    ],
+)
+def test_a_misdeclared_user_requirement_fails_at_start_up(tmp_path, options, problem):
+    class Misdeclared:
+        __name__ = "misdeclared"
+
+        from atlassian_connect_kit import hookimpl
+
+        @hookimpl
+        def ack_configure(self, config, settings):
+            config.add_route("misdeclared", "/misdeclared")
+            config.add_view(
+                lambda request: {}, route_name="misdeclared", renderer="json", **options
+            )
+
+    settings = {
+        "ack.dev_mode": "true",
+        "ack.encryption_keys": generate_key_line(),
+        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
+        "here": str(tmp_path),
+    }
+    with pytest.raises(Exception, match=problem):
+        serve_kit_app(settings, plugins=[Misdeclared()]).stop()
+
+
+# -- the qsh covers the request as the server received it --------------------------------------
+
+
+def _get_verbatim(server, target):
+    # http.client sends the request target as given (requests would decode %70 back to "p").
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request("GET", target)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_the_qsh_covers_the_still_encoded_path_over_http(installed_tenant, ack_server):
+    raw = "/test/%70age"  # routes to /test/page once decoded
+    token = _token(installed_tenant, raw, "a=1")
+    assert _get_verbatim(ack_server, f"{raw}?a=1&jwt={token}") == 200
+    decoded = _token(installed_tenant, "/test/page", "a=1")
+    assert _get_verbatim(ack_server, f"{raw}?a=1&jwt={decoded}") == 401
+
+
+@pytest.mark.parametrize("variable", ["RAW_URI", "REQUEST_URI"])
+def test_the_qsh_path_comes_from_the_server_s_raw_uri(installed_tenant, ack_server, variable):
+    # gunicorn names the request line's target RAW_URI, waitress REQUEST_URI; PATH_INFO is decoded.
+    raw = "/test/%70age"
+    token = _token(installed_tenant, raw, "a=1")
+    app = TestApp(ack_server.app)
+    url = f"/test/page?a=1&jwt={token}"
+    app.get(url, extra_environ={variable: f"{raw}?a=1&jwt={token}"}, status=200)
+    app.get(url, status=401)  # without it, the decoded path is all there is
+    decoded = _token(installed_tenant, "/test/page", "a=1")
+    app.get(f"/test/page?a=1&jwt={decoded}", extra_environ={variable: "/test/page"}, status=200)
+
+
+def test_a_raw_uri_that_is_not_a_path_is_ignored(installed_tenant, ack_server):
+    token = _token(installed_tenant, "/test/page", "a=1")
+    TestApp(ack_server.app).get(
+        f"/test/page?a=1&jwt={token}",
+        extra_environ={"RAW_URI": "http://elsewhere.example.com/test/other"},
+        status=200,
+    )
+
+
+# -- tokens valid for years --------------------------------------------------------------------
+
+
+def test_a_page_token_valid_for_years_is_refused_with_one_log_line(
+    installed_tenant, ack_server, caplog
+):
+    caplog.set_level(logging.INFO, logger="atlassian_connect_kit")
+    forever = _token(installed_tenant, "/test/page", "a=1", lifetime=10 * 365 * 24 * 3600)
+    response = _get(ack_server, "/test/page", "a=1", forever)
+    assert response.status_code == 401
+    assert response.json() == {"error": "token lifetime exceeds the allowed maximum"}
+    [line] = [r.getMessage() for r in caplog.records if "lifetime" in r.getMessage()]
+    assert (
+        line
+        == "authentication refused for GET /test/page: token lifetime exceeds the allowed maximum"
+    )
+    hour = _token(installed_tenant, "/test/page", "a=1", lifetime=3600)
+    assert _get(ack_server, "/test/page", "a=1", hour).status_code == 200
+
+
+def test_a_long_lived_context_token_is_refused_on_a_context_route(installed_tenant, ack_server):
+    forever = _token(installed_tenant, "", qsh="context-qsh", lifetime=3601)
+    assert _get(ack_server, "/test/api/whoami", "", forever, header=True).status_code == 401
+
+
+def test_the_maximum_lifetime_is_a_setting(installed_tenant, ack_settings, ack_extra_plugins):
+    relaxed = serve_kit_app(
+        {**ack_settings, "ack.jwt_max_lifetime": "7200"}, plugins=ack_extra_plugins
+    )
+    try:
+        two_hours = _token(installed_tenant, "/test/page", "a=1", lifetime=7200)
+        assert _get(relaxed, "/test/page", "a=1", two_hours).status_code == 200
+        longer = _token(installed_tenant, "/test/page", "a=1", lifetime=7201)
+        assert _get(relaxed, "/test/page", "a=1", longer).status_code == 401
+    finally:
+        relaxed.stop()
+
+
+def test_a_token_accepted_once_is_never_accepted_for_another_request(installed_tenant, ack_server):
+    token = _token(installed_tenant, "/test/page", "a=1")
+    assert _get(ack_server, "/test/page", "a=1", token).status_code == 200
+    refused = _get(ack_server, "/test/page", "a=2", token)
+    assert refused.status_code == 401
+    assert refused.json() == {"error": "query string hash mismatch"}
+    assert _get(ack_server, "/test/page", "a=1", token).status_code == 200
+
+
+def test_an_anonymous_refusal_is_logged_once_without_the_token(
+    installed_tenant, ack_server, fake_jira, caplog
+):
+    caplog.set_level(logging.INFO, logger="atlassian_connect_kit")
+    anonymous = fake_jira.context_token(installed_tenant, None)
+    assert _get(ack_server, "/test/api/mine", "", anonymous, header=True).status_code == 401
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("atlassian_connect_kit")]
+    assert lines == ["sign-in required for GET /test/api/mine: no user"]
+
+
+def test_the_sign_in_page_escapes_its_message():
+    request = Request.blank("/members")
+    request.ack_auth_mode = "jwt"
+    response = sign_in_required_view(SignInRequired("members <b>& friends</b> only"), request)
+    assert response.status_code == 401
+    assert response.content_type == "text/html"
+    assert response.text == (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Sign in required</title></head>\n"
+        "<body><p>members &lt;b&gt;&amp; friends&lt;/b&gt; only</p></body></html>\n"
+    )
+    request.ack_auth_mode = "context"
+    api = sign_in_required_view(SignInRequired("members <b>& friends</b> only"), request)
+    assert api.json_body == {"error": "members <b>& friends</b> only"}
+
+
+def test_the_qsh_is_relative_to_the_app_s_base_path():
+    request = Request.blank("/addon/test/page?a=1")
+    assert request_qsh(request, "/addon") == query_string_hash("GET", "/test/page", "a=1")
+
+
+def test_a_request_without_a_query_string_hashes_as_an_empty_query():
+    # WSGI lets a server leave QUERY_STRING out when there is none.
+    request = Request.blank("/test/page")
+    del request.environ["QUERY_STRING"]
+    assert request_qsh(request, "") == query_string_hash("GET", "/test/page", "")
+
+
+class PermissionedPage:
+    """A public view that also names a permission: the kit guards by connect_auth, not by ACLs."""
+
+    __name__ = "permissioned_page"
+
+    from atlassian_connect_kit import hookimpl
+
+    @hookimpl
+    def ack_configure(self, config, settings):
+        config.add_route("permissioned", "/permissioned")
+        config.add_view(
+            lambda request: {"ok": True},
+            route_name="permissioned",
+            renderer="json",
+            connect_auth="public",
+            permission="view",
+        )
+
+
+def test_a_view_naming_a_permission_is_guarded_by_its_mode_alone(tmp_path):
+    settings = {
+        "ack.dev_mode": "true",
+        "ack.base_url": "http://localhost:6543",
+        "ack.encryption_keys": generate_key_line(),
+        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
+        "here": str(tmp_path),
+    }
+    app = TestApp(make_app(settings, extra_plugins=[PermissionedPage()]))
+    assert app.get("/permissioned", status=200).json == {"ok": True}
+
+
+class ForeignProtocol:
+    """Another host protocol that replaces Connect and recognises none of these requests."""
+
+    __name__ = "foreign_protocol"
+
+    from atlassian_connect_kit import hookimpl
+
+    @hookimpl
+    def ack_authenticate(self, request, mode):
+        return None
+
+    @hookimpl
+    def ack_configure(self, config, settings):
+        def closed(request):
+            raise HTTPForbidden()
+
+        config.add_route("closed", "/closed")
+        config.add_view(closed, route_name="closed", connect_auth="public")
+
+
+def test_a_request_no_protocol_recognises_is_unauthenticated(tmp_path):
+    settings = {
+        "ack.dev_mode": "true",
+        "ack.base_url": "http://localhost:6543",
+        "ack.encryption_keys": generate_key_line(),
+        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
+        "here": str(tmp_path),
+    }
+    wsgi = make_app(settings, extra_plugins=[ForeignProtocol(), SampleAddon()])
+    wsgi.registry[PLUGIN_MANAGER_KEY].set_blocked("atlassian_connect_kit.auth.connect")
+    app = TestApp(wsgi)
+    response = app.get("/test/api/whoami", status=401)
+    assert response.json == {"error": "authentication required"}
+    # A view's own refusal is a 401 too, as Connect expects, never a 403.
+    assert app.get("/closed", status=401).json == {"error": "authentication required"}

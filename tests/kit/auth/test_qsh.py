@@ -85,6 +85,9 @@ def test_known_hash_of_a_simple_request() -> None:
         ("/base", "/base", "/"),
         ("/baseline/test", "/base", "/baseline/test"),
         ("/wiki/rest/api/content", "/wiki", "/rest/api/content"),
+        ("/wiki/rest", "wiki", "/rest"),
+        ("/wiki/rest", "wiki/", "/rest"),
+        ("//", "", "/"),
         ("/a&b", "", "/a%26b"),
         ("/caf%C3%A9", "", "/caf%C3%A9"),
     ],
@@ -99,8 +102,13 @@ def test_canonical_path(path: str, base_path: str, expected: str) -> None:
         ("", ""),
         ("jwt=abc", ""),
         ("flag", "flag="),
+        ("a=1&&b=2", "a=1&b=2"),
         ("a=1&&b=2&", "a=1&b=2"),
+        ("&a=1", "a=1"),
         ("b=2&a=1&jwt=abc", "a=1&b=2"),
+        # Whatever stands after the token is covered too: nothing can be added unsigned there.
+        ("jwt=abc&b=2&a=1", "a=1&b=2"),
+        ("a=1&jwt=abc&b=2", "a=1&b=2"),
         ("q=a*b", "q=a%2Ab"),
         ("q=%7e", "q=~"),
         ("a+b=c", "a%20b=c"),
@@ -117,6 +125,11 @@ def test_repeated_values_sort_like_java_strings() -> None:
     query = "v=%EE%80%80&v=%F0%9F%98%80"
 
     assert canonical_query(query) == "v=%F0%9F%98%80,%EE%80%80"
+
+
+def test_repeated_values_that_are_not_utf8_still_sort() -> None:
+    # Malformed UTF-8 sorts by its replacement characters, then by the raw bytes.
+    assert canonical_query("v=%FF&v=%FE&v=a") == "v=a,%FE,%FF"
 
 
 def test_method_is_upper_cased() -> None:

@@ -33,6 +33,7 @@ from atlassian_connect_kit.auth.tokens import (
     token_from_request,
     unverified_header,
     unverified_issuer,
+    url_origin,
     verify_install_token,
     verify_tenant_token,
 )
@@ -257,6 +258,33 @@ def test_a_token_not_yet_valid_is_refused() -> None:
         verify_page(hs256(claims_for_page(nbf=NOW + 120)))
 
 
+def test_a_token_living_longer_than_the_maximum_is_refused() -> None:
+    # Jira's tokens live minutes; one valid for years is refused even while it is "valid".
+    with pytest.raises(TokenError, match=r"^token lifetime exceeds the allowed maximum$"):
+        verify_page(hs256(claims_for_page(iat=NOW - 10, exp=NOW + 3591)))
+    assert verify_page(hs256(claims_for_page(iat=NOW - 10, exp=NOW + 3590)))["iss"] == CLIENT_KEY
+
+
+def test_the_maximum_lifetime_is_the_caller_s_to_choose() -> None:
+    token = hs256(claims_for_page(iat=NOW - 10, exp=NOW + 51))
+    with pytest.raises(TokenError, match="lifetime"):
+        verify_page(token, max_lifetime=60)
+    assert verify_page(token, max_lifetime=61)["iss"] == CLIENT_KEY
+    with pytest.raises(ValueError, match="max_lifetime"):
+        verify_page(token, max_lifetime=0)
+
+
+def test_a_signed_install_living_longer_than_the_maximum_is_refused(
+    install_key: rsa.RSAPrivateKey, install_public_pem: bytes
+) -> None:
+    claims = install_claims(iat=NOW - 5, exp=NOW + 3596)
+    token = jwt.encode(claims, install_key, algorithm="RS256")
+
+    with pytest.raises(TokenError, match="lifetime"):
+        verify_install(token, install_public_pem)
+    assert verify_install(token, install_public_pem, max_lifetime=3601)["iss"] == CLIENT_KEY
+
+
 def test_a_token_signed_with_another_secret_is_refused() -> None:
     with pytest.raises(TokenError, match="signature"):
         verify_page(hs256(claims_for_page(), OTHER_SECRET))
@@ -349,6 +377,7 @@ def test_refusal_messages_never_leak_the_token_the_secret_or_claims() -> None:
         with pytest.raises(TokenError) as refused:
             verify_page(token)
         message = str(refused.value)
+        assert refused.value.reason == message
         assert refused.value.__cause__ is None
         for secret_or_value in (token, SECRET, OTHER_SECRET, CLIENT_KEY, ACCOUNT_ID, "someone"):
             assert secret_or_value not in message
@@ -601,7 +630,7 @@ def test_a_signed_request_on_the_explicit_default_port_is_the_same_origin() -> N
     ],
 )
 def test_requests_outside_the_tenant_origin_are_never_signed(url: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"outside the tenant's origin|absolute http"):
         sign_request(
             app_key="app",
             shared_secret=SECRET,
@@ -610,6 +639,26 @@ def test_requests_outside_the_tenant_origin_are_never_signed(url: str) -> None:
             tenant_base_url="https://example.atlassian.net",
             now=NOW,
         )
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://Example.atlassian.net/x", ("https", "example.atlassian.net", 443)),
+        ("HTTP://example.atlassian.net", ("http", "example.atlassian.net", 80)),
+        ("https://example.atlassian.net:8443/", ("https", "example.atlassian.net", 8443)),
+    ],
+)
+def test_the_origin_of_an_http_url_has_its_default_port(url: str, origin: tuple) -> None:
+    assert url_origin(url) == origin
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://example.atlassian.net/x", "file:///etc/passwd", "https:///x", "example.net/x"]
+)
+def test_only_absolute_http_urls_have_an_origin(url: str) -> None:
+    with pytest.raises(ValueError, match="absolute http or https URL"):
+        url_origin(url)
 
 
 def test_the_oauth2_assertion_has_exactly_the_expected_claims() -> None:
@@ -636,8 +685,55 @@ def test_the_oauth2_assertion_has_exactly_the_expected_claims() -> None:
     }
 
 
-def test_a_lifetime_must_be_positive() -> None:
+@pytest.mark.parametrize("lifetime", [0, -1])
+def test_a_lifetime_must_be_positive(lifetime: int) -> None:
     with pytest.raises(ValueError, match="lifetime"):
         mint_context_token(
-            client_key=CLIENT_KEY, shared_secret=SECRET, account_id=None, lifetime_seconds=0
+            client_key=CLIENT_KEY, shared_secret=SECRET, account_id=None, lifetime_seconds=lifetime
         )
+
+
+def test_a_one_second_lifetime_is_a_lifetime() -> None:
+    token = mint_context_token(
+        client_key=CLIENT_KEY, shared_secret=SECRET, account_id=None, lifetime_seconds=1, now=NOW
+    )
+    assert jwt.decode(token, SECRET, algorithms=["HS256"], options=IGNORE_TIME)["exp"] == NOW + 1
+
+
+MINT_ARGUMENTS: dict[str, dict[str, Any]] = {
+    "context": {"client_key": CLIENT_KEY, "shared_secret": SECRET, "account_id": None},
+    "request": {
+        "app_key": "app",
+        "shared_secret": SECRET,
+        "method": "GET",
+        "url": "https://example.atlassian.net/rest/api/3/myself",
+        "tenant_base_url": "https://example.atlassian.net",
+    },
+    "assertion": {
+        "oauth_client_id": "client-123",
+        "account_id": ACCOUNT_ID,
+        "tenant_base_url": "https://example.atlassian.net",
+        "shared_secret": SECRET,
+        "audience": "https://auth.example.com",
+    },
+}
+MINTERS = {"context": mint_context_token, "request": sign_request, "assertion": oauth2_assertion}
+REQUIRED = [
+    ("context", "client_key"),
+    ("context", "shared_secret"),
+    ("request", "app_key"),
+    ("request", "shared_secret"),
+    ("assertion", "oauth_client_id"),
+    ("assertion", "account_id"),
+    ("assertion", "tenant_base_url"),
+    ("assertion", "shared_secret"),
+    ("assertion", "audience"),
+]
+
+
+@pytest.mark.parametrize(("kind", "name"), REQUIRED)
+def test_a_token_is_never_made_from_an_empty_value(kind: str, name: str) -> None:
+    # An empty secret would make the HMAC forgeable; an empty identity names nobody.
+    arguments = {**MINT_ARGUMENTS[kind], name: ""}
+    with pytest.raises(ValueError, match=f"^{name} must not be empty$"):
+        MINTERS[kind](**arguments, now=NOW)

@@ -45,3 +45,20 @@ def test_views_get_clients_through_the_hook_and_connect_answers_last(
     assert response.json()["accountId"] == viewer.account_id
     assert (viewer.account_id, True) in adapter.asked
     assert (viewer.account_id, False) in adapter.asked
+
+
+def test_the_viewer_s_client_never_acts_as_the_app_for_an_anonymous_visitor(
+    installed_tenant, ack_server, fake_jira, adapter
+):
+    anonymous = fake_jira.context_token(installed_tenant, None)
+    fake_jira.clear_requests()
+    response = requests.get(
+        f"{ack_server.base_url}/test/api/myself",
+        headers={"Authorization": f"JWT {anonymous}"},
+        timeout=30,
+    )
+    assert response.status_code == 401
+    assert response.json() == {"error": "sign in to Jira to see this page"}
+    assert [record for record in fake_jira.requests if record.acting_as == "app"] == []
+    # Refused before any host protocol was asked for a client acting as nobody.
+    assert (None, True) not in adapter.asked

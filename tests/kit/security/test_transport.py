@@ -9,6 +9,7 @@ from atlassian_connect_kit import hookimpl
 from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.settings import SettingsError
 from atlassian_connect_kit.storage.crypto import generate_key_line
+from atlassian_connect_kit.testing.server import AppServer
 from tests.addon_for_tests import SampleAddon
 from tests.kit.operator import run_ack
 
@@ -127,3 +128,49 @@ def test_authenticated_pages_are_never_cached_and_leak_no_referrer(signed_page_u
     assert "no-store" in response.headers["Cache-Control"]
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_https_redirect_drops_the_token_and_keeps_everything_else(tmp_path):
+    # Over real HTTP, as a browser or proxy would send the iframe URL on plain http.
+    server = AppServer(lambda base_url: make_app(production_settings(tmp_path))).start()
+    try:
+        query = "b=2&jwt=eyJ.secret.sig&a=%20x+y&%6Awt=eyJ.again&flag&c=%2Fz"
+        response = requests.get(
+            f"{server.base_url}/timesheet/page?{query}", allow_redirects=False, timeout=10
+        )
+    finally:
+        server.stop()
+    assert response.status_code == 308
+    assert response.headers["Location"] == (
+        "https://app.example.com/timesheet/page?b=2&a=%20x+y&flag&c=%2Fz"
+    )
+    assert "eyJ" not in response.text
+
+
+def test_a_redirect_of_a_url_carrying_only_a_token_has_no_query_left(app):
+    response = app.get("/atlassian-connect.json?jwt=abc", status=308)
+    assert response.headers["Location"] == "https://app.example.com/atlassian-connect.json"
+
+
+class Broken:
+    """A view that fails in a way no exception view knows."""
+
+    __name__ = "broken"
+
+    @hookimpl
+    def ack_configure(self, config, settings):
+        def fail(request):
+            raise RuntimeError("something unexpected")
+
+        config.add_route("broken", "/broken")
+        config.add_view(fail, route_name="broken", connect_auth="public")
+
+
+def test_an_unexpected_error_is_a_short_500_with_the_security_headers(tmp_path, caplog):
+    app = TestApp(make_app(production_settings(tmp_path), extra_plugins=[Broken()]))
+    response = app.get("/broken", extra_environ=HTTPS, status=500)
+    assert response.json == {"error": "internal error"}
+    assert response.headers["Strict-Transport-Security"] == HSTS
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "something unexpected" not in response.text
+    assert any("unexpected error answering GET /broken" in r.getMessage() for r in caplog.records)

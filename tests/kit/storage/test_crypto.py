@@ -151,19 +151,27 @@ def test_padded_and_unpadded_keys_are_both_accepted(padded: bool) -> None:
     assert parse_key(text_of(OLD_KEY, padded=padded)) == OLD_KEY
 
 
+STANDARD_BASE64 = "key is standard base64; write it in URL-safe base64 ('-' and '_')"
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        (text_of(bytes(16), padded=True), "16 bytes"),
-        (text_of(bytes(33), padded=False), "33 bytes"),
-        ("", "0 bytes"),
-        (text_of(OLD_KEY, padded=True) + "=", "padding"),
-        (base64.standard_b64encode(b"\xfb" * 32).decode(), "URL-safe"),
-        ("this is not a key at all, is it? no, not at all", "not URL-safe base64"),
+        (text_of(bytes(16), padded=True), "key is 16 bytes; it must be 32"),
+        (text_of(bytes(33), padded=False), "key is 33 bytes; it must be 32"),
+        ("", "key is 0 bytes; it must be 32"),
+        (text_of(OLD_KEY, padded=True) + "=", "key has wrong base64 padding"),
+        (base64.standard_b64encode(b"\xfb" * 32).decode(), STANDARD_BASE64),
+        ("+" + text_of(OLD_KEY, padded=False)[1:], STANDARD_BASE64),
+        ("/" + text_of(OLD_KEY, padded=False)[1:], STANDARD_BASE64),
+        ("this is not a key at all, is it? no, not at all", "key is not URL-safe base64"),
+        ("A" * 41, "key is not valid base64"),
     ],
+    ids=["short", "long", "empty", "padding", "standard", "plus", "slash", "prose", "length"],
 )
 def test_unusable_keys_are_refused_with_the_problem_named(text: str, problem: str) -> None:
-    with pytest.raises(KeyRingError, match=re.escape(problem)):
+    # The operator reads this line at start-up: it must say exactly what to fix.
+    with pytest.raises(KeyRingError, match=f"^{re.escape(problem)}$"):
         parse_key(text)
 
 
@@ -248,8 +256,58 @@ def test_a_key_pasted_where_the_kid_belongs_is_not_echoed() -> None:
 
 
 def test_a_ring_needs_at_least_one_key() -> None:
-    with pytest.raises(KeyRingError):
+    with pytest.raises(KeyRingError, match=r"^no keys given$"):
         KeyRing([])
+
+
+def test_an_entry_with_two_colons_names_its_key_as_the_problem() -> None:
+    # The kid ends at the first colon; the rest must be the key.
+    with pytest.raises(KeyRingError, match=r"^ack\.encryption_keys: entry 1: key is not URL-safe"):
+        KeyRing.from_setting(f"k1:k2:{text_of(OLD_KEY, padded=False)}")
+
+
+@pytest.mark.parametrize(
+    ("blob", "problem"),
+    [
+        (b"", "encrypted data is too short"),
+        (bytes(27), "encrypted data is too short"),
+        (bytes(28), "authentication failed"),
+    ],
+)
+def test_the_byte_helpers_say_why_a_blob_does_not_decrypt(blob: bytes, problem: str) -> None:
+    with pytest.raises(DecryptionError, match=f"^{problem}$"):
+        decrypt_bytes(OLD_KEY, blob, b"backup")
+
+
+def test_the_ring_names_the_key_of_what_it_cannot_decrypt(ring: KeyRing) -> None:
+    # An operator finds the key id in the log line; nothing else of the data shows.
+    kid, blob = ring.encrypt(SECRET, associated_data=CLIENT_KEY)
+    with pytest.raises(
+        DecryptionError, match=r"^cannot decrypt data under key 'k1': authentication failed$"
+    ):
+        ring.decrypt(kid, blob, associated_data=OTHER_CLIENT_KEY)
+    with pytest.raises(DecryptionError, match=r"^no key with kid 'gone' in the key ring$"):
+        ring.decrypt("gone", blob, associated_data=CLIENT_KEY)
+    with pytest.raises(DecryptionError, match=r"^data under key 'k1' is not valid base64$"):
+        ring.decrypt("k1", "not base64!", associated_data=CLIENT_KEY)
+
+
+def test_binary_that_is_not_text_is_refused_by_the_text_decryption(ring: KeyRing) -> None:
+    kid, blob = ring.encrypt_bytes(b"\xff\xfe", associated_data=CLIENT_KEY.encode())
+    text_blob = base64.urlsafe_b64encode(blob).decode().rstrip("=")
+    with pytest.raises(DecryptionError, match=r"^data under key 'k1' is not text$"):
+        ring.decrypt(kid, text_blob, associated_data=CLIENT_KEY)
+
+
+def test_texts_of_every_length_round_trip_with_or_without_padding(ring: KeyRing) -> None:
+    # Blobs are stored without base64 padding; padding on the way in is accepted all the same.
+    for length in range(900):
+        plaintext = "s" * length
+        kid, blob = ring.encrypt(plaintext, associated_data=CLIENT_KEY)
+        assert "=" not in blob
+        padded = blob + "=" * (-len(blob) % 4)
+        assert ring.decrypt(kid, blob, associated_data=CLIENT_KEY) == plaintext
+        assert ring.decrypt(kid, padded, associated_data=CLIENT_KEY) == plaintext
 
 
 def test_a_ring_refuses_a_key_of_the_wrong_length() -> None:
