@@ -106,8 +106,8 @@ def ack_host_client(request: Request, identity: Identity, as_user: bool) -> Host
     implementation (signed JWTs, OAuth 2.0 impersonation) is registered last; an adapter for
     another host protocol returns its own client for the requests it authenticated and ``None``
     for the others. Together with :func:`ack_authenticate`, this is where another host protocol
-    (such as Forge Remote, whose
-    tokens arrive with each request) plugs in without any plugin changing.
+    (such as Forge Remote, whose tokens arrive with each request) plugs in without any plugin
+    changing.
     """
 
 
