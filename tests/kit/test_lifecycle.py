@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from webob import Request
 
 from atlassian_connect_kit.auth.qsh import query_string_hash
+from atlassian_connect_kit.storage.models import sha256_hex
 from atlassian_connect_kit.storage.service import get_tenant_store
 from atlassian_connect_kit.testing.server import serve_kit_app
 from tests.addon_for_tests import SampleAddon
@@ -486,19 +487,22 @@ def test_plugins_hear_each_callback_with_its_request_and_the_tenant_as_stored(
 
 
 def test_each_callback_leaves_one_log_line_naming_the_site(fake_jira, ack_server, caplog):
-    caplog.set_level(logging.INFO, logger="atlassian_connect_kit.lifecycle")
+    caplog.set_level(logging.INFO, logger="atlassian_connect_kit")
     app = fake_jira.install(ack_server.base_url)
     assert fake_jira.disable(app) == 204
     assert fake_jira.enable(app) == 204
     requests.post(f"{ack_server.base_url}/disabled", json={}, timeout=10)
     assert fake_jira.uninstall(app) == 204
-    lines = [r.getMessage() for r in caplog.records if r.name == "atlassian_connect_kit.lifecycle"]
+    loggers = ("atlassian_connect_kit.lifecycle", "atlassian_connect_kit.privacy.purge")
+    lines = [r.getMessage() for r in caplog.records if r.name in loggers]
+    # A removed site is named by its clientKey's hash only, like its removal journal entry.
     assert lines == [
         f"tenant installed: {app.client_key}",
         f"tenant disabled: {app.client_key}",
         f"tenant enabled: {app.client_key}",
         "lifecycle /disabled refused: a signed lifecycle token is required",
-        f"tenant uninstalled, removed {app.client_key}: ack_tenants 1 row",
+        f"site {sha256_hex(app.client_key)} removed (uninstall): ack_tenants 1 row; "
+        "recorded in the removal journal",
     ]
 
 
