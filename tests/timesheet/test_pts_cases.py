@@ -96,6 +96,7 @@ def _slug(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def peer() -> dict[str, Any]:
+    """The peer's vectors file, read once per module (skipped, or failed under CI, when absent)."""
     return json.loads(shared_path(*CASES_FILE).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
