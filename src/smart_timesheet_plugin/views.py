@@ -38,7 +38,9 @@ from smart_timesheet_plugin.params import (
     parse_report_params,
 )
 from smart_timesheet_plugin.report import (
+    DetailJson,
     Report,
+    ReportJson,
     build_report,
     detail_to_json,
     report_columns,
@@ -155,9 +157,9 @@ def fetch_for(
         raise ReportFailed(502, "Jira answered unexpectedly; try again.") from None
 
 
-def report_json(request: Request) -> dict[str, Any]:
+def report_json(request: Request) -> ReportJson:
     """``GET /timesheet/api/report``: the grid as JSON (see docs/timesheet-api.md)."""
-    return dict(report_to_json(report_for(request, request_params(request))))
+    return report_to_json(report_for(request, request_params(request)))
 
 
 def _json_list(text: str | None, name: str) -> list[str | None]:
@@ -176,7 +178,7 @@ def _json_list(text: str | None, name: str) -> list[str | None]:
     return value
 
 
-def worklogs_json(request: Request) -> dict[str, Any]:
+def worklogs_json(request: Request) -> DetailJson:
     """``GET /timesheet/api/worklogs``: the worklogs summed in one cell (``row``, ``column``).
 
     ``row=[]`` is every row (the Total row); without ``column`` the cell is the whole period (a
@@ -200,7 +202,7 @@ def worklogs_json(request: Request) -> dict[str, Any]:
         )
     except ValueError as error:
         raise ReportFailed(400, str(error), parameter="row") from None
-    return dict(detail_to_json(details))
+    return detail_to_json(details)
 
 
 def _download(body: bytes, content_type: str, filename: str) -> Response:

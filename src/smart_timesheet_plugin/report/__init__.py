@@ -33,13 +33,20 @@ from smart_timesheet_plugin.report.model import (
     WorklogDetail,
 )
 from smart_timesheet_plugin.report.periods import report_columns
-from smart_timesheet_plugin.report.serialize import detail_to_json, report_to_json
+from smart_timesheet_plugin.report.serialize import (
+    DetailJson,
+    ReportJson,
+    detail_to_json,
+    report_to_json,
+)
 
 __all__ = (
     "NO_PARENT_LABEL",
     "Column",
     "ColumnLocator",
+    "DetailJson",
     "Report",
+    "ReportJson",
     "ReportRow",
     "RowKey",
     "Worklog",
