@@ -1,8 +1,8 @@
 """CSV and Excel files of a timesheet report.
 
-Both are written from the report's JSON (see :func:`~smart_timesheet_plugin.report.report_to_json`),
-the very document the page shows, so exported totals equal the screen's by construction. Durations
-are decimal hours.
+Both are written from the typed :class:`~smart_timesheet_plugin.report.model.Report`, the very
+record the page's JSON is rendered from, so exported totals equal the screen's by construction.
+Durations are decimal hours.
 
 CSV: RFC 4180 (comma separated, CRLF line ends), UTF-8 *without* a byte order mark. The CSV is
 meant for scripts and importers, several of which take a BOM for part of the first header; people
@@ -18,11 +18,11 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Final
+from typing import Final
 
 import xlsxwriter
 
-from smart_timesheet_plugin.params import ReportParams
+from smart_timesheet_plugin.report.model import Report
 
 #: Header of the label column of each grouping dimension.
 DIMENSION_HEADERS: Final[Mapping[str, str]] = {
@@ -89,41 +89,42 @@ def _csv_line(cells: Sequence[str | Decimal | None]) -> str:
     return ",".join(fields) + "\r\n"
 
 
-def report_csv(report_json: Mapping[str, Any], *, group: Sequence[str]) -> bytes:
+def report_csv(report: Report) -> bytes:
     """The report as CSV bytes.
 
     One header row (a column per grouping level named after its dimension, each column key,
     ``Total``), one line per report row in the report's order (a subtotal row fills only its first
     label), then a ``Total`` line with the column totals and the grand total.
     """
-    column_keys = [column["key"] for column in report_json["columns"]]
+    group = report.params.group
+    column_keys = [column.key for column in report.columns]
     lines = [_csv_line([*_label_headers(group), *column_keys, TOTAL_HEADER])]
-    for row in report_json["rows"]:
-        cells: Mapping[str, int] = row["cells"]
+    for row in report.rows:
+        cells = row.cells
         lines.append(
             _csv_line(
                 [
-                    *_padded(row["labels"], len(group)),
+                    *_padded(row.labels, len(group)),
                     *(_hours_decimal(cells[key]) if key in cells else None for key in column_keys),
-                    _hours_decimal(row["total"]),
+                    _hours_decimal(row.total),
                 ]
             )
         )
-    totals: Mapping[str, int] = report_json["totals"]
+    totals = report.column_totals
     lines.append(
         _csv_line(
             [
                 TOTAL_HEADER,
                 *([""] * (len(group) - 1)),
                 *(_hours_decimal(totals.get(key, 0)) for key in column_keys),
-                _hours_decimal(report_json["total"]),
+                _hours_decimal(report.total),
             ]
         )
     )
     return "".join(lines).encode("utf-8")
 
 
-def report_xlsx(report_json: Mapping[str, Any], *, group: Sequence[str], title: str) -> bytes:
+def report_xlsx(report: Report, *, title: str) -> bytes:
     """The report as an Excel workbook (XLSX bytes), built in memory.
 
     Hours are numeric cells shown with two decimals (the full value is kept, so sums in the sheet
@@ -133,8 +134,9 @@ def report_xlsx(report_json: Mapping[str, Any], *, group: Sequence[str], title: 
 
     Raises :class:`ValueError` when the report has more rows or columns than a worksheet holds.
     """
-    column_keys: list[str] = [column["key"] for column in report_json["columns"]]
-    rows: list[Mapping[str, Any]] = report_json["rows"]
+    group = report.params.group
+    column_keys = [column.key for column in report.columns]
+    rows = report.rows
     label_count = len(group)
     if len(rows) + 2 > _EXCEL_MAX_ROWS or label_count + len(column_keys) + 1 > _EXCEL_MAX_COLUMNS:
         raise ValueError("the report is larger than an Excel worksheet")
@@ -168,29 +170,28 @@ def report_xlsx(report_json: Mapping[str, Any], *, group: Sequence[str], title: 
     total_column = label_count + len(column_keys)
     label_widths = [len(heading) for heading in headings[:label_count]]
     for row_number, row in enumerate(rows, start=1):
-        subtotal = bool(row.get("subtotal"))
-        row_label_format = subtotal_label_format if subtotal else label_format
-        row_hours_format = subtotal_hours_format if subtotal else hours_format
+        row_label_format = subtotal_label_format if row.subtotal else label_format
+        row_hours_format = subtotal_hours_format if row.subtotal else hours_format
         # Labels go in as string cells, which a spreadsheet never evaluates, so unlike the CSV
         # they are written exactly as Jira has them.
-        for index, label in enumerate(_padded(row["labels"], label_count)):
+        for index, label in enumerate(_padded(row.labels, label_count)):
             if label:
                 sheet.write_string(row_number, index, label, row_label_format)
                 label_widths[index] = max(label_widths[index], len(label))
-        cells: Mapping[str, int] = row["cells"]
+        cells = row.cells
         for index, key in enumerate(column_keys, start=label_count):
             if key in cells:
                 sheet.write_number(row_number, index, _hours(cells[key]), row_hours_format)
-        sheet.write_number(row_number, total_column, _hours(row["total"]), row_hours_format)
+        sheet.write_number(row_number, total_column, _hours(row.total), row_hours_format)
 
     totals_row = len(rows) + 1
-    totals: Mapping[str, int] = report_json["totals"]
+    totals = report.column_totals
     sheet.write_string(totals_row, 0, TOTAL_HEADER, total_label_format)
     for index in range(1, label_count):
         sheet.write_blank(totals_row, index, None, total_label_format)
     for index, key in enumerate(column_keys, start=label_count):
         sheet.write_number(totals_row, index, _hours(totals.get(key, 0)), total_hours_format)
-    sheet.write_number(totals_row, total_column, _hours(report_json["total"]), total_hours_format)
+    sheet.write_number(totals_row, total_column, _hours(report.total), total_hours_format)
 
     for index, width in enumerate(label_widths):
         sheet.set_column(index, index, min(width, _LABEL_WIDTH_MAX) + 2)
@@ -200,14 +201,21 @@ def report_xlsx(report_json: Mapping[str, Any], *, group: Sequence[str], title: 
     return output.getvalue()
 
 
-def export_filename(params: ReportParams, extension: str) -> str:
-    """Download name of an export, e.g. ``timesheet_2014-02-01_2014-02-28.csv``.
+def export_title(report: Report) -> str:
+    """The title of an exported report, after its period: ``Timesheet 2014-02-01 to 2014-02-28``."""
+    params = report.params
+    return f"Timesheet {params.date_from.isoformat()} to {params.date_to.isoformat()}"
+
+
+def export_filename(report: Report, extension: str) -> str:
+    """Download name of an export, after its period: ``timesheet_2014-02-01_2014-02-28.csv``.
 
     ``extension`` is given with or without its dot; only letters and digits are accepted.
     """
     extension = extension.removeprefix(".")
     if not _EXTENSION.fullmatch(extension):
         raise ValueError(f"not a file extension: {extension!r}")
+    params = report.params
     return f"timesheet_{params.date_from.isoformat()}_{params.date_to.isoformat()}.{extension}"
 
 

@@ -26,7 +26,7 @@ from atlassian_connect_kit.host import (
     JiraTimeout,
     JiraUnavailable,
 )
-from smart_timesheet_plugin.export import export_filename, report_csv, report_xlsx
+from smart_timesheet_plugin.export import export_filename, export_title, report_csv, report_xlsx
 from smart_timesheet_plugin.params import (
     GROUP_DIMENSIONS,
     PRESETS,
@@ -38,6 +38,9 @@ from smart_timesheet_plugin.params import (
     parse_report_params,
 )
 from smart_timesheet_plugin.report import (
+    DetailJson,
+    Report,
+    ReportJson,
     build_report,
     detail_to_json,
     report_columns,
@@ -155,9 +158,9 @@ def fetch_for(
         raise ReportFailed(502, "Jira answered unexpectedly; try again.") from None
 
 
-def report_json(request: Request) -> dict[str, Any]:
+def report_json(request: Request) -> ReportJson:
     """``GET /timesheet/api/report``: the grid as JSON (see docs/timesheet-api.md)."""
-    return report_json_for(request, request_params(request))
+    return report_to_json(report_for(request, request_params(request)))
 
 
 def _json_list(text: str | None, name: str) -> list[str | None]:
@@ -176,7 +179,7 @@ def _json_list(text: str | None, name: str) -> list[str | None]:
     return value
 
 
-def worklogs_json(request: Request) -> dict[str, Any]:
+def worklogs_json(request: Request) -> DetailJson:
     """``GET /timesheet/api/worklogs``: the worklogs summed in one cell (``row``, ``column``).
 
     ``row=[]`` is every row (the Total row); without ``column`` the cell is the whole period (a
@@ -210,30 +213,24 @@ def _download(body: bytes, content_type: str, filename: str) -> Response:
     return response
 
 
-def _report_for_export(request: Request) -> tuple[ReportParams, dict[str, Any]]:
-    params = request_params(request)
-    return params, report_json_for(request, params)
-
-
-def report_json_for(request: Request, params: ReportParams) -> dict[str, Any]:
-    """The report JSON for already parsed ``params`` (shared by the API and the exports)."""
+def report_for(request: Request, params: ReportParams) -> Report:
+    """The typed report for already parsed ``params`` (shared by the API and the exports)."""
     fetched = fetch_for(request, params)
-    return report_to_json(build_report(fetched.worklogs, params, viewer_tz=fetched.viewer_tz))
+    return build_report(fetched.worklogs, params, viewer_tz=fetched.viewer_tz)
 
 
 def export_csv(request: Request) -> Response:
     """``GET /timesheet/export.csv``: the report as RFC 4180 CSV, in decimal hours."""
-    params, report = _report_for_export(request)
-    body = report_csv(report, group=params.group)
-    return _download(body, "text/csv; charset=utf-8", export_filename(params, "csv"))
+    report = report_for(request, request_params(request))
+    body = report_csv(report)
+    return _download(body, "text/csv; charset=utf-8", export_filename(report, "csv"))
 
 
 def export_xlsx(request: Request) -> Response:
     """``GET /timesheet/export.xlsx``: the report as an Excel workbook built in memory."""
-    params, report = _report_for_export(request)
-    title = f"Timesheet {params.date_from.isoformat()} to {params.date_to.isoformat()}"
-    body = report_xlsx(report, group=params.group, title=title)
-    return _download(body, XLSX_TYPE, export_filename(params, "xlsx"))
+    report = report_for(request, request_params(request))
+    body = report_xlsx(report, title=export_title(report))
+    return _download(body, XLSX_TYPE, export_filename(report, "xlsx"))
 
 
 def timesheet_page(request: Request) -> dict[str, Any]:

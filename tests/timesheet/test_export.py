@@ -1,4 +1,4 @@
-"""CSV and Excel exports: the same numbers as the report JSON, safe to open in a spreadsheet."""
+"""CSV and Excel exports: the same numbers as the report, safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import datetime
 import io
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator
 
 import openpyxl
 import pytest
@@ -17,12 +16,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from smart_timesheet_plugin.export import (
     defuse_formulas,
     export_filename,
+    export_title,
     hours_text,
     report_csv,
     report_xlsx,
 )
 from smart_timesheet_plugin.params import GroupDimension, ReportParams
-from smart_timesheet_plugin.report import Worklog, build_report, parse_jira_datetime, report_to_json
+from smart_timesheet_plugin.report.grid import build_report
+from smart_timesheet_plugin.report.model import Report, Worklog
+from tests.timesheet.builders import make_worklog
 
 D = datetime.date
 # Hours are shown with two decimals: a value may be off by up to half a hundredth of an hour.
@@ -30,21 +32,16 @@ ROUNDING_SECONDS = 18
 
 
 def worklog(started: str, seconds: int, author: str, name: str, project: str) -> Worklog:
-    return Worklog(
-        id=f"{author}-{started}",
-        issue_key=f"{project}-1",
-        issue_summary="Work",
-        issue_type="Task",
-        project_key=project,
-        project_name=f"Project {project}",
-        parent_key=None,
-        parent_summary=None,
-        author_id=author,
-        author_name=name,
-        author_tz="UTC",
-        started_ms=parse_jira_datetime(started),
+    return make_worklog(
+        started,
         seconds=seconds,
-        comment="",
+        author=author,
+        author_name=name,
+        issue=f"{project}-1",
+        summary="Work",
+        project=project,
+        project_name=f"Project {project}",
+        worklog_id=f"{author}-{started}",
     )
 
 
@@ -59,13 +56,14 @@ WORKLOGS = [
 ]
 
 
-def report_json(group: tuple[GroupDimension, ...]) -> dict[str, Any]:
+def team_report(group: tuple[GroupDimension, ...]) -> Report:
     params = ReportParams(D(2014, 2, 24), D(2014, 3, 2), group=group)
-    return report_to_json(build_report(WORKLOGS, params, viewer_tz="UTC"))
+    return build_report(WORKLOGS, params, viewer_tz="UTC")
 
 
 @pytest.fixture(params=[("user",), ("project", "user")], ids=["one-level", "two-level"])
 def group(request: pytest.FixtureRequest) -> tuple[GroupDimension, ...]:
+    """One and two grouping levels, for tests that hold for both."""
     return request.param  # type: ignore[no-any-return]
 
 
@@ -80,27 +78,27 @@ def parse_csv(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
 
 
-def test_csv_totals_equal_the_json(group: tuple[GroupDimension, ...]) -> None:
-    report = report_json(group)
-    lines = parse_csv(report_csv(report, group=group))
-    keys = [column["key"] for column in report["columns"]]
+def test_csv_totals_equal_the_report(group: tuple[GroupDimension, ...]) -> None:
+    report = team_report(group)
+    lines = parse_csv(report_csv(report))
+    keys = [column.key for column in report.columns]
     header, *body, totals = lines
     assert header == [*(dimension.title() for dimension in group), *keys, "Total"]
-    assert len(body) == len(report["rows"])
+    assert len(body) == len(report.rows)
     first_value = len(group)
-    for line, row in zip(body, report["rows"], strict=True):
+    for line, row in zip(body, report.rows, strict=True):
         for key, text in zip(keys, line[first_value:-1], strict=True):
-            assert hours_close(float(text or 0), row["cells"].get(key, 0))
-        assert hours_close(float(line[-1]), row["total"])
+            assert hours_close(float(text or 0), row.cells.get(key, 0))
+        assert hours_close(float(line[-1]), row.total)
     assert totals[0] == "Total"
     assert totals[1:first_value] == [""] * (first_value - 1)
     for key, text in zip(keys, totals[first_value:-1], strict=True):
-        assert hours_close(float(text), report["totals"][key])
-    assert hours_close(float(totals[-1]), report["total"])
+        assert hours_close(float(text), report.column_totals[key])
+    assert hours_close(float(totals[-1]), report.total)
 
 
 def test_csv_is_rfc_4180_utf8_without_bom() -> None:
-    data = report_csv(report_json(("user",)), group=("user",))
+    data = report_csv(team_report(("user",)))
     assert not data.startswith(b"\xef\xbb\xbf")
     assert data.endswith(b"\r\n")
     # Every record ends in CRLF; the bare newline inside one label stays within its quotes.
@@ -110,7 +108,7 @@ def test_csv_is_rfc_4180_utf8_without_bom() -> None:
 
 
 def test_csv_rows_show_labels_and_two_decimal_hours() -> None:
-    lines = parse_csv(report_csv(report_json(("user",)), group=("user",)))
+    lines = parse_csv(report_csv(team_report(("user",))))
     by_label = {line[0]: line for line in lines[1:-1]}
     assert by_label["Zoë Ågren, Jr."][1:2] == ["1.00"]
     assert by_label["'+49 Hotline"][2:3] == ["1.50"]
@@ -120,8 +118,7 @@ def test_csv_rows_show_labels_and_two_decimal_hours() -> None:
 
 
 def test_csv_subtotal_rows_fill_only_their_own_label() -> None:
-    report = report_json(("project", "user"))
-    lines = parse_csv(report_csv(report, group=("project", "user")))
+    lines = parse_csv(report_csv(team_report(("project", "user"))))
     assert lines[1][:2] == ["OPS: Project OPS", ""]
     assert lines[2][:2] == ["OPS: Project OPS", "'+49 Hotline"]
     assert hours_close(float(lines[1][-1]), 5400 + 17 + 7201)
@@ -174,13 +171,13 @@ HOSTILE_NAMES = [
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def hostile_report(group: tuple[GroupDimension, ...]) -> dict[str, Any]:
+def hostile_report(group: tuple[GroupDimension, ...]) -> Report:
     worklogs = [
         worklog("2014-02-24T09:00:00.000+0000", 3600 + index, f"evil-{index}", name, "TS")
         for index, name in enumerate(HOSTILE_NAMES)
     ]
     params = ReportParams(D(2014, 2, 24), D(2014, 2, 25), group=group)
-    return report_to_json(build_report(worklogs, params, viewer_tz="UTC"))
+    return build_report(worklogs, params, viewer_tz="UTC")
 
 
 def spreadsheet_readings(text: str) -> Iterator[tuple[str, list[str]]]:
@@ -205,7 +202,7 @@ def starts_a_formula(field: str) -> bool:
 def test_no_reading_of_the_csv_in_any_locale_finds_a_formula(
     group: tuple[GroupDimension, ...],
 ) -> None:
-    text = report_csv(hostile_report(group), group=group).decode("utf-8")
+    text = report_csv(hostile_report(group)).decode("utf-8")
     fields = list(spreadsheet_readings(text))
     assert fields
     for reading, line in fields:
@@ -214,8 +211,7 @@ def test_no_reading_of_the_csv_in_any_locale_finds_a_formula(
 
 
 def test_hostile_labels_keep_their_text_and_the_hours_their_numbers() -> None:
-    report = hostile_report(("project", "user"))
-    lines = parse_csv(report_csv(report, group=("project", "user")))
+    lines = parse_csv(report_csv(hostile_report(("project", "user"))))
     labels = {line[1]: line for line in lines[1:-1] if line[1]}
     assert labels["Mallory;'=cmd|' /C calc'!A0"][2:] == ["1.00", "", "1.00"]
     assert {label.replace("'", "") for label in labels} == {
@@ -227,8 +223,7 @@ def test_csv_quotes_every_text_cell_and_no_number() -> None:
     # Labels without commas, quotes or line breaks, so the raw cells can be read off the text.
     plain = [log for log in WORKLOGS if not any(mark in log.author_name for mark in ',"\n')]
     params = ReportParams(D(2014, 2, 24), D(2014, 3, 2), group=("project", "user"))
-    report = report_to_json(build_report(plain, params, viewer_tz="UTC"))
-    data = report_csv(report, group=("project", "user")).decode("utf-8")
+    data = report_csv(build_report(plain, params, viewer_tz="UTC")).decode("utf-8")
     header, *body, totals = [line.split(",") for line in data.removesuffix("\r\n").split("\r\n")]
     assert all(cell.startswith('"') and cell.endswith('"') for cell in header)
     number = re.compile(r"\d+\.\d\d")
@@ -248,62 +243,61 @@ def test_hours_round_half_up_to_two_decimals(seconds: int, text: str) -> None:
 # --- Excel ------------------------------------------------------------------------------------
 
 
-def load_sheet(report: dict[str, Any], group: Sequence[str], title: str = "Timesheet") -> Worksheet:
-    workbook = openpyxl.load_workbook(io.BytesIO(report_xlsx(report, group=group, title=title)))
+def load_sheet(report: Report, title: str = "Timesheet") -> Worksheet:
+    workbook = openpyxl.load_workbook(io.BytesIO(report_xlsx(report, title=title)))
     sheet = workbook.active
     assert isinstance(sheet, Worksheet)
     return sheet
 
 
-def test_xlsx_totals_equal_the_json(group: tuple[GroupDimension, ...]) -> None:
-    report = report_json(group)
-    sheet = load_sheet(report, group)
+def test_xlsx_totals_equal_the_report(group: tuple[GroupDimension, ...]) -> None:
+    report = team_report(group)
+    sheet = load_sheet(report)
     rows = list(sheet.iter_rows(values_only=True))
-    keys = [column["key"] for column in report["columns"]]
+    keys = [column.key for column in report.columns]
     header, *body, totals = rows
     assert list(header) == [*(dimension.title() for dimension in group), *keys, "Total"]
     first_value = len(group)
-    assert len(body) == len(report["rows"])
-    for line, row in zip(body, report["rows"], strict=True):
-        assert [label for label in line[:first_value] if label is not None] == row["labels"]
+    assert len(body) == len(report.rows)
+    for line, row in zip(body, report.rows, strict=True):
+        assert tuple(label for label in line[:first_value] if label is not None) == row.labels
         for key, value in zip(keys, line[first_value:-1], strict=True):
-            assert hours_close(value or 0, row["cells"].get(key, 0))
-        assert hours_close(line[-1], row["total"])
+            assert hours_close(value or 0, row.cells.get(key, 0))
+        assert hours_close(line[-1], row.total)
     assert totals[0] == "Total"
     for key, value in zip(keys, totals[first_value:-1], strict=True):
-        assert hours_close(value, report["totals"][key])
-    assert hours_close(totals[-1], report["total"])
+        assert hours_close(value, report.column_totals[key])
+    assert hours_close(totals[-1], report.total)
 
 
 def test_xlsx_numbers_are_typed_hours_with_two_decimals() -> None:
-    report = report_json(("user",))
-    sheet = load_sheet(report, ("user",))
+    report = team_report(("user",))
+    sheet = load_sheet(report)
     total = sheet.cell(row=sheet.max_row, column=sheet.max_column)
     assert total.data_type == "n"
     assert total.number_format == "0.00"
-    assert total.value == pytest.approx(report["total"] / 3600)
+    assert total.value == pytest.approx(report.total / 3600)
 
 
 def test_xlsx_freezes_the_header_row_and_label_columns() -> None:
-    assert load_sheet(report_json(("user",)), ("user",)).freeze_panes == "B2"
-    assert load_sheet(report_json(("project", "user")), ("project", "user")).freeze_panes == "C2"
+    assert load_sheet(team_report(("user",))).freeze_panes == "B2"
+    assert load_sheet(team_report(("project", "user"))).freeze_panes == "C2"
 
 
 def test_xlsx_subtotal_rows_are_bold() -> None:
-    report = report_json(("project", "user"))
-    sheet = load_sheet(report, ("project", "user"))
-    for index, row in enumerate(report["rows"], start=2):
-        is_subtotal = bool(row.get("subtotal"))
-        assert sheet.cell(row=index, column=sheet.max_column).font.b is is_subtotal
+    report = team_report(("project", "user"))
+    sheet = load_sheet(report)
+    for index, row in enumerate(report.rows, start=2):
+        assert sheet.cell(row=index, column=sheet.max_column).font.b is row.subtotal
 
 
 def test_xlsx_writes_hostile_labels_as_strings_never_formulas() -> None:
     report = hostile_report(("project", "user"))
-    data = report_xlsx(report, group=("project", "user"), title="Timesheet")
+    data = report_xlsx(report, title="Timesheet")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
     assert "<f>" not in sheet_xml and "<f " not in sheet_xml  # no formula anywhere in the sheet
-    sheet = load_sheet(report, ("project", "user"))
+    sheet = load_sheet(report)
     # XLSX stores a carriage return as "_x000D_"; Excel turns it back, openpyxl leaves it as is.
     cells = {
         str(sheet.cell(row=row, column=2).value).replace("_x000D_", "\r"): row
@@ -316,7 +310,7 @@ def test_xlsx_writes_hostile_labels_as_strings_never_formulas() -> None:
 
 
 def test_xlsx_keeps_labels_as_text_exactly() -> None:
-    sheet = load_sheet(report_json(("user",)), ("user",))
+    sheet = load_sheet(team_report(("user",)))
     labels = {sheet.cell(row=row, column=1).value for row in range(2, sheet.max_row)}
     assert '=HYPERLINK("http://x")' in labels  # a string cell, never evaluated
     assert '李 "quoted"\nname' in labels
@@ -324,22 +318,23 @@ def test_xlsx_keeps_labels_as_text_exactly() -> None:
 
 
 def test_xlsx_column_widths_fit_labels() -> None:
-    sheet = load_sheet(report_json(("user",)), ("user",))
+    sheet = load_sheet(team_report(("user",)))
     assert sheet.column_dimensions["A"].width >= len('=HYPERLINK("http://x")')
     assert sheet.column_dimensions["B"].width >= 8
 
 
 def test_xlsx_sheet_is_named_after_a_cleaned_title() -> None:
-    sheet = load_sheet(report_json(("user",)), ("user",), title="Timesheet [Feb/Mar] 2014: all*")
+    sheet = load_sheet(team_report(("user",)), title="Timesheet [Feb/Mar] 2014: all*")
     assert sheet.title == "Timesheet Feb Mar 2014 all"
 
 
 # --- file names -------------------------------------------------------------------------------
 
 
-def test_export_filename_names_the_period() -> None:
-    params = ReportParams(D(2014, 2, 1), D(2014, 2, 28))
-    assert export_filename(params, "csv") == "timesheet_2014-02-01_2014-02-28.csv"
-    assert export_filename(params, ".xlsx") == "timesheet_2014-02-01_2014-02-28.xlsx"
+def test_export_filename_and_title_name_the_period() -> None:
+    report = build_report([], ReportParams(D(2014, 2, 1), D(2014, 2, 28)), viewer_tz="UTC")
+    assert export_filename(report, "csv") == "timesheet_2014-02-01_2014-02-28.csv"
+    assert export_filename(report, ".xlsx") == "timesheet_2014-02-01_2014-02-28.xlsx"
+    assert export_title(report) == "Timesheet 2014-02-01 to 2014-02-28"
     with pytest.raises(ValueError):
-        export_filename(params, "csv; evil")
+        export_filename(report, "csv; evil")

@@ -7,7 +7,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import pytest
 import requests
 
 from atlassian_connect_kit.settings import SETTINGS
@@ -28,16 +27,6 @@ LOADING_ATTRIBUTES = {
     "use": ("href", "xlink:href"),
     "image": ("href", "xlink:href"),
 }
-
-
-@pytest.fixture
-def ack_plugins():
-    return ("smart_timesheet",)
-
-
-@pytest.fixture
-def viewer(fake_jira):
-    return next(user for user in fake_jira.data.users if user.active)
 
 
 class Page(HTMLParser):

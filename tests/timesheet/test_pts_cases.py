@@ -26,14 +26,12 @@ from smart_timesheet_plugin.params import (
     WeekStart,
     preset_range,
 )
-from smart_timesheet_plugin.report import (
-    Worklog,
-    build_report,
-    parse_jira_datetime,
-    report_columns,
-    report_to_json,
-    worklogs_in_cell,
-)
+from smart_timesheet_plugin.report.detail import worklogs_in_cell
+from smart_timesheet_plugin.report.grid import build_report
+from smart_timesheet_plugin.report.model import Worklog
+from smart_timesheet_plugin.report.periods import report_columns
+from smart_timesheet_plugin.report.serialize import report_to_json
+from smart_timesheet_plugin.source.wire import parse_jira_datetime
 from tests.shared_data import SHARED_ROOT, shared_path
 
 CASES_FILE = ("vectors", "pts-pivot-cases.json")
@@ -98,6 +96,7 @@ def _slug(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def peer() -> dict[str, Any]:
+    """The peer's vectors file, read once per module (skipped, or failed under CI, when absent)."""
     return json.loads(shared_path(*CASES_FILE).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
@@ -183,16 +182,16 @@ def to_params(params: dict[str, Any]) -> ReportParams:
 
 
 class Check:
-    """One case's report with the helpers its expectations need."""
+    """One case's report (typed, and as the JSON API shows it) with the helpers its expectations
+    need."""
 
     def __init__(self, case: dict[str, Any]) -> None:
         self.case = case
         self.params = to_params(case["params"])
         self.viewer_tz = zone_choice(case["params"])[1]
         self.worklogs = [to_worklog(record) for record in case["worklogs"]]
-        self.report = report_to_json(
-            build_report(self.worklogs, self.params, viewer_tz=self.viewer_tz)
-        )
+        self.built = build_report(self.worklogs, self.params, viewer_tz=self.viewer_tz)
+        self.report = report_to_json(self.built)
         self.leaves = [row for row in self.report["rows"] if not row.get("subtotal")]
 
     def peer_row_key(self, row: dict[str, Any]) -> str:
@@ -235,7 +234,7 @@ class Check:
         )
 
     def csv_totals(self) -> dict[str, str]:
-        data = report_csv(self.report, group=self.params.group)
+        data = report_csv(self.built)
         header, *_, totals = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
         return dict(zip(header, totals, strict=True))
 
@@ -407,8 +406,8 @@ def test_peer_day_assignment(peer: dict[str, Any], index: int) -> None:
     one_day = datetime.timedelta(days=1)
     params = ReportParams(expected_day - one_day, expected_day + one_day, tz="author")
     # The viewer sits in UTC so that only the author's zone can put the worklog on this day.
-    report = report_to_json(build_report([log], params, viewer_tz="UTC"))
-    assert {key for key, seconds in report["totals"].items() if seconds} == {
+    report = build_report([log], params, viewer_tz="UTC")
+    assert {key for key, seconds in report.column_totals.items() if seconds} == {
         expected_day.isoformat()
     }
 

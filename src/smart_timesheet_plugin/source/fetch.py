@@ -7,7 +7,8 @@ concurrency cap), one call for the viewer, and bulk user look-ups where author z
 When the viewer gave JQL, one more call has Jira's parser check that text alone first (see
 :mod:`smart_timesheet_plugin.jql`), so its errors point into the viewer's own text and never into
 the report's wrapper. Nothing fetched is written anywhere: worklogs live in memory for the length
-of the request.
+of the request. What the answers mean is read by :mod:`smart_timesheet_plugin.source.wire`; this
+module decides which calls to make.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from atlassian_connect_kit.host import (
@@ -28,16 +29,31 @@ from atlassian_connect_kit.host import (
 )
 from smart_timesheet_plugin.jql import parse_problems
 from smart_timesheet_plugin.params import TZ_AUTHOR, TZ_VIEWER, ReportParams
-from smart_timesheet_plugin.report import Worklog, adf_to_text, parse_jira_datetime
+from smart_timesheet_plugin.report.model import Worklog
+from smart_timesheet_plugin.source.wire import (
+    IssueFacts,
+    UserFacts,
+    embedded_worklogs,
+    read_issue,
+    read_user,
+    read_worklog,
+)
 
 log = logging.getLogger(__name__)
 
+#: Jira's enhanced search (paged by token).
 SEARCH_PATH = "/rest/api/3/search/jql"
+#: Jira's JQL parser, which checks the viewer's clause alone.
 JQL_PARSE_PATH = "/rest/api/3/jql/parse"
+#: The issue fields a report reads (see :func:`~smart_timesheet_plugin.source.wire.read_issue`).
 SEARCH_FIELDS = ("summary", "issuetype", "project", "parent", "worklog")
-SEARCH_PAGE_SIZE = 100  # Jira returns about 100 issues a page when the worklog field is asked for
-WORKLOG_PAGE_SIZE = 5000  # the most Jira hands out per worklog page
+#: Issues asked for per search page; Jira gives about 100 when the worklog field is asked for.
+SEARCH_PAGE_SIZE = 100
+#: Worklogs asked for per page of one issue's worklogs: the most Jira hands out.
+WORKLOG_PAGE_SIZE = 5000
+#: Account ids per ``/user/bulk`` call.
 USER_BULK_PAGE = 100
+#: The viewer's zone when Jira gives none.
 DEFAULT_ZONE = "UTC"
 
 
@@ -98,62 +114,8 @@ def _started_window_ms(params: ReportParams) -> tuple[int, int]:
     return int(first.timestamp() * 1000), int(after_last.timestamp() * 1000)
 
 
-@dataclass(frozen=True)
-class _IssueFacts:
-    id: str
-    key: str
-    summary: str
-    issue_type: str
-    project_key: str
-    project_name: str
-    parent_key: str | None
-    parent_summary: str | None
-
-
-def _issue_facts(issue: Mapping[str, Any]) -> _IssueFacts:
-    fields = issue.get("fields") or {}
-    project = fields.get("project") or {}
-    parent = fields.get("parent") or None
-    parent_fields = (parent or {}).get("fields") or {}
-    return _IssueFacts(
-        id=str(issue.get("id", "")),
-        key=str(issue.get("key", "")),
-        summary=str(fields.get("summary") or ""),
-        issue_type=str((fields.get("issuetype") or {}).get("name") or ""),
-        project_key=str(project.get("key") or ""),
-        project_name=str(project.get("name") or ""),
-        parent_key=str(parent["key"]) if parent and parent.get("key") else None,
-        parent_summary=str(parent_fields.get("summary")) if parent_fields.get("summary") else None,
-    )
-
-
-def _worklog(raw: Mapping[str, Any], issue: _IssueFacts, *, with_comment: bool) -> Worklog | None:
-    author = raw.get("author") or {}
-    account_id = author.get("accountId")
-    started = raw.get("started")
-    if not isinstance(account_id, str) or not isinstance(started, str):
-        return None  # an anonymised or malformed entry cannot be placed on a row or a day
-    zone = author.get("timeZone")
-    return Worklog(
-        id=str(raw.get("id", "")),
-        issue_key=issue.key,
-        issue_summary=issue.summary,
-        issue_type=issue.issue_type,
-        project_key=issue.project_key,
-        project_name=issue.project_name,
-        parent_key=issue.parent_key,
-        parent_summary=issue.parent_summary,
-        author_id=account_id,
-        author_name=str(author.get("displayName") or account_id),
-        author_tz=zone if isinstance(zone, str) and zone else None,
-        started_ms=parse_jira_datetime(started),
-        seconds=int(raw.get("timeSpentSeconds") or 0),
-        comment=adf_to_text(raw["comment"]) if with_comment and raw.get("comment") else "",
-    )
-
-
 def _issue_worklogs(
-    client: HostClient, issue: _IssueFacts, window: tuple[int, int]
+    client: HostClient, issue: IssueFacts, window: tuple[int, int]
 ) -> list[Mapping[str, Any]]:
     entries: list[Mapping[str, Any]] = []
     params = {"startedAfter": str(window[0]), "startedBefore": str(window[1])}
@@ -170,15 +132,13 @@ def _issue_worklogs(
 
 def viewer_zone(client: HostClient) -> str:
     """The viewer's Jira time zone, or UTC when Jira gives none."""
-    myself = client.get("/rest/api/3/myself")
-    zone = myself.get("timeZone") if isinstance(myself, Mapping) else None
-    return zone if isinstance(zone, str) and zone else DEFAULT_ZONE
+    return read_user(client.get("/rest/api/3/myself")).time_zone or DEFAULT_ZONE
 
 
-def resolve_users(client: HostClient, account_ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
-    """Look users up in bulk (``/user/bulk``), a page of ids per call."""
+def resolve_users(client: HostClient, account_ids: Iterable[str]) -> dict[str, UserFacts]:
+    """Look users up in bulk (``/user/bulk``), a page of ids per call, by accountId."""
     wanted = sorted(set(account_ids))
-    found: dict[str, Mapping[str, Any]] = {}
+    found: dict[str, UserFacts] = {}
     for start in range(0, len(wanted), USER_BULK_PAGE):
         chunk = wanted[start : start + USER_BULK_PAGE]
         params = [("accountId", account) for account in chunk]
@@ -186,8 +146,9 @@ def resolve_users(client: HostClient, account_ids: Iterable[str]) -> dict[str, M
             client, "/rest/api/3/user/bulk", params=params, items_key="values", page_size=len(chunk)
         ):
             for user in page:
-                if isinstance(user, Mapping) and isinstance(user.get("accountId"), str):
-                    found[user["accountId"]] = user
+                facts = read_user(user)
+                if facts.account_id is not None:
+                    found[facts.account_id] = facts
     return found
 
 
@@ -211,17 +172,15 @@ def fetch_worklogs(
         "fields": list(SEARCH_FIELDS),
         "maxResults": SEARCH_PAGE_SIZE,
     }
-    complete: list[tuple[_IssueFacts, Sequence[Mapping[str, Any]]]] = []
+    complete: list[tuple[IssueFacts, Sequence[Mapping[str, Any]]]] = []
 
-    def incomplete_issues() -> Iterator[_IssueFacts]:
+    def incomplete_issues() -> Iterator[IssueFacts]:
         # Pages the search in this thread while the issues it yields are already being fetched.
         for page in iter_token_pages(client, SEARCH_PATH, body=body):
             for issue in page:
-                facts = _issue_facts(issue)
-                embedded = ((issue.get("fields") or {}).get("worklog")) or {}
-                entries = embedded.get("worklogs") or []
-                total = embedded.get("total")
-                if isinstance(total, int) and total > len(entries):
+                facts = read_issue(issue)
+                entries = embedded_worklogs(issue)
+                if entries is None:
                     yield facts
                 else:
                     complete.append((facts, entries))
@@ -235,7 +194,7 @@ def fetch_worklogs(
     low, high = window
     for facts, entries in [*complete, *fetched]:
         for raw in entries:
-            worklog = _worklog(raw, facts, with_comment=with_comments)
+            worklog = read_worklog(raw, facts, with_comment=with_comments)
             if worklog is not None and low <= worklog.started_ms < high:
                 worklogs.append(worklog)
     if params.tz == TZ_AUTHOR and worklogs:
@@ -260,20 +219,18 @@ def fetch_worklogs(
 
 def _with_resolved_authors(client: HostClient, worklogs: list[Worklog]) -> list[Worklog]:
     # The author's zone decides the day under tz=author; worklog author objects may omit it, so
-    # authors are looked up in bulk, once per report.
-    from dataclasses import replace
-
+    # authors are looked up in bulk, once per report. An author Jira does not return has no zone.
     users = resolve_users(client, (worklog.author_id for worklog in worklogs))
+    unknown = UserFacts(None, None, None)
     resolved: list[Worklog] = []
     for worklog in worklogs:
-        user = users.get(worklog.author_id)
-        zone = user.get("timeZone") if user else None
-        name = user.get("displayName") if user else None
-        if (zone or None) != worklog.author_tz or (name and name != worklog.author_name):
+        user = users.get(worklog.author_id, unknown)
+        name = user.display_name
+        if user.time_zone != worklog.author_tz or (
+            name is not None and name != worklog.author_name
+        ):
             worklog = replace(
-                worklog,
-                author_tz=zone if isinstance(zone, str) and zone else None,
-                author_name=str(name or worklog.author_name),
+                worklog, author_tz=user.time_zone, author_name=name or worklog.author_name
             )
         resolved.append(worklog)
     return resolved

@@ -1,0 +1,113 @@
+"""The report engine's typed records: what goes in (:class:`Worklog`) and what comes out.
+
+A :class:`Report` is the whole answer to one
+:class:`~smart_timesheet_plugin.params.ReportParams`: its columns (:class:`Column`), its rows
+(:class:`ReportRow`) with their cells and totals, and the column totals.
+:class:`WorklogDetail` is one worklog of a cell, as the cell detail shows it. Every record is
+frozen, so the engine's output can be handed to any renderer (JSON, CSV, XLSX) without a copy,
+and every duration is integer seconds.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from smart_timesheet_plugin.params import ReportParams
+
+#: A row's identity: one value per grouping level (see :class:`ReportRow`).
+RowKey = tuple[str | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Worklog:
+    """One Jira worklog with the issue facts the report groups by.
+
+    ``started_ms`` is the instant the work started, as epoch milliseconds; ``seconds`` the time
+    spent. ``author_tz`` is the author's IANA zone, or ``None`` when the profile hides it.
+    ``comment`` is plain text (``""`` when there is none or it was not asked for).
+    ``parent_key`` and ``parent_summary`` are ``None`` for issues without a parent.
+    """
+
+    id: str
+    issue_key: str
+    issue_summary: str
+    issue_type: str
+    project_key: str
+    project_name: str
+    parent_key: str | None
+    parent_summary: str | None
+    author_id: str
+    author_name: str
+    author_tz: str | None
+    started_ms: int
+    seconds: int
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of the grid: a day, a week or a month.
+
+    ``key`` is ``YYYY-MM-DD`` for days, the week's first day for weeks, ``YYYY-MM`` for months.
+    ``first_day`` and ``last_day`` are the days of the report range the column covers (a week or
+    month at either end of the range may be cut short).
+    """
+
+    key: str
+    label: str
+    first_day: datetime.date
+    last_day: datetime.date
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    """One row of the grid.
+
+    ``key`` holds one value per grouping level: accountId for ``user``, project key, issue key,
+    parent key (``None`` for no parent) or issue type name; ``labels`` the matching display texts.
+    A ``subtotal`` row of a two-level report has only the first-level value and stands right
+    before its children. ``cells`` maps a column key to seconds, zero cells left out; ``total``
+    is the row's sum.
+    """
+
+    key: RowKey
+    labels: tuple[str, ...]
+    cells: Mapping[str, int]
+    total: int
+    subtotal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A finished grid. ``timezone`` is the zone days were counted in, or ``"author"``.
+
+    ``rows`` are in display order. ``column_totals`` has an entry (possibly zero) for every
+    column, in column order; ``total`` is the grand total.
+    """
+
+    params: ReportParams
+    timezone: str
+    columns: tuple[Column, ...]
+    rows: tuple[ReportRow, ...]
+    column_totals: Mapping[str, int]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class WorklogDetail:
+    """A worklog as the cell detail shows it.
+
+    ``started`` is ISO 8601 with the offset of the zone that decided its ``day``.
+    """
+
+    worklog_id: str
+    issue_key: str
+    author_id: str
+    author_name: str
+    started_ms: int
+    started: str
+    day: str
+    seconds: int
+    comment: str

@@ -1,0 +1,91 @@
+"""The columns of a report range: their keys, labels and the days each covers."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from smart_timesheet_plugin.params import ReportParams, WeekStart
+from smart_timesheet_plugin.report.periods import report_columns
+
+D = datetime.date
+
+
+def test_day_columns_cover_every_day_with_readable_labels() -> None:
+    columns = report_columns(ReportParams(D(2014, 2, 27), D(2014, 3, 3)))
+    assert [(column.key, column.label) for column in columns] == [
+        ("2014-02-27", "Thu 27 Feb"),
+        ("2014-02-28", "Fri 28 Feb"),
+        ("2014-03-01", "Sat 1 Mar"),
+        ("2014-03-02", "Sun 2 Mar"),
+        ("2014-03-03", "Mon 3 Mar"),
+    ]
+    assert all(column.first_day == column.last_day for column in columns)
+
+
+@pytest.mark.parametrize(
+    ("week_start", "expected_keys"),
+    [
+        ("monday", ["2014-02-24", "2014-03-03"]),
+        ("sunday", ["2014-02-23", "2014-03-02"]),
+        ("saturday", ["2014-02-22", "2014-03-01"]),
+    ],
+)
+def test_week_columns_are_keyed_by_their_first_day(
+    week_start: WeekStart, expected_keys: list[str]
+) -> None:
+    params = ReportParams(D(2014, 2, 26), D(2014, 3, 4), columns="week", week_start=week_start)
+    assert [column.key for column in report_columns(params)] == expected_keys
+
+
+def test_week_labels_use_iso_numbers_for_monday_weeks_else_the_first_day() -> None:
+    monday = report_columns(ReportParams(D(2014, 2, 26), D(2014, 3, 5), columns="week"))
+    sunday = report_columns(
+        ReportParams(D(2014, 2, 26), D(2014, 3, 5), columns="week", week_start="sunday")
+    )
+    assert [column.label for column in monday] == ["W09 24 Feb", "W10 3 Mar"]
+    assert [column.label for column in sunday] == ["23 Feb", "2 Mar"]
+
+
+def test_iso_week_numbers_at_the_turn_of_the_year() -> None:
+    columns = report_columns(ReportParams(D(2014, 12, 29), D(2015, 1, 5), columns="week"))
+    assert [column.label for column in columns] == ["W01 29 Dec", "W02 5 Jan"]
+
+
+def test_weeks_at_the_ends_of_the_range_are_cut_to_it() -> None:
+    columns = report_columns(ReportParams(D(2014, 2, 26), D(2014, 3, 4), columns="week"))
+    assert [(column.first_day, column.last_day) for column in columns] == [
+        (D(2014, 2, 26), D(2014, 3, 2)),
+        (D(2014, 3, 3), D(2014, 3, 4)),
+    ]
+
+
+def test_month_columns_span_years_with_labels() -> None:
+    columns = report_columns(ReportParams(D(2013, 12, 15), D(2014, 2, 10), columns="month"))
+    assert [(column.key, column.label) for column in columns] == [
+        ("2013-12", "Dec 2013"),
+        ("2014-01", "Jan 2014"),
+        ("2014-02", "Feb 2014"),
+    ]
+    assert (columns[0].first_day, columns[-1].last_day) == (D(2013, 12, 15), D(2014, 2, 10))
+    assert (columns[1].first_day, columns[1].last_day) == (D(2014, 1, 1), D(2014, 1, 31))
+
+
+def test_a_leap_february_is_one_month_column() -> None:
+    columns = report_columns(ReportParams(D(2016, 2, 1), D(2016, 3, 1), columns="month"))
+    assert [(column.key, column.last_day) for column in columns] == [
+        ("2016-02", D(2016, 2, 29)),
+        ("2016-03", D(2016, 3, 1)),
+    ]
+
+
+def test_every_day_of_the_range_is_in_exactly_one_column() -> None:
+    for columns in ("day", "week", "month"):
+        params = ReportParams(D(2023, 1, 1), D(2023, 12, 31), columns=columns)  # type: ignore[arg-type]
+        days = [
+            column.first_day + datetime.timedelta(days=offset)
+            for column in report_columns(params)
+            for offset in range((column.last_day - column.first_day).days + 1)
+        ]
+        assert days == [D(2023, 1, 1) + datetime.timedelta(days=n) for n in range(365)]
