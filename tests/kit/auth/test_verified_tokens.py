@@ -132,3 +132,11 @@ def test_a_cache_must_hold_at_least_one_entry():
     with pytest.raises(ValueError, match="max_entries"):
         VerifiedTokens(max_entries=0)
     assert VerifiedTokens(max_entries=1) is not None
+
+
+@pytest.mark.parametrize("issuer", ["", 7, None])
+def test_a_remembered_token_without_a_usable_issuer_names_none(issuer):
+    # The caller then parses the token for its issuer, as for a token never seen.
+    cache = VerifiedTokens(clock=Clock())
+    cache.remember("t", {**CLAIMS, "iss": issuer}, shared_secret="s", **COND)
+    assert cache.issuer("t", **COND) is None
