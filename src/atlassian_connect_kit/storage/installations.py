@@ -294,3 +294,12 @@ def ack_tenant_installed(tenant: TenantRecord, request: Request) -> None:
     """A Connect install naming a Forge installation takes it over: one site, one tenant."""
     if tenant.installation_id and INSTALLATIONS_KEY in request.registry:
         get_installations(request.registry).drop_linked(tenant.installation_id)
+
+
+def tenant_installation_ids(engine: Engine) -> dict[str, str]:
+    """The Forge installation id of every Connect tenant whose install named one, by clientKey."""
+    query = select(Tenant.client_key, Tenant.installation_id).where(
+        Tenant.installation_id.is_not(None)
+    )
+    with _unavailable(), Session(engine) as session:
+        return {str(key): str(installation) for key, installation in session.execute(query)}
