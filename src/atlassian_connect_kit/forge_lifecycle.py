@@ -113,6 +113,10 @@ def forge_uninstall_view(request: Request) -> Response:
 
     identity = _identity(request)
     installation_id = identity.forge.installation_id
+    context = read_lifecycle_body(request).get("context")
+    cloud_id = context.get("cloudId") if isinstance(context, dict) else None
+    if cloud_id is not None and cloud_id != identity.forge.cloud_id:
+        raise LifecycleRefused("the payload names another site than the token", 400)
     if identity.linked:
         log.info("Forge preUninstall for a Connect tenant: left to its uninstalled callback")
         return HTTPNoContent()
