@@ -226,3 +226,33 @@ def test_purge_stale_covers_forge_installations_by_last_seen(
     assert stale.status == 0, stale.err
     assert f"purged {iid}: ack_forge_installations 1 row" in stale.out
     assert rows(ack_settings, ForgeInstallation) == 0
+
+
+def test_backups_hold_pure_forge_installations_and_restores_keep_removed_ones_gone(
+    forge_installation, fake_jira, operator, ack_settings, forge_invoke
+):
+    iid = forge_installation.installation_id
+    assert operator.ack("backup", "create").status == 0
+    [backup] = operator.backups()
+    restored = operator.ack("backup", "restore", backup, "--force")
+    assert restored.status == 0, restored.err
+    assert rows(ack_settings, ForgeInstallation, installation_id=iid) == 1
+
+    fake_jira.forge_uninstall(forge_installation)
+    assert rows(ack_settings, ForgeInstallation) == 0
+    again = operator.ack("backup", "restore", backup, "--force")
+    assert again.status == 0, again.err
+    assert "removal journal: removed 1 site again" in again.out
+    assert rows(ack_settings, ForgeInstallation) == 0
+
+
+def test_an_installation_seen_again_after_a_purge_leaves_the_journal(
+    forge_installation, operator, ack_settings, fake_jira
+):
+    iid = forge_installation.installation_id
+    assert operator.ack("tenants", "purge", "--installation-id", iid).status == 0
+    assert rows(ack_settings, RemovalJournalEntry, client_key_sha256=sha256(iid)) == 1
+    # Still installed at Forge: its next event (or, within the hour, an invocation) records it.
+    fake_jira.forge_upgrade(forge_installation, app_version="2.0.0")
+    assert rows(ack_settings, ForgeInstallation, installation_id=iid) == 1
+    assert rows(ack_settings, RemovalJournalEntry, client_key_sha256=sha256(iid)) == 0

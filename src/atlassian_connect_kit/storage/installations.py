@@ -34,7 +34,7 @@ from atlassian_connect_kit.hookspecs import hookimpl
 from atlassian_connect_kit.inventory import InventoryEntry
 from atlassian_connect_kit.storage.db import Base, UnicodeString, UTCDateTime
 from atlassian_connect_kit.storage.db import unavailability_as_error as _unavailable
-from atlassian_connect_kit.storage.models import Tenant
+from atlassian_connect_kit.storage.models import RemovalJournalEntry, Tenant, sha256_hex
 
 if TYPE_CHECKING:
     from pyramid.request import Request
@@ -204,6 +204,12 @@ class ForgeInstallations:
                             installation_id=installation_id,
                             cloud_id=cloud_id,
                             last_seen_at=moment,
+                        )
+                    )
+                    # Back after a purge (Forge still invokes it): a restore must keep it now.
+                    connection.execute(
+                        delete(RemovalJournalEntry).where(
+                            RemovalJournalEntry.client_key_sha256 == sha256_hex(installation_id)
                         )
                     )
                 return True
