@@ -179,13 +179,15 @@ def test_a_connect_install_and_a_fit_of_its_installation_are_one_tenant(
 
 
 def test_a_fit_first_then_the_connect_install_leaves_one_tenant(
-    fake_jira, ack_server, forge_invoke, forge_installation, ack_settings, operator
+    fake_jira, ack_server, forge_invoke, forge_installation, ack_settings, operator, probe
 ):
     iid = forge_installation.installation_id
     assert rows(ack_settings, ForgeInstallation) == 1
     app = fake_jira.install(ack_server.base_url, installation_id=iid)
     assert 200 <= app.install_status < 300
     assert rows(ack_settings, ForgeInstallation) == 0
+    # Plugins move what they kept: the tenant arrives, the installation's own key goes.
+    assert probe.heard[-2:] == [("installed", app.client_key, iid), ("uninstalled", iid, None)]
     response = forge_invoke("/probe/whoami", user=user(fake_jira))
     assert response.json()["client_key"] == app.client_key
     assert operator.ack("tenants", "list").out.splitlines()[0] == "1 tenants"

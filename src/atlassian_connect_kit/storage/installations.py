@@ -37,10 +37,7 @@ from atlassian_connect_kit.storage.db import unavailability_as_error as _unavail
 from atlassian_connect_kit.storage.models import RemovalJournalEntry, Tenant, sha256_hex
 
 if TYPE_CHECKING:
-    from pyramid.request import Request
-
     from atlassian_connect_kit.settings import Settings
-    from atlassian_connect_kit.storage.store import TenantRecord
 
 INSTALLATIONS_KEY = "ack.forge_installations"
 """Registry key of the application's :class:`ForgeInstallations`."""
@@ -243,17 +240,6 @@ class ForgeInstallations:
         with _unavailable(), Session(self._engine) as session:
             return list(session.scalars(query))
 
-    def drop_linked(self, installation_id: str) -> int:
-        """Delete the pure Forge row of an installation that a Connect tenant now holds."""
-        with _unavailable(), self._engine.begin() as connection:
-            result = connection.execute(
-                delete(ForgeInstallation).where(
-                    ForgeInstallation.installation_id == installation_id
-                )
-            )
-        self.forget(installation_id)
-        return max(result.rowcount, 0)
-
 
 def _bound(cache: OrderedDict[str, Any]) -> None:
     while len(cache) > MAX_CACHED:
@@ -293,13 +279,6 @@ def inventory_entries() -> Sequence[InventoryEntry]:
 def ack_data_inventory(settings: Settings) -> Sequence[InventoryEntry]:
     """Declare the pure Forge installations table, column by column."""
     return inventory_entries()
-
-
-@hookimpl(trylast=True)
-def ack_tenant_installed(tenant: TenantRecord, request: Request) -> None:
-    """A Connect install naming a Forge installation takes it over: one site, one tenant."""
-    if tenant.installation_id and INSTALLATIONS_KEY in request.registry:
-        get_installations(request.registry).drop_linked(tenant.installation_id)
 
 
 def tenant_installation_ids(engine: Engine) -> dict[str, str]:

@@ -67,10 +67,3 @@ def test_stale_installations_count_from_their_last_seen(installations, clock):
     assert installations.stale_installation_ids(now - dt.timedelta(days=20)) == []
     with pytest.raises(ValueError, match="timezone-aware"):
         installations.stale_installation_ids(now.replace(tzinfo=None))
-
-
-def test_drop_linked_removes_the_pure_row(installations):
-    installations.seen(IID, "cloud-1")
-    assert installations.drop_linked(IID) == 1
-    assert installations.get(IID) is None
-    assert installations.drop_linked(IID) == 0
