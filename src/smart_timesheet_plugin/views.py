@@ -47,7 +47,13 @@ from smart_timesheet_plugin.report import (
     report_to_json,
     worklogs_in_cell,
 )
-from smart_timesheet_plugin.source import FetchResult, JqlRejected, fetch_worklogs, viewer_zone
+from smart_timesheet_plugin.source import (
+    FetchResult,
+    JqlRejected,
+    fetch_cell_worklogs,
+    fetch_worklogs,
+    viewer_zone,
+)
 
 if TYPE_CHECKING:
     from pyramid.config import Configurator
@@ -115,17 +121,31 @@ def request_params(request: Request) -> ReportParams:
         raise ReportFailed(400, str(error), parameter=error.parameter) from None
 
 
+def _concurrency(request: Request) -> int:
+    from atlassian_connect_kit.config import get_settings
+
+    return get_settings(request.registry).host_concurrency
+
+
 def fetch_for(
     request: Request, params: ReportParams, *, with_comments: bool = False
 ) -> FetchResult:
     """Fetch the report's worklogs as the viewer, turning Jira's failures into ReportFailed."""
-    from atlassian_connect_kit.config import get_settings
+    return _fetching(
+        params,
+        lambda: fetch_worklogs(
+            request.jira,
+            params,
+            max_workers=_concurrency(request),
+            with_comments=with_comments,
+        ),
+    )
 
-    concurrency = get_settings(request.registry).host_concurrency
+
+def _fetching(params: ReportParams, fetch: Callable[[], FetchResult]) -> FetchResult:
+    """Run ``fetch``, turning Jira's failures into ReportFailed."""
     try:
-        return fetch_worklogs(
-            request.jira, params, max_workers=concurrency, with_comments=with_comments
-        )
+        return fetch()
     except JqlRejected as error:
         # Jira's parser judged the viewer's text alone: its positions point into that text.
         raise ReportFailed(400, f"jql: {error}", parameter="jql") from None
@@ -184,15 +204,30 @@ def worklogs_json(request: Request) -> DetailJson:
 
     ``row=[]`` is every row (the Total row); without ``column`` the cell is the whole period (a
     row's total, or with ``row=[]`` the grand total).
+
+    Only what the cell needs is fetched: the row's values on the column's days
+    (:func:`~smart_timesheet_plugin.source.fetch_cell_worklogs`).
     """
     params = request_params(request)
     row_key = _json_list(request.GET.get("row"), "row")
+    if len(row_key) > len(params.group):
+        raise ReportFailed(
+            400, "row: has more keys than the report has grouping levels", parameter="row"
+        )
     column_key = request.GET.get("column") or None
-    if column_key is not None and all(
-        column.key != column_key for column in report_columns(params)
-    ):
-        raise ReportFailed(400, "column: is not a column of this report", parameter="column")
-    fetched = fetch_for(request, params, with_comments=True)
+    span = (params.date_from, params.date_to)
+    if column_key is not None:
+        column = next((c for c in report_columns(params) if c.key == column_key), None)
+        if column is None:
+            raise ReportFailed(400, "column: is not a column of this report", parameter="column")
+        span = (column.first_day, column.last_day)
+    row = tuple(zip(params.group, row_key, strict=False))
+    fetched = _fetching(
+        params,
+        lambda: fetch_cell_worklogs(
+            request.jira, params, row=row, span=span, max_workers=_concurrency(request)
+        ),
+    )
     try:
         details = worklogs_in_cell(
             fetched.worklogs,

@@ -2,7 +2,8 @@ r"""The subset of JQL a timesheet needs: parsing, checking against a site, and e
 
 Understood: ``worklogDate`` with ``= > >= < <=`` and a ``yyyy-MM-dd`` or ``yyyy/MM/dd`` date;
 ``worklogAuthor`` with ``=`` or ``in``; ``project``, ``issuekey`` (alias ``key``, ``issue``,
-``id``) and ``parent`` with ``= != in``/``not in``; ``summary`` with ``~``/``!~`` (contains the
+``id``), ``parent`` and ``issuetype`` (alias ``type``, by name, any case) with ``= != in``/``not
+in``; ``summary`` with ``~``/``!~`` (contains the
 text, ignoring case, where Jira matches words); ``IS [NOT] EMPTY`` (or ``NULL``) on ``project``,
 ``parent`` and ``summary``; ``AND``, ``OR``, ``NOT`` and parentheses; ``ORDER BY
 key|created|updated [ASC|DESC]``. Projects are named by key (any case) or id, issues by key or
@@ -27,7 +28,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NoReturn
 
-from atlassian_connect_kit.testing.fakejira.model import Issue, SiteData, issue_key_order
+from atlassian_connect_kit.testing.fakejira.model import (
+    ISSUE_TYPES,
+    Issue,
+    SiteData,
+    issue_key_order,
+)
 
 MAX_ORDER_FIELDS = 7
 """Jira allows at most this many fields in ``ORDER BY``."""
@@ -42,6 +48,8 @@ _FIELD_ALIASES = {
     "id": "issuekey",
     "parent": "parent",
     "summary": "summary",
+    "issuetype": "issuetype",
+    "type": "issuetype",
 }
 _OPERATORS = {
     "worklogDate": ("=", ">", ">=", "<", "<="),
@@ -50,6 +58,7 @@ _OPERATORS = {
     "issuekey": ("=", "!=", "in", "not in"),
     "parent": ("=", "!=", "in", "not in", "is", "is not"),
     "summary": ("~", "!~", "is", "is not"),
+    "issuetype": ("=", "!=", "in", "not in"),
 }
 _EMPTINESS_OPERATORS = ("is", "is not")
 _VALID_OPERATORS = (
@@ -382,6 +391,11 @@ def _compile_clause(
         authors = frozenset(_known_accounts(clause.values, data, findings))
         return lambda issue: not authors.isdisjoint(data.worklog_facts(issue.id).authors)
     negated = clause.operator in ("!=", "not in")
+    if clause.field == "issuetype":
+        types = frozenset(_known_issue_types(clause.values, findings))
+        if negated:
+            return lambda issue: issue.issue_type.casefold() not in types
+        return lambda issue: issue.issue_type.casefold() in types
     if clause.field == "project":
         keys = frozenset(_visible_projects(clause.values, data, visible, findings))
         if negated:
@@ -446,6 +460,19 @@ def _known_accounts(values: Sequence[str], data: SiteData, findings: _Findings) 
             )
         else:
             known.append(value)
+    return known
+
+
+def _known_issue_types(values: Sequence[str], findings: _Findings) -> list[str]:
+    known = []
+    names = {name.casefold() for name in ISSUE_TYPES}
+    for value in values:
+        if value.casefold() in names:
+            known.append(value.casefold())
+        else:
+            findings.warning(
+                f"The value '{_echo(value)}' does not exist for the field 'issuetype'."
+            )
     return known
 
 
