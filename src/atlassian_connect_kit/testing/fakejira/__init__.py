@@ -12,7 +12,14 @@ from atlassian_connect_kit.testing.fakejira.fake import FakeJira, default_site
 from atlassian_connect_kit.testing.fakejira.forge import ForgeApp, ForgeError, ForgeInstallation
 from atlassian_connect_kit.testing.fakejira.forgeevents import ForgeDelivery
 from atlassian_connect_kit.testing.fakejira.generate import generate_site
-from atlassian_connect_kit.testing.fakejira.model import Issue, Project, SiteData, User, Worklog
+from atlassian_connect_kit.testing.fakejira.model import (
+    Group,
+    Issue,
+    Project,
+    SiteData,
+    User,
+    Worklog,
+)
 from atlassian_connect_kit.testing.fakejira.ratelimit import RateLimitConfig
 from atlassian_connect_kit.testing.fakejira.requestlog import RequestRecord
 
@@ -23,6 +30,7 @@ __all__ = [
     "ForgeDelivery",
     "ForgeError",
     "ForgeInstallation",
+    "Group",
     "InstalledApp",
     "Issue",
     "Project",

@@ -25,7 +25,7 @@ from atlassian_connect_kit.testing.fakejira.jql import (
     parse_jql,
     select_issues,
 )
-from atlassian_connect_kit.testing.fakejira.model import Issue, SiteData
+from atlassian_connect_kit.testing.fakejira.model import Issue, SiteData, User
 from atlassian_connect_kit.testing.fakejira.responses import (
     RequestError,
     Response,
@@ -328,6 +328,81 @@ def bulk_users(request: RestRequest) -> Response:
     )
 
 
+def search_users(request: RestRequest) -> Response:
+    """``GET /rest/api/3/user/search?query=``: active users whose name or email starts a match.
+
+    Like Jira, a word of the display name or the email address must start with the query (any
+    case); a list, not a page object, comes back.
+    """
+    query = (request.param("query") or "").strip().casefold()
+    account_id = request.param("accountId")
+    if not query and not account_id:
+        raise RequestError(400, "The query or accountId query parameter needs to be provided.")
+    start_at = _int(request.param("startAt"), "startAt", default=0, minimum=0)
+    max_results = min(_int(request.param("maxResults"), "maxResults", default=50, minimum=1), 1000)
+
+    def matches(user: User) -> bool:
+        if account_id:
+            return user.account_id == account_id
+        words = [*user.display_name.casefold().split(), user.email_address.casefold()]
+        return user.active and any(word.startswith(query) for word in words)
+
+    found = [user for user in request.data.users if matches(user)]
+    page = found[start_at : start_at + max_results]
+    return json_response(200, [user_details(user, request.base_url) for user in page])
+
+
+def pick_groups(request: RestRequest) -> Response:
+    """``GET /rest/api/3/groups/picker?query=``: groups whose name contains the query."""
+    query = (request.param("query") or "").casefold()
+    max_results = _int(request.param("maxResults"), "maxResults", default=20, minimum=1)
+    found = [group for group in request.data.groups if query in group.name.casefold()]
+    found.sort(key=lambda group: group.name.casefold())
+    shown = found[:max_results]
+    return json_response(
+        200,
+        {
+            "header": f"Showing {len(shown)} of {len(found)} matching groups",
+            "total": len(found),
+            "groups": [
+                {"name": group.name, "html": group.name, "groupId": group.group_id}
+                for group in shown
+            ],
+        },
+    )
+
+
+def group_members(request: RestRequest) -> Response:
+    """``GET /rest/api/3/group/member?groupId=|groupname=``: a page of a group's members.
+
+    As in Jira, only the app or a user with the Administer Jira permission may list them.
+    """
+    group_id, name = request.param("groupId"), request.param("groupname")
+    if not group_id and not name:
+        raise RequestError(400, "You must specify a group name or group ID.")
+    caller = request.caller
+    if caller.acting_as == "user":
+        user = request.data.user(caller.account_id or "")
+        if user is None or not user.administrator:
+            raise RequestError(403, "You do not have permission to view the members of this group.")
+    group = request.data.group(group_id, name)
+    if group is None:
+        raise RequestError(404, "Specified group does not exist.")
+    start_at = _int(request.param("startAt"), "startAt", default=0, minimum=0)
+    max_results = min(_int(request.param("maxResults"), "maxResults", default=50, minimum=1), 50)
+    include_inactive = (request.param("includeInactiveUsers") or "").lower() == "true"
+    members = [
+        user
+        for user in request.data.users
+        if user.account_id in group.members and (user.active or include_inactive)
+    ]
+    page = members[start_at : start_at + max_results]
+    values = [user_details(user, request.base_url) for user in page]
+    return json_response(
+        200, _page(request, "group/member", values, start_at, max_results, len(members))
+    )
+
+
 def search_projects(request: RestRequest) -> Response:
     """``GET /rest/api/3/project/search``: a page of the projects the caller may browse."""
     start_at = _int(request.param("startAt"), "startAt", default=0, minimum=0)
@@ -414,6 +489,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/rest/api/3/myself", myself),
     Route("GET", "/rest/api/3/user", get_user),
     Route("GET", "/rest/api/3/user/bulk", bulk_users),
+    Route("GET", "/rest/api/3/user/search", search_users),
+    Route("GET", "/rest/api/3/groups/picker", pick_groups),
+    Route("GET", "/rest/api/3/group/member", group_members),
     Route("GET", "/rest/api/3/project/search", search_projects),
     Route("GET", "/rest/api/3/configuration", configuration),
     Route("GET", "/rest/api/3/user/properties/{propertyKey}", get_user_property),
