@@ -715,3 +715,37 @@ def test_a_year_of_days_by_1111_rows_draws_and_stays_usable(page, busy_demo, pla
     expect(frame.locator("#ts-detail-body")).to_have_attribute("aria-busy", "false")
     page.keyboard.press("Escape")
     expect(cell).to_be_focused()
+
+
+def test_the_people_picker_shows_names_and_sends_ids(page, demo, playwright_api):
+    expect = playwright_api.expect
+    frame, report = open_report(page, demo, playwright_api, "last-month")
+    # Someone with work last month, found by the start of their name.
+    wanted = next(row for row in report["rows"] if row["cells"] or row["total"])
+    account_id, name = wanted["key"][0], wanted["labels"][0]
+    picker = frame.get_by_role("combobox", name="People")
+    picker.fill(name.split()[0][:3])
+    option = frame.get_by_role("option", name=name, exact=True)
+    expect(option).to_be_visible()
+    while frame.locator(".ts-option[aria-selected='true']").inner_text() != name:
+        picker.press("ArrowDown")
+    picker.press("Enter")
+    chips = frame.locator("#ts-user-chips .ts-chip")
+    expect(chips).to_have_count(1)
+    expect(chips.first).to_contain_text(name)
+    expect(picker).to_have_value("")
+    with page.expect_request(re.compile(r"/timesheet/api/report\?")) as sent:
+        frame.get_by_role("button", name="Apply").click()
+    query = parse_qs(urlsplit(sent.value.url).query)
+    assert query["user"] == [account_id]  # the id travels, the name is shown
+    expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    labels = frame.locator("tbody th.ts-label-cell").all_inner_texts()
+    assert labels and all(name in label for label in labels)
+    if ARTIFACTS.is_dir():
+        page.screenshot(path=str(ARTIFACTS / "timesheet-people-picker.png"))
+    # Removing the chip brings everyone back.
+    frame.get_by_role("button", name=f"Remove {name}").click()
+    expect(chips).to_have_count(0)
+    with page.expect_request(re.compile(r"/timesheet/api/report\?")) as sent:
+        frame.get_by_role("button", name="Apply").click()
+    assert "user" not in parse_qs(urlsplit(sent.value.url).query)

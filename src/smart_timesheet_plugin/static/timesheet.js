@@ -35,6 +35,7 @@
     "group",
     "project",
     "user",
+    "usergroup",
     "jql",
     "tz",
     "sort",
@@ -55,7 +56,8 @@
     week_start: "Week starts on",
     group: "Group by",
     project: "Projects",
-    user: "Users",
+    user: "People",
+    usergroup: "People",
     jql: "More JQL",
     tz: "Days counted in",
     sort: "Sort",
@@ -72,6 +74,7 @@
     group: ["ts-group1", "ts-group2"],
     project: ["ts-project"],
     user: ["ts-user"],
+    usergroup: ["ts-user"],
     jql: ["ts-jql"],
     tz: ["ts-tz"],
   };
@@ -84,11 +87,15 @@
     group: "ts-group-error",
     project: "ts-project-error",
     user: "ts-user-error",
+    usergroup: "ts-user-error",
     jql: "ts-jql-error",
     tz: "ts-tz-error",
   };
 
   const $ = (id) => document.getElementById(id);
+  // One or more account ids, comma separated (what earlier versions of the form took).
+  const ACCOUNT_IDS = /^[A-Za-z0-9:_-]{10,128}(\s*,\s*[A-Za-z0-9:_-]{10,128})*$/;
+  const PICKER_DELAY_MS = 250;
 
   const config = {
     token: root.dataset.token || "",
@@ -99,6 +106,8 @@
     api: {
       report: root.dataset.apiReport,
       worklogs: root.dataset.apiWorklogs,
+      users: root.dataset.apiUsers,
+      groups: root.dataset.apiGroups,
       csv: root.dataset.apiCsv,
       xlsx: root.dataset.apiXlsx,
     },
@@ -139,6 +148,12 @@
     request: null,
     retryTimer: null,
     retryTicker: null,
+    // The people picker's choices: { kind: "user" | "group", id, name }; names are shown, ids sent.
+    people: [],
+    pickerTimer: null,
+    pickerRequest: null,
+    pickerOptions: [],
+    pickerActive: -1,
   };
 
   // ---- Small helpers ---------------------------------------------------------------------------
@@ -620,7 +635,14 @@
     selectValue(fields.group1, group[0] || "user");
     selectValue(fields.group2, group[1] || "");
     syncGroupChoices();
-    fields.user.value = listValue(initial.user).join(", ");
+    setPeople([
+      ...listValue(initial.user).flatMap(splitList).map((id) => ({ kind: "user", id, name: id })),
+      ...listValue(initial.usergroup)
+        .flatMap(splitList)
+        .map((id) => ({ kind: "group", id, name: "Group" })),
+    ]);
+    fields.user.value = "";
+    nameChosenPeople();
     fields.jql.value = firstValue(initial.jql) || "";
     if (!fields.project.readOnly || !fields.project.value) {
       fields.project.value = listValue(initial.project).join(", ");
@@ -745,9 +767,18 @@
     if (projects.length) {
       params.set("project", projects.join(","));
     }
-    const users = splitList(fields.user.value);
+    const users = state.people.filter((item) => item.kind === "user").map((item) => item.id);
+    // Account ids pasted into the box count as chosen people.
+    const typed = fields.user.value.trim();
+    if (ACCOUNT_IDS.test(typed)) {
+      users.push(...splitList(typed).filter((id) => !users.includes(id)));
+    }
     if (users.length) {
       params.set("user", users.join(","));
+    }
+    const groups = state.people.filter((item) => item.kind === "group").map((item) => item.id);
+    if (groups.length) {
+      params.set("usergroup", groups.join(","));
     }
     const jql = fields.jql.value.trim();
     if (jql) {
@@ -795,6 +826,192 @@
       target.focus();
     }
     return true;
+  }
+
+  // ---- The people picker -----------------------------------------------------------------------
+  // Jira finds people and groups as the viewer; the form shows their names and sends their ids.
+
+  function setPeople(people) {
+    const seen = new Set();
+    state.people = people.filter((item) => {
+      const key = `${item.kind}:${item.id}`;
+      if (!item.id || seen.has(key)) {
+        return false;
+      }
+      seen.add(key);
+      return true;
+    });
+    renderChips();
+  }
+
+  function renderChips() {
+    const list = $("ts-user-chips");
+    list.replaceChildren(
+      ...state.people.map((item, index) => {
+        const chip = element("li", "ts-chip");
+        chip.dataset.kind = item.kind;
+        chip.dataset.id = item.id;
+        const text = item.kind === "group" ? `${item.name} (group)` : item.name;
+        chip.append(element("span", "ts-chip__text", text));
+        const remove = element("button", "ts-chip__remove", "×");
+        remove.type = "button";
+        remove.setAttribute("aria-label", `Remove ${text}`);
+        remove.addEventListener("click", () => {
+          setPeople(state.people.filter((_, position) => position !== index));
+          clearFieldError("user");
+          fields.user.focus();
+        });
+        chip.append(remove);
+        return chip;
+      }),
+    );
+    fields.user.placeholder = state.people.length ? "Add more" : "Everyone";
+  }
+
+  // Ids restored from a link are shown by their names once Jira has named them.
+  async function nameChosenPeople() {
+    const ids = state.people.filter((item) => item.kind === "user" && item.name === item.id);
+    if (!ids.length || !config.api.users) {
+      return;
+    }
+    const query = new URLSearchParams();
+    for (const item of ids) {
+      query.append("accountId", item.id);
+    }
+    try {
+      const body = await fetchJSON(`${config.api.users}?${query.toString()}`);
+      const names = new Map((body.users || []).map((user) => [user.accountId, user.displayName]));
+      setPeople(
+        state.people.map((item) =>
+          item.kind === "user" && names.has(item.id) ? { ...item, name: names.get(item.id) } : item,
+        ),
+      );
+    } catch (error) {
+      // The ids stay shown as they are; the report itself says what is wrong, if anything.
+    }
+  }
+
+  function closeOptions() {
+    const list = $("ts-user-options");
+    list.hidden = true;
+    list.replaceChildren();
+    state.pickerOptions = [];
+    state.pickerActive = -1;
+    fields.user.setAttribute("aria-expanded", "false");
+    fields.user.removeAttribute("aria-activedescendant");
+  }
+
+  function showOptions(options) {
+    const list = $("ts-user-options");
+    state.pickerOptions = options;
+    state.pickerActive = options.length ? 0 : -1;
+    list.replaceChildren(
+      ...options.map((option, index) => {
+        const item = element(
+          "li",
+          "ts-option",
+          option.kind === "group" ? `${option.name} (group)` : option.name,
+        );
+        item.id = `ts-user-option-${index}`;
+        item.setAttribute("role", "option");
+        item.addEventListener("mousedown", (event) => {
+          event.preventDefault(); // keep the focus in the input
+          choose(index);
+        });
+        return item;
+      }),
+    );
+    if (!options.length) {
+      const none = element("li", "ts-option ts-option--none", "No one found");
+      none.setAttribute("aria-disabled", "true");
+      list.append(none);
+    }
+    list.hidden = false;
+    fields.user.setAttribute("aria-expanded", "true");
+    markActiveOption();
+  }
+
+  function markActiveOption() {
+    const items = $("ts-user-options").querySelectorAll('[role="option"]');
+    items.forEach((item, index) => item.setAttribute("aria-selected", String(index === state.pickerActive)));
+    if (state.pickerActive >= 0) {
+      fields.user.setAttribute("aria-activedescendant", `ts-user-option-${state.pickerActive}`);
+    } else {
+      fields.user.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function choose(index) {
+    const option = state.pickerOptions[index];
+    if (!option) {
+      return;
+    }
+    setPeople([...state.people, option]);
+    fields.user.value = "";
+    clearFieldError("user");
+    closeOptions();
+  }
+
+  async function searchPeople() {
+    const query = fields.user.value.trim();
+    if (state.pickerRequest) {
+      state.pickerRequest.abort();
+    }
+    if (!query || ACCOUNT_IDS.test(query) || !config.api.users) {
+      closeOptions();
+      return;
+    }
+    const controller = new AbortController();
+    state.pickerRequest = controller;
+    const ask = (url) =>
+      fetchJSON(`${url}?${new URLSearchParams({ query }).toString()}`, controller.signal);
+    try {
+      const [people, groups] = await Promise.all([
+        ask(config.api.users),
+        ask(config.api.groups).catch(() => ({ groups: [] })),
+      ]);
+      if (state.pickerRequest !== controller) {
+        return;
+      }
+      const chosen = new Set(state.people.map((item) => `${item.kind}:${item.id}`));
+      const options = [
+        ...(people.users || []).map((user) => ({ kind: "user", id: user.accountId, name: user.displayName })),
+        ...(groups.groups || []).map((group) => ({ kind: "group", id: group.groupId, name: group.name })),
+      ].filter((option) => !chosen.has(`${option.kind}:${option.id}`));
+      showOptions(options);
+    } catch (error) {
+      if (!controller.signal.aborted) {
+        closeOptions();
+        showFieldError("user", "Jira could not search for people just now.");
+      }
+    }
+  }
+
+  function onPickerInput() {
+    window.clearTimeout(state.pickerTimer);
+    state.pickerTimer = window.setTimeout(searchPeople, PICKER_DELAY_MS);
+  }
+
+  function onPickerKeydown(event) {
+    const open = !$("ts-user-options").hidden && state.pickerOptions.length > 0;
+    if (event.key === "ArrowDown" && open) {
+      event.preventDefault();
+      state.pickerActive = (state.pickerActive + 1) % state.pickerOptions.length;
+      markActiveOption();
+    } else if (event.key === "ArrowUp" && open) {
+      event.preventDefault();
+      const count = state.pickerOptions.length;
+      state.pickerActive = (state.pickerActive - 1 + count) % count;
+      markActiveOption();
+    } else if (event.key === "Enter" && open && state.pickerActive >= 0) {
+      event.preventDefault(); // pick, do not submit the form
+      choose(state.pickerActive);
+    } else if (event.key === "Escape" && !$("ts-user-options").hidden) {
+      event.preventDefault();
+      closeOptions();
+    } else if (event.key === "Backspace" && !fields.user.value && state.people.length) {
+      setPeople(state.people.slice(0, -1));
+    }
   }
 
   // ---- Loading the report ----------------------------------------------------------------------
@@ -1990,6 +2207,9 @@
       control.addEventListener("input", () => clearFieldError(name));
     }
     fields.group2.addEventListener("input", () => clearFieldError("group"));
+    fields.user.addEventListener("input", onPickerInput);
+    fields.user.addEventListener("keydown", onPickerKeydown);
+    fields.user.addEventListener("blur", () => window.setTimeout(closeOptions, 150));
 
     for (const radio of document.querySelectorAll('input[name="hours_format"]')) {
       radio.checked = radio.value === state.hoursFormat;
