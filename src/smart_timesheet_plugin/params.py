@@ -32,7 +32,9 @@ Query parameters (each single-valued unless noted; an empty value counts as abse
 ``tz``
     ``viewer`` (default), ``author`` or an IANA zone name such as ``Europe/Berlin``.
 ``sort``
-    ``label`` (default) or ``total``.
+    ``label`` (default), ``total`` or a column key: what rows are ordered by.
+``order``
+    ``asc`` or ``desc``; by default labels run A to Z and numbers largest first.
 """
 
 from __future__ import annotations
@@ -50,12 +52,14 @@ ColumnUnit = Literal["day", "week", "month"]
 WeekStart = Literal["monday", "sunday", "saturday"]
 GroupDimension = Literal["user", "project", "issue", "parent", "issuetype"]
 SortOrder = Literal["label", "total"]
+SortDirection = Literal["asc", "desc"]
 Preset = Literal["this-week", "last-week", "this-month", "last-month"]
 
 COLUMN_UNITS: Final[tuple[ColumnUnit, ...]] = get_args(ColumnUnit)
 WEEK_STARTS: Final[tuple[WeekStart, ...]] = get_args(WeekStart)
 GROUP_DIMENSIONS: Final[tuple[GroupDimension, ...]] = get_args(GroupDimension)
 SORT_ORDERS: Final[tuple[SortOrder, ...]] = get_args(SortOrder)
+SORT_DIRECTIONS: Final[tuple[SortDirection, ...]] = get_args(SortDirection)
 PRESETS: Final[tuple[Preset, ...]] = get_args(Preset)
 
 _Option = TypeVar("_Option", bound=str)
@@ -84,6 +88,8 @@ _WEEKDAY_NUMBER: Final[Mapping[WeekStart, int]] = {"monday": 0, "sunday": 6, "sa
 _PROJECT_KEY: Final = re.compile(r"[A-Z][A-Z0-9_]{1,254}")
 _ACCOUNT_ID: Final = re.compile(r"[A-Za-z0-9:_-]{1,128}")
 _GROUP_ID: Final = re.compile(r"[A-Za-z0-9-]{1,128}")
+# A column key: a date, a week's first day, a month, a quarter, a year or a pivot value.
+_COLUMN_KEY: Final = re.compile(r"[A-Za-z0-9:_.-]{1,128}")
 # Zone names are looked up as files by zoneinfo; accepting only this shape keeps odd paths out.
 _ZONE_NAME: Final = re.compile(r"[A-Za-z0-9_+-]{1,64}(?:/[A-Za-z0-9_+-]{1,64}){0,3}")
 _JQL_FORBIDDEN_CHARACTERS: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -119,7 +125,8 @@ class ReportParams:
     usergroups: tuple[str, ...] = ()
     jql: str = ""
     tz: str = TZ_VIEWER
-    sort: SortOrder = "label"
+    sort: str = "label"
+    order: SortDirection | None = None
 
     def __post_init__(self) -> None:
         _check_range(self.date_from, self.date_to)
@@ -137,8 +144,17 @@ class ReportParams:
                 raise ParameterError("usergroup", "group ids are letters, digits and '-'")
         _check_jql(self.jql)
         _check_tz(self.tz)
-        if self.sort not in SORT_ORDERS:
-            raise ParameterError("sort", f"must be one of {', '.join(SORT_ORDERS)}")
+        if self.sort not in SORT_ORDERS and not _COLUMN_KEY.fullmatch(self.sort):
+            raise ParameterError("sort", f"must be {' or '.join(SORT_ORDERS)} or a column key")
+        if self.order is not None and self.order not in SORT_DIRECTIONS:
+            raise ParameterError("order", f"must be one of {', '.join(SORT_DIRECTIONS)}")
+
+    @property
+    def descending(self) -> bool:
+        """Whether rows run from the last label or the largest number first."""
+        if self.order is not None:
+            return self.order == "desc"
+        return self.sort != "label"
 
     @property
     def day_count(self) -> int:
@@ -182,6 +198,8 @@ class ReportParams:
             query["tz"] = [self.tz]
         if self.sort != "label":
             query["sort"] = [self.sort]
+        if self.order is not None:
+            query["order"] = [self.order]
         return query
 
 
@@ -209,7 +227,8 @@ def parse_report_params(
         usergroups=_multi(query, "usergroup"),
         jql=_single(query, "jql") or "",
         tz=_single(query, "tz") or TZ_VIEWER,
-        sort=_choice(query, "sort", SORT_ORDERS) or "label",
+        sort=_sort(query),
+        order=_choice(query, "order", SORT_DIRECTIONS),
     )
 
 
@@ -298,6 +317,14 @@ def _choice(
         if option == lowered:
             return option
     raise ParameterError(name, f"must be one of {', '.join(allowed)}")
+
+
+def _sort(query: Mapping[str, Sequence[str]]) -> str:
+    value = _single(query, "sort")
+    if value is None:
+        return "label"
+    # The named orders ignore case; a column key is taken as written.
+    return value.lower() if value.lower() in SORT_ORDERS else value
 
 
 def _date(query: Mapping[str, Sequence[str]], name: str) -> datetime.date | None:

@@ -32,6 +32,7 @@ from smart_timesheet_plugin.export import export_filename, export_title, report_
 from smart_timesheet_plugin.params import (
     GROUP_DIMENSIONS,
     PRESETS,
+    SORT_ORDERS,
     TZ_AUTHOR,
     TZ_VIEWER,
     ParameterError,
@@ -132,6 +133,10 @@ def request_params(request: Request) -> ReportParams:
         params = parse_report_params(query, today=_today(request, query))
     except ParameterError as error:
         raise ReportFailed(400, str(error), parameter=error.parameter) from None
+    if params.sort not in SORT_ORDERS and all(
+        column.key != params.sort for column in report_columns(params)
+    ):
+        raise ReportFailed(400, "sort: is not a column of this report", parameter="sort")
     if params.usergroups:
         params = _with_group_members(request, params)
     return params
@@ -419,6 +424,7 @@ INITIAL_PARAMETERS = frozenset(
         "usergroup",
         "jql",
         "sort",
+        "order",
     }
 )
 

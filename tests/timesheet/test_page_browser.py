@@ -214,11 +214,11 @@ def test_last_month_matches_the_api_and_the_csv_export(page, demo, playwright_ap
         frame.locator("#ts-csv").click()
     download = download_info.value
     assert download.suggested_filename == f"timesheet_{report['from']}_{report['to']}.csv"
-    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
-    assert rows[0][1:-1] == [column["key"] for column in report["columns"]]
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))
+    assert rows[0][1:-2] == [column["key"] for column in report["columns"]]
     assert rows[-1][0] == "Total"
-    assert rows[-1][-1] == expected
-    assert float(rows[-1][-1]) == pytest.approx(report["total"] / 3600, abs=0.005)
+    assert rows[-1][-2] == expected
+    assert float(rows[-1][-2]) == pytest.approx(report["total"] / 3600, abs=0.005)
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.mouse.move(0, 0)
@@ -268,7 +268,23 @@ def test_sorting_and_the_hours_format(page, demo, playwright_api):
     expect(total_header).to_have_attribute("aria-sort", "ascending")
     totals = [float(text) for text in frame.locator("tbody td.ts-total-cell").all_inner_texts()]
     assert totals == sorted(totals)
-    expect(frame.locator("#ts-csv")).not_to_have_attribute("href", re.compile("sort="))
+    # The exports follow the order on screen, smallest first too.
+    expect(frame.locator("#ts-csv")).to_have_attribute(
+        "href", re.compile(r"&sort=total&order=asc&jwt=")
+    )
+    # A day's column, largest first: the CSV lists the rows as the grid shows them.
+    day = report["columns"][len(report["columns"]) // 2]["key"]
+    day_header = frame.locator(f'thead button.ts-sort[data-sort="{day}"]')
+    day_header.click()
+    csv_link = frame.locator("#ts-csv")
+    expect(csv_link).to_have_attribute("href", re.compile(rf"&sort={day}&jwt="))
+    shown = frame.locator("tbody th.ts-label-cell").all_inner_texts()
+    with page.expect_download() as download:
+        csv_link.click()
+    lines = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
+    assert [line[0] for line in lines[1:-1]] == [label.strip() for label in shown]
+    day_header.click()
+    expect(csv_link).to_have_attribute("href", re.compile(rf"&sort={day}&order=asc&jwt="))
 
     frame.get_by_label("Hours and minutes").check()
     minutes = round(report["total"] / 60)

@@ -148,7 +148,6 @@ def test_an_unknown_preset_is_rejected() -> None:
     [
         ("columns", COLUMN_UNITS, "day"),
         ("week_start", WEEK_STARTS, "monday"),
-        ("sort", SORT_ORDERS, "label"),
     ],
 )
 def test_choices_default_accept_any_case_and_reject_others(
@@ -158,6 +157,19 @@ def test_choices_default_accept_any_case_and_reject_others(
     for value in allowed:
         assert getattr(parse({name: [value.upper()]}), name) == value
     assert rejected({name: ["fortnight"]}).parameter == name
+
+
+def test_sort_takes_label_total_or_a_column_key_and_an_order() -> None:
+    assert (parse({}).sort, parse({}).descending) == ("label", False)
+    for value in SORT_ORDERS:
+        assert parse({"sort": [value.upper()]}).sort == value
+    assert parse({"sort": ["total"]}).descending is True  # largest first
+    assert parse({"sort": ["2014-02-24"]}).descending is True
+    assert parse({"sort": ["2014-02-24"], "order": ["ASC"]}).descending is False
+    assert parse({"sort": ["label"], "order": ["desc"]}).descending is True
+    assert parse({"sort": ["total"], "order": ["asc"]}).to_query()["order"] == ["asc"]
+    assert rejected({"sort": ["no such column!"]}).parameter == "sort"
+    assert rejected({"order": ["sideways"]}).parameter == "order"
 
 
 def test_group_defaults_to_user_and_keeps_the_given_order() -> None:

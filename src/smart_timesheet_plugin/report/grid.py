@@ -143,12 +143,23 @@ def _sum_cells(
 
 
 def _sorted_rows(rows: list[ReportRow], params: ReportParams) -> list[ReportRow]:
+    """Rows in the report's order: by label, by total or by one column's value.
+
+    Equal values keep label order (A to Z) whichever way the numbers run, as the page sorts.
+    """
+
     def by_label(row: ReportRow) -> tuple[str, str, tuple[str, ...]]:
         label = row.labels[-1]
         return label.casefold(), label, tuple(part or "" for part in row.key)
 
+    if params.sort == "label":
+        return sorted(rows, key=by_label, reverse=params.descending)
     ordered = sorted(rows, key=by_label)
-    if params.sort == "total":
-        # A stable sort on the total keeps label order among equal totals.
-        ordered.sort(key=lambda row: row.total, reverse=True)
+    column = params.sort
+
+    def value(row: ReportRow) -> int:
+        return row.total if column == "total" else row.cells.get(column, 0)
+
+    # A stable sort (also with reverse=True) keeps label order among equal values.
+    ordered.sort(key=value, reverse=params.descending)
     return ordered

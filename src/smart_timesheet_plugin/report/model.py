@@ -52,13 +52,15 @@ class Column:
 
     ``key`` is ``YYYY-MM-DD`` for days, the week's first day for weeks, ``YYYY-MM`` for months.
     ``first_day`` and ``last_day`` are the days of the report range the column covers (a week or
-    month at either end of the range may be cut short).
+    month at either end of the range may be cut short); ``clipped`` says it was, and its label
+    then names the days it holds rather than the whole period.
     """
 
     key: str
     label: str
     first_day: datetime.date
     last_day: datetime.date
+    clipped: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1286,10 +1286,16 @@
 
   // ---- Exports ---------------------------------------------------------------------------------
 
+  // The files list rows in the order on screen: by label, total or a column, either way.
   function exportParams() {
     const params = new URLSearchParams(state.loadedParams);
-    if (state.sort.key === "total" && state.sort.dir === "desc") {
-      params.set("sort", "total");
+    const { key, dir } = state.sort;
+    if (key !== "label") {
+      params.set("sort", key);
+    }
+    const natural = key === "label" ? "asc" : "desc";
+    if (dir !== natural) {
+      params.set("order", dir);
     }
     params.set("jwt", auth.token);
     return params;
