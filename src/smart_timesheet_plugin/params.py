@@ -10,10 +10,11 @@ Query parameters (each single-valued unless noted; an empty value counts as abse
     ISO dates, both inclusive. Both absent: the preset, else the current week; one absent: the week
     starting (or ending) on the other. At most :data:`MAX_RANGE_DAYS` days.
 ``preset``
-    ``this-week``, ``last-week``, ``this-month`` or ``last-month``; used when ``from`` and ``to``
-    are both absent (explicit dates win).
+    ``this-week``, ``last-week``, ``this-month``, ``last-month``, ``this-quarter``,
+    ``last-quarter``, ``this-year`` or ``last-year``; used when ``from`` and ``to`` are both absent
+    (explicit dates win).
 ``columns``
-    ``day`` (default), ``week`` or ``month``.
+    ``day`` (default), ``week``, ``month``, ``quarter`` or ``year``.
 ``week_start``
     ``monday`` (default), ``sunday`` or ``saturday``.
 ``group``
@@ -48,12 +49,21 @@ from typing import Final, Literal, TypeGuard, TypeVar, get_args
 
 from smart_timesheet_plugin.jql import wrapping_problem
 
-ColumnUnit = Literal["day", "week", "month"]
+ColumnUnit = Literal["day", "week", "month", "quarter", "year"]
 WeekStart = Literal["monday", "sunday", "saturday"]
 GroupDimension = Literal["user", "project", "issue", "parent", "issuetype"]
 SortOrder = Literal["label", "total"]
 SortDirection = Literal["asc", "desc"]
-Preset = Literal["this-week", "last-week", "this-month", "last-month"]
+Preset = Literal[
+    "this-week",
+    "last-week",
+    "this-month",
+    "last-month",
+    "this-quarter",
+    "last-quarter",
+    "this-year",
+    "last-year",
+]
 
 COLUMN_UNITS: Final[tuple[ColumnUnit, ...]] = get_args(ColumnUnit)
 WEEK_STARTS: Final[tuple[WeekStart, ...]] = get_args(WeekStart)
@@ -249,6 +259,17 @@ def preset_range(
         if preset == "last-month":
             first = (first - datetime.timedelta(days=1)).replace(day=1)
         return first, _last_day_of_month(first)
+    if preset in ("this-quarter", "last-quarter"):
+        first = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+        if preset == "last-quarter":
+            first = (first - datetime.timedelta(days=1)).replace(day=1)
+            first = first.replace(month=(first.month - 1) // 3 * 3 + 1)
+        last = _last_day_of_month(first.replace(month=first.month + 2))
+        return first, last
+    if preset in ("this-year", "last-year"):
+        year = today.year - (preset == "last-year")
+        # A leap year is 366 days, the longest report.
+        return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     raise ParameterError("preset", f"must be one of {', '.join(PRESETS)}")
 
 

@@ -595,3 +595,26 @@ def test_a_week_cut_by_the_range_is_labelled_by_the_days_it_holds(
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_response.content)).active
     assert sheet.title == "Timesheet Mar 2014"
     assert sheet.cell(row=1, column=2).value == "2014-03-01/2014-03-02"
+
+
+def test_quarter_and_year_columns_and_presets(installed_tenant, ack_server, fake_jira):
+    quarters = _report(
+        ack_server,
+        fake_jira,
+        installed_tenant,
+        columns="quarter",
+        tz="UTC",
+        **{"from": "2013-12-01", "to": "2014-03-31"},
+    )
+    assert [column["key"] for column in quarters["columns"]] == ["2013-Q4", "2014-Q1"]
+    assert quarters["columns"][1]["label"] == "Q1 2014"
+    assert quarters["totals"]["2014-Q1"] == quarters["total"] == 3600 + 5400 + 7200 + 30 * 900
+    with time_machine.travel(datetime(2015, 5, 2, 12, 0, tzinfo=UTC), tick=True):
+        last_year = _report(
+            ack_server, fake_jira, installed_tenant, preset="last-year", columns="year"
+        )
+        this_quarter = _report(ack_server, fake_jira, installed_tenant, preset="this-quarter")
+    assert (last_year["from"], last_year["to"]) == ("2014-01-01", "2014-12-31")
+    assert last_year["columns"] == [{"key": "2014", "label": "2014"}]
+    assert last_year["total"] == quarters["total"]
+    assert (this_quarter["from"], this_quarter["to"]) == ("2015-04-01", "2015-06-30")

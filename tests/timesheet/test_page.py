@@ -91,7 +91,16 @@ def test_the_page_renders_as_html5_in_english(signed_page_url):
     ):
         assert control in page.by_id, control
     presets = [attrs["data-preset"] for attrs in page.elements("button") if "data-preset" in attrs]
-    assert presets == ["this-week", "last-week", "this-month", "last-month"]
+    assert presets == [
+        "this-week",
+        "last-week",
+        "this-month",
+        "last-month",
+        "this-quarter",
+        "last-quarter",
+        "this-year",
+        "last-year",
+    ]
     groups = [
         attrs["value"]
         for attrs in page.elements("option")

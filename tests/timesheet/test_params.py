@@ -103,6 +103,22 @@ def test_dates_far_from_any_worklog_are_rejected() -> None:
 # --- presets ----------------------------------------------------------------------------------
 
 
+def test_quarter_and_year_presets() -> None:
+    assert preset_range("this-quarter", D(2026, 11, 30), "monday") == (
+        D(2026, 10, 1),
+        D(2026, 12, 31),
+    )
+    assert preset_range("last-quarter", D(2026, 2, 1), "monday") == (
+        D(2025, 10, 1),
+        D(2025, 12, 31),
+    )
+    assert preset_range("last-quarter", D(2026, 5, 31), "monday") == (D(2026, 1, 1), D(2026, 3, 31))
+    assert preset_range("this-year", D(2024, 6, 1), "monday") == (D(2024, 1, 1), D(2024, 12, 31))
+    assert preset_range("last-year", D(2025, 1, 1), "monday") == (D(2024, 1, 1), D(2024, 12, 31))
+    parsed = parse({"preset": ["last-year"], "columns": ["quarter"]})
+    assert parsed.columns == "quarter" and parsed.day_count in (365, 366)
+
+
 @pytest.mark.parametrize(
     ("preset", "week_start", "expected"),
     [
@@ -137,7 +153,7 @@ def test_explicit_dates_win_over_a_preset() -> None:
 
 
 def test_an_unknown_preset_is_rejected() -> None:
-    assert rejected({"preset": ["this-year"]}).parameter == "preset"
+    assert rejected({"preset": ["next-year"]}).parameter == "preset"
 
 
 # --- layout choices ---------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""The columns of a report range: days, weeks or months, with their keys and labels.
+"""The columns of a report range: days, weeks, months, quarters or years, with keys and labels.
+
+Keys: ``YYYY-MM-DD`` for a day, the first day for a week, ``YYYY-MM`` for a month, ``YYYY-Qn``
+for a quarter (``2026-Q4``) and ``YYYY`` for a year.
 
 A column covers only days inside the range, so a week or month at either end may be cut short;
 its key stays that of the whole week (its first day) or month (``YYYY-MM``), while its label
@@ -43,7 +46,7 @@ def report_columns(params: ReportParams) -> tuple[Column, ...]:
                 if params.week_start == "monday":
                     label = f"W{start.isocalendar().week:02d} {label}"
                 column = Column(start.isoformat(), label, day, last, True)
-        else:
+        elif params.columns == "month":
             start = day.replace(day=1)
             end = (start + datetime.timedelta(days=32)).replace(day=1) - _ONE_DAY
             last = min(end, params.date_to)
@@ -52,6 +55,24 @@ def report_columns(params: ReportParams) -> tuple[Column, ...]:
             else:
                 label = f"{range_label(day, last)} {start.year}"
                 column = Column(month_key(start), label, day, last, True)
+        elif params.columns == "quarter":
+            quarter = (day.month - 1) // 3 + 1
+            start = datetime.date(day.year, quarter * 3 - 2, 1)
+            end = datetime.date(day.year + (quarter == 4), quarter * 3 % 12 + 1, 1) - _ONE_DAY
+            last = min(end, params.date_to)
+            key = f"{day.year:04d}-Q{quarter}"
+            whole = start == day and end == last
+            label = f"Q{quarter} {day.year}"
+            if not whole:
+                label = f"Q{quarter} {range_label(day, last)} {day.year}"
+            column = Column(key, label, day, last, not whole)
+        else:
+            start = datetime.date(day.year, 1, 1)
+            end = datetime.date(day.year, 12, 31)
+            last = min(end, params.date_to)
+            whole = start == day and end == last
+            label = str(day.year) if whole else f"{range_label(day, last)} {day.year}"
+            column = Column(f"{day.year:04d}", label, day, last, not whole)
         columns.append(column)
         day = end + _ONE_DAY
     return tuple(columns)

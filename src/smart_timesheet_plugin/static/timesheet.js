@@ -432,11 +432,18 @@
       }
       return [isoDay(first), isoDay(addDays(first, 6))];
     }
-    let first = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1));
-    if (preset === "last-month") {
-      first = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - 1, 1));
+    const year = today.getUTCFullYear();
+    if (preset === "this-year" || preset === "last-year") {
+      const which = preset === "last-year" ? year - 1 : year;
+      return [isoDay(new Date(Date.UTC(which, 0, 1))), isoDay(new Date(Date.UTC(which, 11, 31)))];
     }
-    const last = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0));
+    // Months and quarters: a span of 1 or 3 months, this one or the one before.
+    const quarter = preset === "this-quarter" || preset === "last-quarter";
+    const span = quarter ? 3 : 1;
+    const startMonth = quarter ? Math.floor(today.getUTCMonth() / 3) * 3 : today.getUTCMonth();
+    const back = preset.startsWith("last-") ? span : 0;
+    const first = new Date(Date.UTC(year, startMonth - back, 1));
+    const last = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + span, 0));
     return [isoDay(first), isoDay(last)];
   }
 

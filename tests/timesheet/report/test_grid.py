@@ -58,8 +58,12 @@ def reference_cells(
             column = (
                 day - datetime.timedelta(days=(day.weekday() - first_weekday) % 7)
             ).isoformat()
-        else:
+        elif params.columns == "month":
             column = f"{day.year:04d}-{day.month:02d}"
+        elif params.columns == "quarter":
+            column = f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+        else:
+            column = f"{day.year:04d}"
         key = tuple(getattr(log, attributes[dimension]) for dimension in params.group)
         cells[key, column] += log.seconds
     return cells

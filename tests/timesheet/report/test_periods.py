@@ -108,3 +108,25 @@ def test_every_day_of_the_range_is_in_exactly_one_column() -> None:
             for offset in range((column.last_day - column.first_day).days + 1)
         ]
         assert days == [D(2023, 1, 1) + datetime.timedelta(days=n) for n in range(365)]
+
+
+def test_quarter_and_year_columns_are_keyed_like_2026_q4_and_2026() -> None:
+    quarters = report_columns(ReportParams(D(2025, 11, 15), D(2026, 11, 14), columns="quarter"))
+    assert [(column.key, column.label) for column in quarters] == [
+        ("2025-Q4", "Q4 15 Nov \N{EN DASH} 31 Dec 2025"),
+        ("2026-Q1", "Q1 2026"),
+        ("2026-Q2", "Q2 2026"),
+        ("2026-Q3", "Q3 2026"),
+        ("2026-Q4", "Q4 1 Oct \N{EN DASH} 14 Nov 2026"),
+    ]
+    assert quarters[0].clipped and not quarters[1].clipped
+    assert (quarters[1].first_day, quarters[1].last_day) == (D(2026, 1, 1), D(2026, 3, 31))
+    years = report_columns(ReportParams(D(2025, 7, 1), D(2026, 6, 30), columns="year"))
+    assert [(column.key, column.first_day, column.last_day) for column in years] == [
+        ("2025", D(2025, 7, 1), D(2025, 12, 31)),
+        ("2026", D(2026, 1, 1), D(2026, 6, 30)),
+    ]
+    whole = report_columns(ReportParams(D(2024, 1, 1), D(2024, 12, 31), columns="year"))
+    assert [(column.key, column.label, column.clipped) for column in whole] == [
+        ("2024", "2024", False)
+    ]
