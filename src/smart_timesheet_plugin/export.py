@@ -33,6 +33,11 @@ DIMENSION_HEADERS: Final[Mapping[str, str]] = {
     "issue": "Issue",
     "parent": "Parent",
     "issuetype": "Issue type",
+    "component": "Component",
+    "fixversion": "Fix version",
+    "label": "Label",
+    "sprint": "Sprint",
+    "field": "Custom field",
 }
 #: Header of the row totals column, and first cell of the column totals row.
 TOTAL_HEADER: Final = "Total"
@@ -115,7 +120,7 @@ def report_csv(report: Report) -> bytes:
     """
     group = report.params.group
     column_keys = [column.key for column in report.columns]
-    headings = [column_heading(column) for column in report.columns]
+    headings = _column_headings(report)
     lines = [_csv_line([*_label_headers(group), *headings, TOTAL_HEADER, LEVEL_HEADER])]
     for row in report.rows:
         cells = row.cells
@@ -185,7 +190,7 @@ def report_xlsx(report: Report, *, title: str) -> bytes:
 
     headings = [
         *_label_headers(group),
-        *(column_heading(column) for column in report.columns),
+        *_column_headings(report),
         TOTAL_HEADER,
     ]
     for index, heading in enumerate(headings):
@@ -237,6 +242,13 @@ def column_heading(column: Column) -> str:
     if column.first_day == column.last_day:
         return column.first_day.isoformat()
     return f"{column.first_day.isoformat()}/{column.last_day.isoformat()}"
+
+
+def _column_headings(report: Report) -> list[str]:
+    # A pivot's columns are people or projects: their names head them, not their ids.
+    if report.params.pivot is not None:
+        return [column.label for column in report.columns]
+    return [column_heading(column) for column in report.columns]
 
 
 def sheet_name(report: Report) -> str:

@@ -18,8 +18,17 @@ Query parameters (each single-valued unless noted; an empty value counts as abse
 ``week_start``
     ``monday`` (default), ``sunday`` or ``saturday``.
 ``group``
-    One or two of ``user``, ``project``, ``issue``, ``parent``, ``issuetype``, comma separated,
-    outermost first. Default ``user``.
+    One or two of ``user``, ``project``, ``issue``, ``parent``, ``issuetype``, ``component``,
+    ``fixversion``, ``label``, ``sprint`` and ``field`` (the custom field named by ``field``),
+    comma separated, outermost first. Default ``user``.
+``field``
+    A custom field id such as ``customfield_10050``: the field ``group=field`` and
+    ``fieldvalue`` mean.
+``component``, ``fixversion``, ``label``, ``sprint``, ``fieldvalue`` (each repeatable)
+    Names to keep: issues with any of them (Jira's search applies them).
+``pivot``
+    ``user`` or ``project``: the columns are that dimension's values over the whole range
+    instead of periods.
 ``project`` (repeatable, or comma separated)
     Project keys to keep.
 ``user`` (repeatable, or comma separated)
@@ -51,7 +60,19 @@ from smart_timesheet_plugin.jql import wrapping_problem
 
 ColumnUnit = Literal["day", "week", "month", "quarter", "year"]
 WeekStart = Literal["monday", "sunday", "saturday"]
-GroupDimension = Literal["user", "project", "issue", "parent", "issuetype"]
+GroupDimension = Literal[
+    "user",
+    "project",
+    "issue",
+    "parent",
+    "issuetype",
+    "component",
+    "fixversion",
+    "label",
+    "sprint",
+    "field",
+]
+PivotDimension = Literal["user", "project"]
 SortOrder = Literal["label", "total"]
 SortDirection = Literal["asc", "desc"]
 Preset = Literal[
@@ -71,6 +92,7 @@ GROUP_DIMENSIONS: Final[tuple[GroupDimension, ...]] = get_args(GroupDimension)
 SORT_ORDERS: Final[tuple[SortOrder, ...]] = get_args(SortOrder)
 SORT_DIRECTIONS: Final[tuple[SortDirection, ...]] = get_args(SortDirection)
 PRESETS: Final[tuple[Preset, ...]] = get_args(Preset)
+PIVOT_DIMENSIONS: Final[tuple[PivotDimension, ...]] = get_args(PivotDimension)
 
 _Option = TypeVar("_Option", bound=str)
 
@@ -98,6 +120,7 @@ _WEEKDAY_NUMBER: Final[Mapping[WeekStart, int]] = {"monday": 0, "sunday": 6, "sa
 _PROJECT_KEY: Final = re.compile(r"[A-Z][A-Z0-9_]{1,254}")
 _ACCOUNT_ID: Final = re.compile(r"[A-Za-z0-9:_-]{1,128}")
 _GROUP_ID: Final = re.compile(r"[A-Za-z0-9-]{1,128}")
+_CUSTOM_FIELD_ID: Final = re.compile(r"customfield_[0-9]{1,18}")
 # A column key: a date, a week's first day, a month, a quarter, a year or a pivot value.
 _COLUMN_KEY: Final = re.compile(r"[A-Za-z0-9:_.-]{1,128}")
 # Zone names are looked up as files by zoneinfo; accepting only this shape keeps odd paths out.
@@ -133,6 +156,13 @@ class ReportParams:
     projects: tuple[str, ...] = ()
     users: tuple[str, ...] = ()
     usergroups: tuple[str, ...] = ()
+    field: str = ""
+    components: tuple[str, ...] = ()
+    fixversions: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    sprints: tuple[str, ...] = ()
+    fieldvalues: tuple[str, ...] = ()
+    pivot: PivotDimension | None = None
     jql: str = ""
     tz: str = TZ_VIEWER
     sort: str = "label"
@@ -152,12 +182,36 @@ class ReportParams:
         for group_id in self.usergroups:
             if not _GROUP_ID.fullmatch(group_id):
                 raise ParameterError("usergroup", "group ids are letters, digits and '-'")
+        if self.field and not _CUSTOM_FIELD_ID.fullmatch(self.field):
+            raise ParameterError("field", "must be a custom field id such as customfield_10050")
+        if not self.field and ("field" in self.group or self.fieldvalues):
+            raise ParameterError("field", "name the custom field (customfield_NNNNN) to use")
+        for name, values in self.name_filters().items():
+            for value in values:
+                if not value or len(value) > 255 or _JQL_FORBIDDEN_CHARACTERS.search(value):
+                    raise ParameterError(name, "names are 1 to 255 characters of text")
+        if self.pivot is not None:
+            if self.pivot not in PIVOT_DIMENSIONS:
+                raise ParameterError("pivot", f"must be one of {', '.join(PIVOT_DIMENSIONS)}")
+            if self.pivot in self.group:
+                raise ParameterError("pivot", "the columns cannot repeat a grouping level")
         _check_jql(self.jql)
         _check_tz(self.tz)
         if self.sort not in SORT_ORDERS and not _COLUMN_KEY.fullmatch(self.sort):
             raise ParameterError("sort", f"must be {' or '.join(SORT_ORDERS)} or a column key")
         if self.order is not None and self.order not in SORT_DIRECTIONS:
             raise ParameterError("order", f"must be one of {', '.join(SORT_DIRECTIONS)}")
+
+    def name_filters(self) -> dict[str, tuple[str, ...]]:
+        """The filters by name, by query parameter: components, versions, labels, sprints and
+        the custom field's values."""
+        return {
+            "component": self.components,
+            "fixversion": self.fixversions,
+            "label": self.labels,
+            "sprint": self.sprints,
+            "fieldvalue": self.fieldvalues,
+        }
 
     @property
     def descending(self) -> bool:
@@ -202,6 +256,13 @@ class ReportParams:
             query["user"] = list(self.users)
         if self.usergroups:
             query["usergroup"] = list(self.usergroups)
+        if self.field:
+            query["field"] = [self.field]
+        for name, values in self.name_filters().items():
+            if values:
+                query[name] = list(values)
+        if self.pivot is not None:
+            query["pivot"] = [self.pivot]
         if self.jql:
             query["jql"] = [self.jql]
         if self.tz != TZ_VIEWER:
@@ -235,6 +296,14 @@ def parse_report_params(
         projects=tuple(dict.fromkeys(key.upper() for key in _multi(query, "project"))),
         users=_multi(query, "user"),
         usergroups=_multi(query, "usergroup"),
+        field=(_single(query, "field") or "").lower(),
+        # Names may hold commas, so these filters are repeated, never comma separated.
+        components=_repeated(query, "component"),
+        fixversions=_repeated(query, "fixversion"),
+        labels=_repeated(query, "label"),
+        sprints=_repeated(query, "sprint"),
+        fieldvalues=_repeated(query, "fieldvalue"),
+        pivot=_choice(query, "pivot", PIVOT_DIMENSIONS),
         jql=_single(query, "jql") or "",
         tz=_single(query, "tz") or TZ_VIEWER,
         sort=_sort(query),
@@ -325,6 +394,10 @@ def _multi(query: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
             if item:
                 seen[item] = None
     return tuple(seen)
+
+
+def _repeated(query: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_values(query, name)))
 
 
 def _choice(

@@ -133,8 +133,11 @@ def request_params(request: Request) -> ReportParams:
         params = parse_report_params(query, today=_today(request, query))
     except ParameterError as error:
         raise ReportFailed(400, str(error), parameter=error.parameter) from None
-    if params.sort not in SORT_ORDERS and all(
-        column.key != params.sort for column in report_columns(params)
+    # A pivot's columns are values known once the worklogs are in: any key may be sorted by.
+    if (
+        params.pivot is None
+        and params.sort not in SORT_ORDERS
+        and all(column.key != params.sort for column in report_columns(params))
     ):
         raise ReportFailed(400, "sort: is not a column of this report", parameter="sort")
     if params.usergroups:
@@ -268,12 +271,15 @@ def worklogs_json(request: Request) -> DetailJson:
         )
     column_key = request.GET.get("column") or None
     span = (params.date_from, params.date_to)
-    if column_key is not None:
+    row = tuple(zip(params.group, row_key, strict=False))
+    if column_key is not None and params.pivot is not None:
+        # A pivot's column is a value of its dimension over the whole range.
+        row = (*row, (params.pivot, column_key))
+    elif column_key is not None:
         column = next((c for c in report_columns(params) if c.key == column_key), None)
         if column is None:
             raise ReportFailed(400, "column: is not a column of this report", parameter="column")
         span = (column.first_day, column.last_day)
-    row = tuple(zip(params.group, row_key, strict=False))
     fetched = _fetching(
         params,
         lambda: fetch_cell_worklogs(

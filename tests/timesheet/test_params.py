@@ -14,6 +14,7 @@ from smart_timesheet_plugin.params import (
     GROUP_DIMENSIONS,
     MAX_JQL_LENGTH,
     MAX_RANGE_DAYS,
+    PIVOT_DIMENSIONS,
     SORT_ORDERS,
     WEEK_STARTS,
     ParameterError,
@@ -206,7 +207,11 @@ def test_empty_values_count_as_absent() -> None:
 
 def test_every_dimension_is_a_valid_single_grouping() -> None:
     for dimension in GROUP_DIMENSIONS:
-        assert parse({"group": [dimension]}).group == (dimension,)
+        query = {"group": [dimension], "field": ["customfield_10050"]}
+        assert parse(query).group == (dimension,)
+    # The custom field dimension needs its field named.
+    assert rejected({"group": ["field"]}).parameter == "field"
+    assert rejected({"group": ["field"], "field": ["summary"]}).parameter == "field"
 
 
 def test_a_single_valued_parameter_given_twice_is_rejected() -> None:
@@ -345,6 +350,15 @@ def report_params(draw: st.DrawFn) -> ReportParams:
         jql=draw(st.sampled_from(["", 'labels = "a,b"', "sprint in openSprints()"])),
         tz=draw(zones),
         sort=draw(st.sampled_from(SORT_ORDERS)),
+        order=draw(st.sampled_from([None, "asc", "desc"])),
+        field=draw(st.sampled_from(["customfield_10050", ""]))
+        if "field" not in group
+        else "customfield_1",
+        components=tuple(draw(st.lists(st.sampled_from(["A, B", "Back end", "ü"]), unique=True))),
+        labels=tuple(draw(st.lists(st.sampled_from(["x", "y"]), max_size=2, unique=True))),
+        sprints=tuple(draw(st.lists(st.sampled_from(["Sprint 1"]), max_size=1))),
+        pivot=draw(st.sampled_from([None, *(d for d in PIVOT_DIMENSIONS if d not in group)])),
+        usergroups=tuple(draw(st.lists(st.sampled_from(["abc-1", "d2"]), unique=True))),
     )
 
 

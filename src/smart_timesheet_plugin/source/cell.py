@@ -27,8 +27,10 @@ from smart_timesheet_plugin.source.fetch import (
     DaySpan,
     FetchResult,
     fetch_worklogs,
+    issue_fields,
     issue_worklogs,
     jql_checked_on_failure,
+    jql_string,
     report_jql,
     started_window_ms,
     viewer_zone,
@@ -41,11 +43,6 @@ RowValues = Sequence[tuple[str, str | None]]
 
 #: Issue fields the issue row's search asks for: the facts a worklog carries, no worklogs.
 ISSUE_FIELDS: Final = ("summary", "issuetype", "project", "parent")
-
-
-def jql_string(value: str) -> str:
-    """``value`` as a quoted JQL string: backslashes and double quotes escaped."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def row_clauses(row: RowValues) -> list[str]:
@@ -108,9 +105,10 @@ def _fetch_issue_cell(
     viewer_tz = viewer_zone(client) if params.tz in (TZ_VIEWER, TZ_AUTHOR) else params.tz
     # One search finds the issue only if the viewer may browse it and it passes the report's own
     # filters and JQL, exactly as the report found it.
+    wanted = issue_fields(client, params, ISSUE_FIELDS)
     body: Mapping[str, object] = {
         "jql": report_jql(params, span=span, narrowing=row_clauses(row)),
-        "fields": list(ISSUE_FIELDS),
+        "fields": list(wanted.names),
         "maxResults": 1,
     }
     window = started_window_ms(span)
@@ -120,7 +118,9 @@ def _fetch_issue_cell(
         first_page = next(iter_token_pages(client, SEARCH_PATH, body=body), [])
     for issue in first_page[:1]:
         issues = 1
-        facts = read_issue(issue)
+        facts = read_issue(
+            issue, sprint_field=wanted.sprint_field, custom_field=wanted.custom_field
+        )
         for raw in issue_worklogs(client, facts, window):
             worklog = read_worklog(raw, facts, with_comment=True)
             if worklog is not None and window[0] <= worklog.started_ms < window[1]:

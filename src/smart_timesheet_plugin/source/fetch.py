@@ -58,6 +58,18 @@ USER_BULK_PAGE = 100
 #: The viewer's zone when Jira gives none.
 DEFAULT_ZONE = "UTC"
 
+#: The custom field type of Jira Software's sprint field.
+SPRINT_FIELD_TYPE = "com.pyxis.greenhopper.jira:gh-sprint"
+#: The issue field holding each list dimension's names (sprints and custom fields vary by site).
+_GROUP_FIELDS = {"component": "components", "fixversion": "fixVersions", "label": "labels"}
+#: The JQL field of each filter by name.
+_FILTER_FIELDS = {
+    "component": "component",
+    "fixversion": "fixVersion",
+    "label": "labels",
+    "sprint": "sprint",
+}
+
 #: Most days a narrowed search names one by one (a padded month); longer spans search a range.
 MAX_DAY_CLAUSES = 35
 
@@ -124,10 +136,69 @@ def report_jql(
         clauses.append(
             "worklogAuthor in (" + ", ".join(f'"{account}"' for account in params.users) + ")"
         )
+    for name, values in params.name_filters().items():
+        if values:
+            field = params.field if name == "fieldvalue" else _FILTER_FIELDS[name]
+            clauses.append(f"{_clause_field(field)} in ({', '.join(map(jql_string, values))})")
     clauses.extend(narrowing)
     if params.jql:
         clauses.append(f"({params.jql})")
     return " AND ".join(clauses) + " ORDER BY key ASC"
+
+
+def jql_string(value: str) -> str:
+    """``value`` as a quoted JQL string: backslashes and double quotes escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _clause_field(field: str) -> str:
+    # A custom field is named in JQL as cf[10050].
+    if field.startswith("customfield_"):
+        return f"cf[{field.removeprefix('customfield_')}]"
+    return field
+
+
+@dataclass(frozen=True)
+class IssueFields:
+    """The issue fields a report's search asks for, and which ones hold sprints and the custom
+    field (``None`` when not asked)."""
+
+    names: tuple[str, ...]
+    sprint_field: str | None
+    custom_field: str | None
+
+
+def issue_fields(
+    client: HostClient, params: ReportParams, base: Sequence[str] = SEARCH_FIELDS
+) -> IssueFields:
+    """The fields to ask for: ``base`` plus what the report groups by.
+
+    Grouping by sprint costs one call (``/rest/api/3/field``) to find Jira Software's sprint
+    field, whose id differs between sites.
+    """
+    names = list(base)
+    for dimension, field in _GROUP_FIELDS.items():
+        if dimension in params.group:
+            names.append(field)
+    sprint_field = sprint_field_id(client) if "sprint" in params.group else None
+    if sprint_field:
+        names.append(sprint_field)
+    custom_field = params.field if "field" in params.group else None
+    if custom_field:
+        names.append(custom_field)
+    return IssueFields(tuple(names), sprint_field, custom_field)
+
+
+def sprint_field_id(client: HostClient) -> str | None:
+    """The id of the site's sprint field (Jira Software), ``None`` when it has none."""
+    answer = client.get("/rest/api/3/field")
+    for field in answer if isinstance(answer, list) else []:
+        schema = field.get("schema") if isinstance(field, Mapping) else None
+        if isinstance(schema, Mapping) and schema.get("custom") == SPRINT_FIELD_TYPE:
+            field_id = field.get("id")
+            if isinstance(field_id, str):
+                return field_id
+    return None
 
 
 def _padded(span: DaySpan) -> DaySpan:
@@ -228,9 +299,10 @@ def fetch_worklogs(
         check_jql(client, params.jql)
     viewer_tz = viewer_zone(client) if params.tz in (TZ_VIEWER, TZ_AUTHOR) else params.tz
     window = started_window_ms((params.date_from, params.date_to) if span is None else span)
+    wanted = issue_fields(client, params)
     body = {
         "jql": report_jql(params, span=span, narrowing=narrowing),
-        "fields": list(SEARCH_FIELDS),
+        "fields": list(wanted.names),
         "maxResults": SEARCH_PAGE_SIZE,
     }
     complete: list[tuple[IssueFacts, Sequence[Mapping[str, Any]]]] = []
@@ -239,7 +311,9 @@ def fetch_worklogs(
         # Pages the search in this thread while the issues it yields are already being fetched.
         for page in iter_token_pages(client, SEARCH_PATH, body=body):
             for issue in page:
-                facts = read_issue(issue)
+                facts = read_issue(
+                    issue, sprint_field=wanted.sprint_field, custom_field=wanted.custom_field
+                )
                 entries = embedded_worklogs(issue)
                 if entries is None:
                     yield facts

@@ -13,6 +13,8 @@ from atlassian_connect_kit.testing.fakejira.forge import ForgeApp, ForgeError, F
 from atlassian_connect_kit.testing.fakejira.forgeevents import ForgeDelivery
 from atlassian_connect_kit.testing.fakejira.generate import generate_site
 from atlassian_connect_kit.testing.fakejira.model import (
+    SPRINT_FIELD,
+    CustomField,
     Group,
     Issue,
     Project,
@@ -24,7 +26,9 @@ from atlassian_connect_kit.testing.fakejira.ratelimit import RateLimitConfig
 from atlassian_connect_kit.testing.fakejira.requestlog import RequestRecord
 
 __all__ = [
+    "SPRINT_FIELD",
     "ConnectError",
+    "CustomField",
     "FakeJira",
     "ForgeApp",
     "ForgeDelivery",

@@ -70,7 +70,13 @@ class Project:
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """A Jira issue; ``parent_key`` is the epic of a standard issue or the parent of a sub-task."""
+    """A Jira issue; ``parent_key`` is the epic of a standard issue or the parent of a sub-task.
+
+    ``components``, ``fix_versions``, ``labels`` and ``sprints`` are names (a sprint's name is
+    its identity here; its id is derived). ``custom_values`` holds ``(field id, option value)``
+    pairs of select-list custom fields, e.g. ``("customfield_10050", "Billable")``; a field may
+    appear more than once (a multi-select).
+    """
 
     id: str
     key: str
@@ -80,12 +86,29 @@ class Issue:
     parent_key: str | None = None
     created: datetime = DEFAULT_ISSUE_TIMESTAMP
     updated: datetime = DEFAULT_ISSUE_TIMESTAMP
+    components: tuple[str, ...] = ()
+    fix_versions: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    sprints: tuple[str, ...] = ()
+    custom_values: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.issue_type not in ISSUE_TYPES:
             raise ValueError(f"issue {self.key}: unknown issue type {self.issue_type!r}")
         if self.created.tzinfo is None or self.updated.tzinfo is None:
             raise ValueError(f"issue {self.key}: created and updated must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomField:
+    """A select-list custom field of the site: id (``customfield_10050``) and name."""
+
+    id: str
+    name: str
+
+
+SPRINT_FIELD = CustomField("customfield_10020", "Sprint")
+"""Jira Software's sprint field, as most sites have it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +208,7 @@ class SiteData:
     worklogs: Sequence[Worklog] = ()
     time_zone: str = "UTC"
     groups: Sequence[Group] = ()
+    custom_fields: Sequence[CustomField] = ()
     _users: dict[str, User] = field(init=False, repr=False, compare=False)
     _projects: dict[str, Project] = field(init=False, repr=False, compare=False)
     _project_ids: dict[str, Project] = field(init=False, repr=False, compare=False)
@@ -196,7 +220,7 @@ class SiteData:
     _facts: dict[str, WorklogFacts] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("users", "projects", "issues", "worklogs", "groups"):
+        for name in ("users", "projects", "issues", "worklogs", "groups", "custom_fields"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         zone = ZoneInfo(self.time_zone)
         users = _unique(self.users, lambda user: user.account_id, "user accountId")
@@ -215,7 +239,11 @@ class SiteData:
             unknown = user.project_keys - projects.keys()
             if unknown:
                 raise ValueError(f"user {user.account_id}: unknown projects {sorted(unknown)}")
+        field_ids = {field.id for field in self.custom_fields}
         for issue in self.issues:
+            unknown_fields = {field_id for field_id, _ in issue.custom_values} - field_ids
+            if unknown_fields:
+                raise ValueError(f"issue {issue.key}: unknown fields {sorted(unknown_fields)}")
             if issue.project_key not in projects:
                 raise ValueError(f"issue {issue.key}: unknown project {issue.project_key}")
             if issue.parent_key is not None and issue.parent_key not in issues_by_key:

@@ -35,6 +35,7 @@ from atlassian_connect_kit.testing.fakejira.serialize import (
     SEARCH_FIELDS,
     WORKING_DAYS_PER_WEEK,
     WORKING_HOURS_PER_DAY,
+    fields_json,
     issue_json,
     jql_structure_json,
     project_json,
@@ -430,6 +431,11 @@ def search_projects(request: RestRequest) -> Response:
     )
 
 
+def list_fields(request: RestRequest) -> Response:
+    """``GET /rest/api/3/field``: every field of the site, system and custom."""
+    return json_response(200, fields_json(request.data))
+
+
 def configuration(request: RestRequest) -> Response:
     """``GET /rest/api/3/configuration``: global settings, notably time tracking."""
     return json_response(
@@ -494,6 +500,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/rest/api/3/group/member", group_members),
     Route("GET", "/rest/api/3/project/search", search_projects),
     Route("GET", "/rest/api/3/configuration", configuration),
+    Route("GET", "/rest/api/3/field", list_fields),
     Route("GET", "/rest/api/3/user/properties/{propertyKey}", get_user_property),
     Route("PUT", "/rest/api/3/user/properties/{propertyKey}", put_user_property, "WRITE"),
     Route("DELETE", "/rest/api/3/user/properties/{propertyKey}", delete_user_property, "DELETE"),
