@@ -765,3 +765,34 @@ def test_the_people_picker_shows_names_and_sends_ids(page, demo, playwright_api)
     with page.expect_request(re.compile(r"/timesheet/api/report\?")) as sent:
         frame.get_by_role("button", name="Apply").click()
     assert "user" not in parse_qs(urlsplit(sent.value.url).query)
+
+
+def test_a_pivot_by_people_and_a_component_grouping_from_the_form(page, demo, playwright_api):
+    expect = playwright_api.expect
+    frame = open_timesheet(page, demo, playwright_api)
+    viewer = page.locator("#viewer").input_value()
+    frame.get_by_label("Group by").select_option("project")
+    frame.get_by_label("Columns").select_option("pivot:user")
+    with page.expect_request(re.compile(r"/timesheet/api/report\?")) as sent:
+        frame.get_by_role("button", name="Apply").click()
+    query = parse_qs(urlsplit(sent.value.url).query)
+    assert query["pivot"] == ["user"] and "columns" not in query
+    expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    params = {name: values[0] for name, values in query.items()}
+    report = api_report(demo, viewer, **params)
+    # The columns are people, labelled by name.
+    headers = frame.locator("thead button.ts-sort")
+    expect(headers).to_have_count(len(report["columns"]) + 2)
+    if report["columns"]:
+        expect(frame.locator("thead")).to_contain_text(report["columns"][0]["label"])
+    # The custom field's id is asked for only when a level groups by it.
+    expect(frame.get_by_label("Custom field")).to_be_hidden()
+    frame.get_by_label("Then by").select_option("field")
+    expect(frame.get_by_label("Custom field")).to_be_visible()
+    frame.get_by_label("Then by").select_option("component")
+    expect(frame.get_by_label("Custom field")).to_be_hidden()
+    with page.expect_request(re.compile(r"/timesheet/api/report\?")) as sent:
+        frame.get_by_role("button", name="Apply").click()
+    assert parse_qs(urlsplit(sent.value.url).query)["group"] == ["project,component"]
+    expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    expect(frame.locator("#ts-message")).to_be_hidden()

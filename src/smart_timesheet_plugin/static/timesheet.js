@@ -36,9 +36,12 @@
     "project",
     "user",
     "usergroup",
+    "field",
+    "pivot",
     "jql",
     "tz",
     "sort",
+    "order",
   ];
   const DIMENSION_LABELS = {
     user: "User",
@@ -46,6 +49,11 @@
     issue: "Issue",
     parent: "Epic / parent",
     issuetype: "Issue type",
+    component: "Component",
+    fixversion: "Fix version",
+    label: "Label",
+    sprint: "Sprint",
+    field: "Custom field",
   };
   const ISSUE_DIMENSIONS = ["issue", "parent"];
   const FIELD_LABELS = {
@@ -58,6 +66,9 @@
     project: "Projects",
     user: "People",
     usergroup: "People",
+    field: "Custom field",
+    pivot: "Columns",
+    order: "Sort",
     jql: "More JQL",
     tz: "Days counted in",
     sort: "Sort",
@@ -75,6 +86,8 @@
     project: ["ts-project"],
     user: ["ts-user"],
     usergroup: ["ts-user"],
+    field: ["ts-field"],
+    pivot: ["ts-columns"],
     jql: ["ts-jql"],
     tz: ["ts-tz"],
   };
@@ -88,6 +101,8 @@
     project: "ts-project-error",
     user: "ts-user-error",
     usergroup: "ts-user-error",
+    field: "ts-field-error",
+    pivot: "ts-columns-error",
     jql: "ts-jql-error",
     tz: "ts-tz-error",
   };
@@ -124,6 +139,7 @@
     tz: $("ts-tz"),
     project: $("ts-project"),
     user: $("ts-user"),
+    field: $("ts-field"),
     jql: $("ts-jql"),
   };
   const presetButtons = Array.from(document.querySelectorAll("[data-preset]"));
@@ -636,7 +652,9 @@
   function fillForm(initial) {
     fields.from.value = firstValue(initial.from) || "";
     fields.to.value = firstValue(initial.to) || "";
-    selectValue(fields.columns, firstValue(initial.columns) || "day");
+    const pivot = firstValue(initial.pivot);
+    selectValue(fields.columns, pivot ? `pivot:${pivot}` : firstValue(initial.columns) || "day");
+    fields.field.value = firstValue(initial.field) || "";
     selectValue(fields.weekStart, firstValue(initial.week_start) || "monday");
     const group = splitList(firstValue(initial.group) || "user");
     selectValue(fields.group1, group[0] || "user");
@@ -736,6 +754,13 @@
     if (fields.group2.value === first) {
       fields.group2.value = "";
     }
+    syncFieldChoice();
+  }
+
+  // The custom field's id is asked for only while a grouping level uses it.
+  function syncFieldChoice() {
+    const used = [fields.group1.value, fields.group2.value].includes("field");
+    $("ts-field-field").hidden = !used;
   }
 
   function markPreset(preset) {
@@ -757,7 +782,9 @@
         params.set("to", fields.to.value);
       }
     }
-    if (fields.columns.value !== "day") {
+    if (fields.columns.value.startsWith("pivot:")) {
+      params.set("pivot", fields.columns.value.slice("pivot:".length));
+    } else if (fields.columns.value !== "day") {
       params.set("columns", fields.columns.value);
     }
     if (fields.weekStart.value !== "monday") {
@@ -773,6 +800,10 @@
     const projects = splitList(fields.project.value).map((key) => key.toUpperCase());
     if (projects.length) {
       params.set("project", projects.join(","));
+    }
+    const field = fields.field.value.trim().toLowerCase();
+    if (field && group.includes("field")) {
+      params.set("field", field);
     }
     const users = state.people.filter((item) => item.kind === "user").map((item) => item.id);
     // Account ids pasted into the box count as chosen people.
@@ -1101,7 +1132,7 @@
     state.loadedParams = loaded;
     state.shownQuery = new URLSearchParams(params);
     state.group = splitList(params.get("group") || "user");
-    state.columnUnit = params.get("columns") || "day";
+    state.columnUnit = params.get("pivot") ? "pivot" : params.get("columns") || "day";
     state.serverSort = params.get("sort") === "total" ? "total" : "label";
     const todayZone = report.timezone === "author" ? state.viewerZone : report.timezone;
     const today = state.columnUnit === "day" ? todayIn(todayZone) : null;
@@ -1362,7 +1393,16 @@
   const COLUMN_OVERSCAN = 4;
   // A big grid has fixed column widths (in px): the browser lays it out from these alone, and
   // columns keep their width while cells come and go.
-  const FIXED_WIDTHS = { label: 280, total: 96, day: 72, week: 80, month: 96 };
+  const FIXED_WIDTHS = {
+    label: 280,
+    total: 96,
+    day: 72,
+    week: 80,
+    month: 96,
+    quarter: 112,
+    year: 112,
+    pivot: 120,
+  };
   const view = {
     order: [],
     descriptions: [],
@@ -2207,6 +2247,8 @@
     fields.weekStart.addEventListener("change", previewPreset);
     fields.tz.addEventListener("change", previewPreset);
     fields.group1.addEventListener("change", syncGroupChoices);
+    fields.group2.addEventListener("change", syncFieldChoice);
+    fields.field.addEventListener("input", () => clearFieldError("field"));
     const named = {
       columns: fields.columns,
       week_start: fields.weekStart,
