@@ -99,6 +99,7 @@ class RestRequest:
     data: SiteData
     base_url: str
     properties: UserProperties
+    app_properties: UserProperties = field(default_factory=UserProperties)
 
     def param(self, name: str) -> str | None:
         """The first value of a query parameter, or ``None``."""
@@ -486,6 +487,79 @@ def delete_user_property(request: RestRequest) -> Response:
     return Response(204)
 
 
+def my_permissions(request: RestRequest) -> Response:
+    """``GET /rest/api/3/mypermissions?permissions=``: which of the named permissions the caller
+    has. The fake knows the global ``ADMINISTER`` (a user's ``administrator`` flag; the app has
+    it) and ``BROWSE_PROJECTS`` (true when the caller may browse any project)."""
+    names = [
+        name.strip().upper()
+        for value in request.params.get("permissions", [])
+        for name in value.split(",")
+        if name.strip()
+    ]
+    if not names:
+        raise RequestError(400, "The permissions parameter must be provided.")
+    caller = request.caller
+    user = request.data.user(caller.account_id or "") if caller.acting_as == "user" else None
+    known = {
+        "ADMINISTER": ("0", "Administer Jira", "GLOBAL", user is None or user.administrator),
+        "BROWSE_PROJECTS": ("10", "Browse Projects", "PROJECT", bool(request.visible_projects)),
+    }
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise RequestError(400, f"Unrecognized permission: '{unknown[0][:40]}'.")
+    permissions = {}
+    for name in names:
+        permission_id, title, kind, have = known[name]
+        permissions[name] = {
+            "id": permission_id,
+            "key": name,
+            "name": title,
+            "type": kind,
+            "description": title,
+            "havePermission": have,
+        }
+    return json_response(200, {"permissions": permissions})
+
+
+def _app_property_target(request: RestRequest, *, writing: bool) -> tuple[str, str]:
+    addon_key = request.path_args["addonKey"]
+    key = request.path_args["propertyKey"]
+    if not 0 < len(key) <= 127:
+        raise RequestError(400, "The property key must have 1 to 127 characters.")
+    if writing and request.caller.acting_as != "app":
+        # Users may read an app's properties through the app; only the app changes them.
+        raise RequestError(403, "Only the app itself may change its properties.")
+    return f"{request.caller.app_id}/{addon_key}", key
+
+
+def get_app_property(request: RestRequest) -> Response:
+    """``GET /rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}``."""
+    owner, key = _app_property_target(request, writing=False)
+    found, value = request.app_properties.get(owner, key)
+    if not found:
+        raise RequestError(404, f"Property with key not found: {key[:80]}")
+    return json_response(200, {"key": key, "value": value, "self": f"{request.base_url}"})
+
+
+def put_app_property(request: RestRequest) -> Response:
+    """``PUT /rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}``: store a
+    JSON value of at most 32 KB."""
+    owner, key = _app_property_target(request, writing=True)
+    if len(request.body) > PROPERTY_VALUE_LIMIT:
+        raise RequestError(400, f"The property value must not exceed {PROPERTY_VALUE_LIMIT} bytes.")
+    created = request.app_properties.put(owner, key, request.json_body())
+    return json_response(201 if created else 200, {"message": "Property updated."})
+
+
+def delete_app_property(request: RestRequest) -> Response:
+    """``DELETE /rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}``."""
+    owner, key = _app_property_target(request, writing=True)
+    if not request.app_properties.delete(owner, key):
+        raise RequestError(404, f"Property with key not found: {key[:80]}")
+    return Response(204)
+
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/rest/api/3/search/jql", search_issues),
     Route("POST", "/rest/api/3/search/jql", search_issues),
@@ -501,6 +575,24 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/rest/api/3/project/search", search_projects),
     Route("GET", "/rest/api/3/configuration", configuration),
     Route("GET", "/rest/api/3/field", list_fields),
+    Route("GET", "/rest/api/3/mypermissions", my_permissions),
+    Route(
+        "GET",
+        "/rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}",
+        get_app_property,
+    ),
+    Route(
+        "PUT",
+        "/rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}",
+        put_app_property,
+        "WRITE",
+    ),
+    Route(
+        "DELETE",
+        "/rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}",
+        delete_app_property,
+        "DELETE",
+    ),
     Route("GET", "/rest/api/3/user/properties/{propertyKey}", get_user_property),
     Route("PUT", "/rest/api/3/user/properties/{propertyKey}", put_user_property, "WRITE"),
     Route("DELETE", "/rest/api/3/user/properties/{propertyKey}", delete_user_property, "DELETE"),
