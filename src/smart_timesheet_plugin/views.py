@@ -408,6 +408,7 @@ def timesheet_page(request: Request) -> dict[str, Any]:
             "worklogs": request.route_path("timesheet.api.worklogs"),
             "users": request.route_path("timesheet.api.users"),
             "groups": request.route_path("timesheet.api.groups"),
+            "saved": request.route_path("timesheet.api.saved"),
             "csv": request.route_path("timesheet.export.csv"),
             "xlsx": request.route_path("timesheet.export.xlsx"),
         },

@@ -123,6 +123,7 @@
       worklogs: root.dataset.apiWorklogs,
       users: root.dataset.apiUsers,
       groups: root.dataset.apiGroups,
+      saved: root.dataset.apiSaved,
       csv: root.dataset.apiCsv,
       xlsx: root.dataset.apiXlsx,
     },
@@ -170,6 +171,8 @@
     pickerRequest: null,
     pickerOptions: [],
     pickerActive: -1,
+    // Saved reports as the API lists them: { personal: [...], shared: [...] }.
+    saved: { personal: [], shared: [] },
   };
 
   // ---- Small helpers ---------------------------------------------------------------------------
@@ -1049,6 +1052,127 @@
       closeOptions();
     } else if (event.key === "Backspace" && !fields.user.value && state.people.length) {
       setPeople(state.people.slice(0, -1));
+    }
+  }
+
+  // ---- Saved reports ---------------------------------------------------------------------------
+  // Kept in Jira (a user property, or an app property when shared); the API does the storing.
+
+  async function sendJSON(method, url, body) {
+    await auth.ensureFresh();
+    const send = () =>
+      window.fetch(url, {
+        method,
+        headers: {
+          Authorization: `JWT ${auth.token}`,
+          Accept: "application/json",
+          "Content-Type": "application/json",
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "omit",
+        cache: "no-store",
+      });
+    let response = await send();
+    if (response.status === 401 && (await auth.refresh())) {
+      response = await send();
+    }
+    const answer = await response.json().catch(() => null);
+    if (!response.ok) {
+      throw new ApiError(response.status, answer, null);
+    }
+    return answer;
+  }
+
+  function savedStatus(text) {
+    $("ts-saved-status").textContent = text;
+  }
+
+  function renderSaved() {
+    const select = $("ts-saved");
+    const chosen = select.value;
+    for (const [kind, id] of [
+      ["personal", "ts-saved-personal"],
+      ["shared", "ts-saved-shared"],
+    ]) {
+      $(id).replaceChildren(
+        ...state.saved[kind].map((report) => {
+          const option = element("option", null, report.name);
+          option.value = `${kind}:${report.id}`;
+          return option;
+        }),
+      );
+    }
+    select.value = Array.from(select.options).some((option) => option.value === chosen) ? chosen : "";
+    $("ts-saved-delete").disabled = !select.value;
+  }
+
+  async function loadSaved() {
+    if (!config.api.saved) {
+      return;
+    }
+    try {
+      const answer = await fetchJSON(config.api.saved);
+      state.saved = { personal: answer.personal || [], shared: answer.shared || [] };
+      renderSaved();
+    } catch (error) {
+      savedStatus("Saved reports could not be loaded from Jira just now.");
+    }
+  }
+
+  function chosenSaved() {
+    const [kind, id] = $("ts-saved").value.split(":");
+    const report = (state.saved[kind] || []).find((item) => item.id === id);
+    return report ? { kind, report } : null;
+  }
+
+  function openSaved() {
+    const chosen = chosenSaved();
+    $("ts-saved-delete").disabled = !chosen;
+    if (!chosen) {
+      return;
+    }
+    clearFieldErrors();
+    fillForm(chosen.report.query);
+    savedStatus(`Showing "${chosen.report.name}".`);
+    loadReport(formParams(), { autoRetry: true });
+  }
+
+  async function saveReport() {
+    const name = $("ts-save-name").value.trim();
+    if (!name) {
+      savedStatus("Give the report a name first.");
+      $("ts-save-name").focus();
+      return;
+    }
+    const query = {};
+    for (const [key, value] of formParams()) {
+      (query[key] = query[key] || []).push(value);
+    }
+    const shared = $("ts-save-shared").checked;
+    try {
+      const answer = await sendJSON("POST", config.api.saved, { name, query, shared });
+      await loadSaved();
+      $("ts-saved").value = `${shared ? "shared" : "personal"}:${answer.report.id}`;
+      $("ts-saved-delete").disabled = false;
+      $("ts-save-name").value = "";
+      savedStatus(`Saved "${answer.report.name}"${shared ? ", shared with everyone" : ""}.`);
+    } catch (error) {
+      savedStatus(error instanceof ApiError ? error.detail || "Jira refused to save it." : "Could not save.");
+    }
+  }
+
+  async function deleteSaved() {
+    const chosen = chosenSaved();
+    if (!chosen) {
+      return;
+    }
+    const query = new URLSearchParams({ id: chosen.report.id, shared: String(chosen.kind === "shared") });
+    try {
+      await sendJSON("DELETE", `${config.api.saved}?${query.toString()}`);
+      savedStatus(`Deleted "${chosen.report.name}".`);
+      await loadSaved();
+    } catch (error) {
+      savedStatus(error instanceof ApiError ? error.detail || "Jira refused to delete it." : "Could not delete.");
     }
   }
 
@@ -2263,6 +2387,9 @@
     }
     fields.group2.addEventListener("input", () => clearFieldError("group"));
     fields.user.addEventListener("input", onPickerInput);
+    $("ts-saved").addEventListener("change", openSaved);
+    $("ts-save").addEventListener("click", saveReport);
+    $("ts-saved-delete").addEventListener("click", deleteSaved);
     fields.user.addEventListener("keydown", onPickerKeydown);
     fields.user.addEventListener("blur", () => window.setTimeout(closeOptions, 150));
 
@@ -2308,6 +2435,7 @@
         setViewerZone(zone);
         fillForm(withLocation(config.initial, query));
         loadReport(formParams(), { autoRetry: true });
+        loadSaved();
       });
   }
 
