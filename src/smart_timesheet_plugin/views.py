@@ -429,6 +429,8 @@ INITIAL_PARAMETERS = frozenset(
         "project",
         "user",
         "usergroup",
+        "field",
+        "pivot",
         "jql",
         "sort",
         "order",

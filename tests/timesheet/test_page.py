@@ -218,6 +218,17 @@ def test_report_parameters_in_the_url_become_the_initial_report(signed_page_url)
     assert initial["columns"] == ["week"]
 
 
+def test_a_pivot_a_custom_field_and_a_sort_order_in_the_url_are_kept(signed_page_url):
+    _, page = open_page(
+        signed_page_url,
+        "/timesheet?group=field&field=customfield_10050&pivot=user&sort=total&order=asc",
+    )
+    initial = json.loads(page.by_id["timesheet"][1]["data-initial"])
+    assert initial["field"] == ["customfield_10050"]
+    assert initial["pivot"] == ["user"]
+    assert (initial["sort"], initial["order"]) == (["total"], ["asc"])
+
+
 def test_bad_parameters_in_the_url_fall_back_to_the_default_report(signed_page_url):
     _, page = open_page(signed_page_url, "/timesheet?from=yesterday&group=nothing")
     initial = json.loads(page.by_id["timesheet"][1]["data-initial"])

@@ -681,10 +681,11 @@
     const tz = firstValue(initial.tz) || "viewer";
     addZoneOption(tz, "");
     selectValue(fields.tz, tz);
+    const order = firstValue(initial.order);
     state.sort =
       firstValue(initial.sort) === "total"
-        ? { key: "total", dir: "desc" }
-        : { key: "label", dir: "asc" };
+        ? { key: "total", dir: order === "asc" ? "asc" : "desc" }
+        : { key: "label", dir: order === "desc" ? "desc" : "asc" };
     // Without dates the period is a preset, resolved by the API where the report counts days.
     const preset = firstValue(initial.preset);
     const known = presetButtons.some((button) => button.dataset.preset === preset);
