@@ -28,7 +28,8 @@ def _signed_in_only() -> list[dict[str, str]]:
 def ack_descriptor_fragment(settings: Settings) -> Mapping[str, Any]:
     """The Timesheet pages: one in Jira's Apps menu, one in every project's sidebar."""
     return {
-        "scopes": ["READ", "ACT_AS_USER"],
+        # WRITE and DELETE: saved reports are Jira user and app properties.
+        "scopes": ["READ", "WRITE", "DELETE", "ACT_AS_USER"],
         "modules": {
             "generalPages": [
                 {
@@ -56,3 +57,4 @@ def ack_descriptor_fragment(settings: Settings) -> Mapping[str, Any]:
 def ack_configure(config: Configurator, settings: Settings) -> None:
     """Add the Timesheet routes and views."""
     config.include("smart_timesheet_plugin.views")
+    config.include("smart_timesheet_plugin.saved_views")

@@ -4,9 +4,10 @@ Both are written from the typed :class:`~smart_timesheet_plugin.report.model.Rep
 record the page's JSON is rendered from, so exported totals equal the screen's by construction.
 Durations are decimal hours.
 
-CSV: RFC 4180 (comma separated, CRLF line ends), UTF-8 *without* a byte order mark. The CSV is
-meant for scripts and importers, several of which take a BOM for part of the first header; people
-opening the report in Excel get the XLSX, which carries its encoding itself. Hours are unquoted
+CSV: RFC 4180 (comma separated, CRLF line ends), UTF-8 *with* a byte order mark, without which
+Excel reads the file in the machine's legacy code page and garbles every non-ASCII name. A last
+``Level`` column says what each line is (``row``, ``subtotal`` or ``total``), so a filter or a
+pivot table can sum the ``row`` lines alone and never count a subtotal twice. Hours are unquoted
 numbers with two decimals and a point, whatever the reader's locale; empty cells are zero. Every
 text cell is quoted and defused (:func:`defuse_formulas`): a spreadsheet that splits lines on
 another separator (``;`` in many locales) must not find a formula inside a label either.
@@ -14,6 +15,7 @@ another separator (``;`` in many locales) must not find a formula inside a label
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -22,7 +24,7 @@ from typing import Final
 
 import xlsxwriter
 
-from smart_timesheet_plugin.report.model import Report
+from smart_timesheet_plugin.report.model import Column, Report
 
 #: Header of the label column of each grouping dimension.
 DIMENSION_HEADERS: Final[Mapping[str, str]] = {
@@ -31,9 +33,24 @@ DIMENSION_HEADERS: Final[Mapping[str, str]] = {
     "issue": "Issue",
     "parent": "Parent",
     "issuetype": "Issue type",
+    "component": "Component",
+    "fixversion": "Fix version",
+    "label": "Label",
+    "sprint": "Sprint",
+    "field": "Custom field",
 }
 #: Header of the row totals column, and first cell of the column totals row.
 TOTAL_HEADER: Final = "Total"
+#: Header of the CSV's last column, which says what each line is.
+LEVEL_HEADER: Final = "Level"
+#: ``Level`` of a line holding a row's own worklogs: the lines to sum.
+LEVEL_ROW: Final = "row"
+#: ``Level`` of a first-level subtotal line of a two-level report.
+LEVEL_SUBTOTAL: Final = "subtotal"
+#: ``Level`` of the last line, the column totals.
+LEVEL_TOTAL: Final = "total"
+#: The byte order mark that tells Excel the CSV is UTF-8.
+UTF8_BOM: Final = "\ufeff"
 
 _SECONDS_PER_HOUR: Final = 3600
 _HUNDREDTH: Final = Decimal("0.01")
@@ -53,6 +70,9 @@ _LABEL_WIDTH_MAX: Final = 60
 _NUMBER_WIDTH: Final = 10
 _HOURS_FORMAT: Final = "0.00"
 _EXTENSION: Final = re.compile(r"[A-Za-z0-9]{1,10}")
+_MONTH_NAMES: Final = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
 
 
 def hours_text(seconds: int) -> str:
@@ -92,13 +112,16 @@ def _csv_line(cells: Sequence[str | Decimal | None]) -> str:
 def report_csv(report: Report) -> bytes:
     """The report as CSV bytes.
 
-    One header row (a column per grouping level named after its dimension, each column key,
-    ``Total``), one line per report row in the report's order (a subtotal row fills only its first
-    label), then a ``Total`` line with the column totals and the grand total.
+    A byte order mark, then one header row (a column per grouping level named after its
+    dimension, each column's heading (:func:`column_heading`), ``Total``, ``Level``), one line
+    per report row in the report's order (a subtotal row fills only its first label), then a
+    ``Total`` line with the column totals and the grand total. ``Level`` is ``row``,
+    ``subtotal`` or ``total``.
     """
     group = report.params.group
     column_keys = [column.key for column in report.columns]
-    lines = [_csv_line([*_label_headers(group), *column_keys, TOTAL_HEADER])]
+    headings = _column_headings(report)
+    lines = [_csv_line([*_label_headers(group), *headings, TOTAL_HEADER, LEVEL_HEADER])]
     for row in report.rows:
         cells = row.cells
         lines.append(
@@ -107,6 +130,7 @@ def report_csv(report: Report) -> bytes:
                     *_padded(row.labels, len(group)),
                     *(_hours_decimal(cells[key]) if key in cells else None for key in column_keys),
                     _hours_decimal(row.total),
+                    LEVEL_SUBTOTAL if row.subtotal else LEVEL_ROW,
                 ]
             )
         )
@@ -118,10 +142,11 @@ def report_csv(report: Report) -> bytes:
                 *([""] * (len(group) - 1)),
                 *(_hours_decimal(totals.get(key, 0)) for key in column_keys),
                 _hours_decimal(report.total),
+                LEVEL_TOTAL,
             ]
         )
     )
-    return "".join(lines).encode("utf-8")
+    return (UTF8_BOM + "".join(lines)).encode("utf-8")
 
 
 def report_xlsx(report: Report, *, title: str) -> bytes:
@@ -129,8 +154,8 @@ def report_xlsx(report: Report, *, title: str) -> bytes:
 
     Hours are numeric cells shown with two decimals (the full value is kept, so sums in the sheet
     match). The header row and the label columns are frozen, subtotal rows are bold, and a Total
-    column and a Total row hold the report's totals as values. ``title`` names the worksheet and
-    the document.
+    column and a Total row hold the report's totals as values. ``title`` names the document; the
+    worksheet is named by :func:`sheet_name`.
 
     Raises :class:`ValueError` when the report has more rows or columns than a worksheet holds.
     """
@@ -153,7 +178,7 @@ def report_xlsx(report: Report, *, title: str) -> bytes:
         },
     )
     workbook.set_properties({"title": title})
-    sheet = workbook.add_worksheet(_sheet_name(title))
+    sheet = workbook.add_worksheet(_sheet_name(sheet_name(report)))
     header_format = workbook.add_format({"bold": True, "bottom": 1})
     # quote_prefix keeps a label text even when someone edits the cell later.
     label_format = workbook.add_format({"quote_prefix": True})
@@ -163,7 +188,11 @@ def report_xlsx(report: Report, *, title: str) -> bytes:
     total_label_format = workbook.add_format({"bold": True, "top": 1})
     total_hours_format = workbook.add_format({"bold": True, "top": 1, "num_format": _HOURS_FORMAT})
 
-    headings = [*_label_headers(group), *column_keys, TOTAL_HEADER]
+    headings = [
+        *_label_headers(group),
+        *_column_headings(report),
+        TOTAL_HEADER,
+    ]
     for index, heading in enumerate(headings):
         sheet.write_string(0, index, heading, header_format)
 
@@ -199,6 +228,45 @@ def report_xlsx(report: Report, *, title: str) -> bytes:
     sheet.freeze_panes(1, label_count)
     workbook.close()
     return output.getvalue()
+
+
+def column_heading(column: Column) -> str:
+    """A column's heading in the exports: its key, or the days it holds when the range clips it.
+
+    A week or month cut short by the report's range is headed by the days it covers, in ISO 8601:
+    ``2026-11-01`` for a single day, ``2026-11-01/2026-11-03`` for several, never by the start
+    of a week the report does not hold.
+    """
+    if not column.clipped:
+        return column.key
+    if column.first_day == column.last_day:
+        return column.first_day.isoformat()
+    return f"{column.first_day.isoformat()}/{column.last_day.isoformat()}"
+
+
+def _column_headings(report: Report) -> list[str]:
+    # A pivot's columns are people or projects: their names head them, not their ids.
+    if report.params.pivot is not None:
+        return [column.label for column in report.columns]
+    return [column_heading(column) for column in report.columns]
+
+
+def sheet_name(report: Report) -> str:
+    """The worksheet's name: the report's period, meaningful within Excel's 31 characters.
+
+    ``Timesheet Feb 2014`` for a calendar month, ``Timesheet 2014`` for a calendar year,
+    ``Timesheet 2014-02-24 to 03-09`` within a year, ``2013-12-30 to 2014-01-05`` across years.
+    """
+    first, last = report.params.date_from, report.params.date_to
+    next_day = last + datetime.timedelta(days=1)
+    if first.day == 1 and next_day.day == 1:
+        if (first.month, next_day.month) == (1, 1) and next_day.year == first.year + 1:
+            return f"Timesheet {first.year}"
+        if (first.year, first.month) == (last.year, last.month):
+            return f"Timesheet {_MONTH_NAMES[first.month - 1]} {first.year}"
+    if first.year == last.year:
+        return f"Timesheet {first.isoformat()} to {last.month:02d}-{last.day:02d}"
+    return f"{first.isoformat()} to {last.isoformat()}"
 
 
 def export_title(report: Report) -> str:

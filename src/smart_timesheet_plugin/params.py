@@ -10,26 +10,41 @@ Query parameters (each single-valued unless noted; an empty value counts as abse
     ISO dates, both inclusive. Both absent: the preset, else the current week; one absent: the week
     starting (or ending) on the other. At most :data:`MAX_RANGE_DAYS` days.
 ``preset``
-    ``this-week``, ``last-week``, ``this-month`` or ``last-month``; used when ``from`` and ``to``
-    are both absent (explicit dates win).
+    ``this-week``, ``last-week``, ``this-month``, ``last-month``, ``this-quarter``,
+    ``last-quarter``, ``this-year`` or ``last-year``; used when ``from`` and ``to`` are both absent
+    (explicit dates win).
 ``columns``
-    ``day`` (default), ``week`` or ``month``.
+    ``day`` (default), ``week``, ``month``, ``quarter`` or ``year``.
 ``week_start``
     ``monday`` (default), ``sunday`` or ``saturday``.
 ``group``
-    One or two of ``user``, ``project``, ``issue``, ``parent``, ``issuetype``, comma separated,
-    outermost first. Default ``user``.
+    One or two of ``user``, ``project``, ``issue``, ``parent``, ``issuetype``, ``component``,
+    ``fixversion``, ``label``, ``sprint`` and ``field`` (the custom field named by ``field``),
+    comma separated, outermost first. Default ``user``.
+``field``
+    A custom field id such as ``customfield_10050``: the field ``group=field`` and
+    ``fieldvalue`` mean.
+``component``, ``fixversion``, ``label``, ``sprint``, ``fieldvalue`` (each repeatable)
+    Names to keep: issues with any of them (Jira's search applies them).
+``pivot``
+    ``user`` or ``project``: the columns are that dimension's values over the whole range
+    instead of periods.
 ``project`` (repeatable, or comma separated)
     Project keys to keep.
 ``user`` (repeatable, or comma separated)
     Author account ids to keep.
+``usergroup`` (repeatable, or comma separated)
+    Jira group ids whose members' worklogs to keep (with ``user``: either). The views resolve
+    them to account ids as the viewer before the report is made.
 ``jql``
     An extra JQL clause ANDed into the search; the fetcher wraps it in parentheses, so it must
     keep to them (:func:`~smart_timesheet_plugin.jql.wrapping_problem`).
 ``tz``
     ``viewer`` (default), ``author`` or an IANA zone name such as ``Europe/Berlin``.
 ``sort``
-    ``label`` (default) or ``total``.
+    ``label`` (default), ``total`` or a column key: what rows are ordered by.
+``order``
+    ``asc`` or ``desc``; by default labels run A to Z and numbers largest first.
 """
 
 from __future__ import annotations
@@ -43,17 +58,41 @@ from typing import Final, Literal, TypeGuard, TypeVar, get_args
 
 from smart_timesheet_plugin.jql import wrapping_problem
 
-ColumnUnit = Literal["day", "week", "month"]
+ColumnUnit = Literal["day", "week", "month", "quarter", "year"]
 WeekStart = Literal["monday", "sunday", "saturday"]
-GroupDimension = Literal["user", "project", "issue", "parent", "issuetype"]
+GroupDimension = Literal[
+    "user",
+    "project",
+    "issue",
+    "parent",
+    "issuetype",
+    "component",
+    "fixversion",
+    "label",
+    "sprint",
+    "field",
+]
+PivotDimension = Literal["user", "project"]
 SortOrder = Literal["label", "total"]
-Preset = Literal["this-week", "last-week", "this-month", "last-month"]
+SortDirection = Literal["asc", "desc"]
+Preset = Literal[
+    "this-week",
+    "last-week",
+    "this-month",
+    "last-month",
+    "this-quarter",
+    "last-quarter",
+    "this-year",
+    "last-year",
+]
 
 COLUMN_UNITS: Final[tuple[ColumnUnit, ...]] = get_args(ColumnUnit)
 WEEK_STARTS: Final[tuple[WeekStart, ...]] = get_args(WeekStart)
 GROUP_DIMENSIONS: Final[tuple[GroupDimension, ...]] = get_args(GroupDimension)
 SORT_ORDERS: Final[tuple[SortOrder, ...]] = get_args(SortOrder)
+SORT_DIRECTIONS: Final[tuple[SortDirection, ...]] = get_args(SortDirection)
 PRESETS: Final[tuple[Preset, ...]] = get_args(Preset)
+PIVOT_DIMENSIONS: Final[tuple[PivotDimension, ...]] = get_args(PivotDimension)
 
 _Option = TypeVar("_Option", bound=str)
 
@@ -80,6 +119,10 @@ FETCH_PADDING_DAYS: Final = 2
 _WEEKDAY_NUMBER: Final[Mapping[WeekStart, int]] = {"monday": 0, "sunday": 6, "saturday": 5}
 _PROJECT_KEY: Final = re.compile(r"[A-Z][A-Z0-9_]{1,254}")
 _ACCOUNT_ID: Final = re.compile(r"[A-Za-z0-9:_-]{1,128}")
+_GROUP_ID: Final = re.compile(r"[A-Za-z0-9-]{1,128}")
+_CUSTOM_FIELD_ID: Final = re.compile(r"customfield_[0-9]{1,18}")
+# A column key: a date, a week's first day, a month, a quarter, a year or a pivot value.
+_COLUMN_KEY: Final = re.compile(r"[A-Za-z0-9:_.-]{1,128}")
 # Zone names are looked up as files by zoneinfo; accepting only this shape keeps odd paths out.
 _ZONE_NAME: Final = re.compile(r"[A-Za-z0-9_+-]{1,64}(?:/[A-Za-z0-9_+-]{1,64}){0,3}")
 _JQL_FORBIDDEN_CHARACTERS: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -112,9 +155,18 @@ class ReportParams:
     group: tuple[GroupDimension, ...] = ("user",)
     projects: tuple[str, ...] = ()
     users: tuple[str, ...] = ()
+    usergroups: tuple[str, ...] = ()
+    field: str = ""
+    components: tuple[str, ...] = ()
+    fixversions: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    sprints: tuple[str, ...] = ()
+    fieldvalues: tuple[str, ...] = ()
+    pivot: PivotDimension | None = None
     jql: str = ""
     tz: str = TZ_VIEWER
-    sort: SortOrder = "label"
+    sort: str = "label"
+    order: SortDirection | None = None
 
     def __post_init__(self) -> None:
         _check_range(self.date_from, self.date_to)
@@ -127,10 +179,46 @@ class ReportParams:
             _check_project_key(key)
         for account_id in self.users:
             _check_account_id(account_id)
+        for group_id in self.usergroups:
+            if not _GROUP_ID.fullmatch(group_id):
+                raise ParameterError("usergroup", "group ids are letters, digits and '-'")
+        if self.field and not _CUSTOM_FIELD_ID.fullmatch(self.field):
+            raise ParameterError("field", "must be a custom field id such as customfield_10050")
+        if not self.field and ("field" in self.group or self.fieldvalues):
+            raise ParameterError("field", "name the custom field (customfield_NNNNN) to use")
+        for name, values in self.name_filters().items():
+            for value in values:
+                if not value or len(value) > 255 or _JQL_FORBIDDEN_CHARACTERS.search(value):
+                    raise ParameterError(name, "names are 1 to 255 characters of text")
+        if self.pivot is not None:
+            if self.pivot not in PIVOT_DIMENSIONS:
+                raise ParameterError("pivot", f"must be one of {', '.join(PIVOT_DIMENSIONS)}")
+            if self.pivot in self.group:
+                raise ParameterError("pivot", "the columns cannot repeat a grouping level")
         _check_jql(self.jql)
         _check_tz(self.tz)
-        if self.sort not in SORT_ORDERS:
-            raise ParameterError("sort", f"must be one of {', '.join(SORT_ORDERS)}")
+        if self.sort not in SORT_ORDERS and not _COLUMN_KEY.fullmatch(self.sort):
+            raise ParameterError("sort", f"must be {' or '.join(SORT_ORDERS)} or a column key")
+        if self.order is not None and self.order not in SORT_DIRECTIONS:
+            raise ParameterError("order", f"must be one of {', '.join(SORT_DIRECTIONS)}")
+
+    def name_filters(self) -> dict[str, tuple[str, ...]]:
+        """The filters by name, by query parameter: components, versions, labels, sprints and
+        the custom field's values."""
+        return {
+            "component": self.components,
+            "fixversion": self.fixversions,
+            "label": self.labels,
+            "sprint": self.sprints,
+            "fieldvalue": self.fieldvalues,
+        }
+
+    @property
+    def descending(self) -> bool:
+        """Whether rows run from the last label or the largest number first."""
+        if self.order is not None:
+            return self.order == "desc"
+        return self.sort != "label"
 
     @property
     def day_count(self) -> int:
@@ -166,12 +254,23 @@ class ReportParams:
             query["project"] = list(self.projects)
         if self.users:
             query["user"] = list(self.users)
+        if self.usergroups:
+            query["usergroup"] = list(self.usergroups)
+        if self.field:
+            query["field"] = [self.field]
+        for name, values in self.name_filters().items():
+            if values:
+                query[name] = list(values)
+        if self.pivot is not None:
+            query["pivot"] = [self.pivot]
         if self.jql:
             query["jql"] = [self.jql]
         if self.tz != TZ_VIEWER:
             query["tz"] = [self.tz]
         if self.sort != "label":
             query["sort"] = [self.sort]
+        if self.order is not None:
+            query["order"] = [self.order]
         return query
 
 
@@ -196,9 +295,19 @@ def parse_report_params(
         # Project keys are upper case in Jira; accept what a user typed in lower case.
         projects=tuple(dict.fromkeys(key.upper() for key in _multi(query, "project"))),
         users=_multi(query, "user"),
+        usergroups=_multi(query, "usergroup"),
+        field=(_single(query, "field") or "").lower(),
+        # Names may hold commas, so these filters are repeated, never comma separated.
+        components=_repeated(query, "component"),
+        fixversions=_repeated(query, "fixversion"),
+        labels=_repeated(query, "label"),
+        sprints=_repeated(query, "sprint"),
+        fieldvalues=_repeated(query, "fieldvalue"),
+        pivot=_choice(query, "pivot", PIVOT_DIMENSIONS),
         jql=_single(query, "jql") or "",
         tz=_single(query, "tz") or TZ_VIEWER,
-        sort=_choice(query, "sort", SORT_ORDERS) or "label",
+        sort=_sort(query),
+        order=_choice(query, "order", SORT_DIRECTIONS),
     )
 
 
@@ -219,6 +328,17 @@ def preset_range(
         if preset == "last-month":
             first = (first - datetime.timedelta(days=1)).replace(day=1)
         return first, _last_day_of_month(first)
+    if preset in ("this-quarter", "last-quarter"):
+        first = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+        if preset == "last-quarter":
+            first = (first - datetime.timedelta(days=1)).replace(day=1)
+            first = first.replace(month=(first.month - 1) // 3 * 3 + 1)
+        last = _last_day_of_month(first.replace(month=first.month + 2))
+        return first, last
+    if preset in ("this-year", "last-year"):
+        year = today.year - (preset == "last-year")
+        # A leap year is 366 days, the longest report.
+        return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     raise ParameterError("preset", f"must be one of {', '.join(PRESETS)}")
 
 
@@ -276,6 +396,10 @@ def _multi(query: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def _repeated(query: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_values(query, name)))
+
+
 def _choice(
     query: Mapping[str, Sequence[str]], name: str, allowed: tuple[_Option, ...]
 ) -> _Option | None:
@@ -287,6 +411,14 @@ def _choice(
         if option == lowered:
             return option
     raise ParameterError(name, f"must be one of {', '.join(allowed)}")
+
+
+def _sort(query: Mapping[str, Sequence[str]]) -> str:
+    value = _single(query, "sort")
+    if value is None:
+        return "label"
+    # The named orders ignore case; a column key is taken as written.
+    return value.lower() if value.lower() in SORT_ORDERS else value
 
 
 def _date(query: Mapping[str, Sequence[str]], name: str) -> datetime.date | None:

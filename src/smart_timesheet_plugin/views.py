@@ -11,7 +11,9 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pyramid.response import Response
@@ -30,6 +32,7 @@ from smart_timesheet_plugin.export import export_filename, export_title, report_
 from smart_timesheet_plugin.params import (
     GROUP_DIMENSIONS,
     PRESETS,
+    SORT_ORDERS,
     TZ_AUTHOR,
     TZ_VIEWER,
     ParameterError,
@@ -47,13 +50,26 @@ from smart_timesheet_plugin.report import (
     report_to_json,
     worklogs_in_cell,
 )
-from smart_timesheet_plugin.source import FetchResult, JqlRejected, fetch_worklogs, viewer_zone
+from smart_timesheet_plugin.source import (
+    FetchResult,
+    JqlRejected,
+    fetch_cell_worklogs,
+    fetch_worklogs,
+    viewer_zone,
+)
+from smart_timesheet_plugin.source.people import (
+    group_member_ids,
+    name_people,
+    search_groups,
+    search_people,
+)
 
 if TYPE_CHECKING:
     from pyramid.config import Configurator
     from pyramid.request import Request
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 SIGN_IN_MESSAGE = "sign in to Jira to see this report"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -107,30 +123,89 @@ def _today(request: Request, query: dict[str, list[str]]) -> dt.date:
 
 
 def request_params(request: Request) -> ReportParams:
-    """The report parameters of ``request``; a bad one becomes a 400 naming it."""
+    """The report parameters of ``request``; a bad one becomes a 400 naming it.
+
+    Groups (``usergroup``) come back resolved: their members, as Jira lists them to the viewer,
+    join ``users``.
+    """
     query = _query(request)
     try:
-        return parse_report_params(query, today=_today(request, query))
+        params = parse_report_params(query, today=_today(request, query))
     except ParameterError as error:
         raise ReportFailed(400, str(error), parameter=error.parameter) from None
+    # A pivot's columns are values known once the worklogs are in: any key may be sorted by.
+    if (
+        params.pivot is None
+        and params.sort not in SORT_ORDERS
+        and all(column.key != params.sort for column in report_columns(params))
+    ):
+        raise ReportFailed(400, "sort: is not a column of this report", parameter="sort")
+    if params.usergroups:
+        params = _with_group_members(request, params)
+    return params
+
+
+def _with_group_members(request: Request, params: ReportParams) -> ReportParams:
+    members: dict[str, None] = dict.fromkeys(params.users)
+    for group_id in params.usergroups:
+        members.update(dict.fromkeys(_fetching(None, partial(_members_of, request, group_id))))
+    if not members:
+        raise ReportFailed(400, "usergroup: the group has no active members", parameter="usergroup")
+    return replace(params, users=tuple(members), usergroups=())
+
+
+def _members_of(request: Request, group_id: str) -> list[str]:
+    try:
+        return group_member_ids(request.jira, group_id)
+    except JiraNotFound:
+        raise ReportFailed(
+            400, "usergroup: Jira knows no such group", parameter="usergroup"
+        ) from None
+    except JiraAuthError:
+        raise ReportFailed(
+            403,
+            "usergroup: Jira does not let you list this group's members "
+            "(it asks for the Administer Jira permission); pick the people instead.",
+            parameter="usergroup",
+        ) from None
+
+
+def _concurrency(request: Request) -> int:
+    from atlassian_connect_kit.config import get_settings
+
+    return get_settings(request.registry).host_concurrency
 
 
 def fetch_for(
     request: Request, params: ReportParams, *, with_comments: bool = False
 ) -> FetchResult:
     """Fetch the report's worklogs as the viewer, turning Jira's failures into ReportFailed."""
-    from atlassian_connect_kit.config import get_settings
+    return _fetching(
+        params,
+        lambda: fetch_worklogs(
+            request.jira,
+            params,
+            max_workers=_concurrency(request),
+            with_comments=with_comments,
+        ),
+    )
 
-    concurrency = get_settings(request.registry).host_concurrency
+
+def _fetching(params: ReportParams | None, fetch: Callable[[], _T]) -> _T:
+    """Run ``fetch``, turning Jira's failures into ReportFailed.
+
+    ``params`` are the report's, whose filters a rejected search is blamed on; ``None`` for calls
+    that are not a report's search (the pickers).
+    """
     try:
-        return fetch_worklogs(
-            request.jira, params, max_workers=concurrency, with_comments=with_comments
-        )
+        return fetch()
     except JqlRejected as error:
         # Jira's parser judged the viewer's text alone: its positions point into that text.
         raise ReportFailed(400, f"jql: {error}", parameter="jql") from None
     except JiraBadRequest as error:
         detail = "; ".join(error.error_messages) or "Jira rejected the search"
+        if params is None:
+            raise ReportFailed(502, "Jira rejected the request") from None
         # Jira names the offending field; a project the viewer cannot browse "does not exist".
         if params.projects and "'project'" in detail:
             raise ReportFailed(400, f"project: {detail}", parameter="project") from None
@@ -184,15 +259,33 @@ def worklogs_json(request: Request) -> DetailJson:
 
     ``row=[]`` is every row (the Total row); without ``column`` the cell is the whole period (a
     row's total, or with ``row=[]`` the grand total).
+
+    Only what the cell needs is fetched: the row's values on the column's days
+    (:func:`~smart_timesheet_plugin.source.fetch_cell_worklogs`).
     """
     params = request_params(request)
     row_key = _json_list(request.GET.get("row"), "row")
+    if len(row_key) > len(params.group):
+        raise ReportFailed(
+            400, "row: has more keys than the report has grouping levels", parameter="row"
+        )
     column_key = request.GET.get("column") or None
-    if column_key is not None and all(
-        column.key != column_key for column in report_columns(params)
-    ):
-        raise ReportFailed(400, "column: is not a column of this report", parameter="column")
-    fetched = fetch_for(request, params, with_comments=True)
+    span = (params.date_from, params.date_to)
+    row = tuple(zip(params.group, row_key, strict=False))
+    if column_key is not None and params.pivot is not None:
+        # A pivot's column is a value of its dimension over the whole range.
+        row = (*row, (params.pivot, column_key))
+    elif column_key is not None:
+        column = next((c for c in report_columns(params) if c.key == column_key), None)
+        if column is None:
+            raise ReportFailed(400, "column: is not a column of this report", parameter="column")
+        span = (column.first_day, column.last_day)
+    fetched = _fetching(
+        params,
+        lambda: fetch_cell_worklogs(
+            request.jira, params, row=row, span=span, max_workers=_concurrency(request)
+        ),
+    )
     try:
         details = worklogs_in_cell(
             fetched.worklogs,
@@ -204,6 +297,49 @@ def worklogs_json(request: Request) -> DetailJson:
     except ValueError as error:
         raise ReportFailed(400, str(error), parameter="row") from None
     return detail_to_json(details)
+
+
+#: Longest picker query, in characters.
+MAX_PICKER_QUERY = 100
+
+
+def _picker_query(request: Request) -> str:
+    query = (request.GET.get("query") or "").strip()
+    if len(query) > MAX_PICKER_QUERY:
+        raise ReportFailed(
+            400, f"query: may be at most {MAX_PICKER_QUERY} characters", parameter="query"
+        )
+    return query
+
+
+def users_json(request: Request) -> dict[str, Any]:
+    """``GET /timesheet/api/users``: people for the picker, found by Jira as the viewer.
+
+    ``query`` searches names and emails (``/user/search``); ``accountId`` (repeatable) names
+    known ids instead (``/user/bulk``), so a form restored from a URL shows names. Answers
+    ``{"users": [{"accountId", "displayName"}]}``.
+    """
+    ids = [value.strip() for value in request.GET.getall("accountId") if value.strip()]
+    if ids:
+        try:
+            ids = list(parse_report_params({"user": ids}, today=dt.date(2000, 1, 1)).users)
+        except ParameterError as error:
+            raise ReportFailed(400, f"accountId: {error}", parameter="accountId") from None
+    query = _picker_query(request)
+    if not ids and not query:
+        return {"users": []}
+    people = _fetching(
+        None, lambda: name_people(request.jira, ids) if ids else search_people(request.jira, query)
+    )
+    return {"users": [{"accountId": p.account_id, "displayName": p.display_name} for p in people]}
+
+
+def groups_json(request: Request) -> dict[str, Any]:
+    """``GET /timesheet/api/groups?query=``: Jira groups whose name contains ``query``, found
+    as the viewer: ``{"groups": [{"groupId", "name"}]}``."""
+    query = _picker_query(request)
+    groups = _fetching(None, lambda: search_groups(request.jira, query))
+    return {"groups": [{"groupId": g.group_id, "name": g.name} for g in groups]}
 
 
 def _download(body: bytes, content_type: str, filename: str) -> Response:
@@ -270,6 +406,9 @@ def timesheet_page(request: Request) -> dict[str, Any]:
         "api": {
             "report": request.route_path("timesheet.api.report"),
             "worklogs": request.route_path("timesheet.api.worklogs"),
+            "users": request.route_path("timesheet.api.users"),
+            "groups": request.route_path("timesheet.api.groups"),
+            "saved": request.route_path("timesheet.api.saved"),
             "csv": request.route_path("timesheet.export.csv"),
             "xlsx": request.route_path("timesheet.export.xlsx"),
         },
@@ -289,8 +428,12 @@ INITIAL_PARAMETERS = frozenset(
         "group",
         "project",
         "user",
+        "usergroup",
+        "field",
+        "pivot",
         "jql",
         "sort",
+        "order",
     }
 )
 
@@ -359,6 +502,22 @@ def includeme(config: Configurator) -> None:
         auth="context+forge",
         renderer="json",
     )
+    _add(
+        config,
+        "timesheet.api.users",
+        "/timesheet/api/users",
+        users_json,
+        auth="context+forge",
+        renderer="json",
+    )
+    _add(
+        config,
+        "timesheet.api.groups",
+        "/timesheet/api/groups",
+        groups_json,
+        auth="context+forge",
+        renderer="json",
+    )
     _add(config, "timesheet.export.csv", "/timesheet/export.csv", export_csv, auth="context+forge")
     _add(
         config, "timesheet.export.xlsx", "/timesheet/export.xlsx", export_xlsx, auth="context+forge"
@@ -375,8 +534,10 @@ def includeme(config: Configurator) -> None:
 __all__ = (
     "export_csv",
     "export_xlsx",
+    "groups_json",
     "includeme",
     "report_json",
     "timesheet_page",
+    "users_json",
     "worklogs_json",
 )

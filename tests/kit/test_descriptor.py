@@ -38,7 +38,8 @@ def test_rendered_descriptor_carries_the_contract_fields():
     assert descriptor["lifecycle"]["installed"] == "/installed"
     assert descriptor["lifecycle"]["uninstalled"] == "/uninstalled"
     assert descriptor["apiMigrations"] == {"signed-install": True, "context-qsh": True}
-    assert descriptor["scopes"] == ["ACT_AS_USER", "READ"]
+    # WRITE and DELETE: the Timesheet keeps saved reports in Jira properties.
+    assert descriptor["scopes"] == ["ACT_AS_USER", "DELETE", "READ", "WRITE"]
     [page] = descriptor["modules"]["generalPages"]
     assert page["url"].startswith("/timesheet")
     [project_page] = descriptor["modules"]["jiraProjectPages"]

@@ -97,3 +97,59 @@ def contract_site() -> SiteData:
         for n in range(160)
     ]
     return SiteData(users=users, projects=projects, issues=issues, worklogs=worklogs)
+
+
+#: Account ids of the year site's people (see :func:`year_site`).
+YEAR_ANN = "5b10a2844c20165700ede401"  # UTC
+YEAR_BEN = "5b10a2844c20165700ede402"  # Asia/Tokyo
+
+
+def year_site() -> SiteData:
+    """A year of work (2025) on twelve issues, each with more worklogs than a search embeds.
+
+    Every issue gets a worklog every 16 days from its own start, alternately by Ann (UTC) and Ben
+    (Tokyo), so a whole-year fetch must page every issue's worklogs while one day's cell concerns
+    one or two issues. ALPHA-1 is an epic over ALPHA-2..6; BETA issues have no parent.
+    """
+    users = [
+        User(
+            YEAR_ANN,
+            "Ann Archer",
+            "ann@example.com",
+            "UTC",
+            project_keys=frozenset({"ALPHA", "BETA"}),
+        ),
+        User(
+            YEAR_BEN,
+            "Ben Baker",
+            "ben@example.com",
+            "Asia/Tokyo",
+            project_keys=frozenset({"ALPHA", "BETA"}),
+        ),
+    ]
+    projects = [Project("10000", "ALPHA", "Alpha"), Project("10001", "BETA", "Beta")]
+    issues = [Issue("21001", "ALPHA-1", "Year epic", "Epic", "ALPHA")]
+    issues += [
+        Issue(
+            str(21000 + n), f"ALPHA-{n}", f"Alpha story {n}", "Story", "ALPHA", parent_key="ALPHA-1"
+        )
+        for n in range(2, 7)
+    ]
+    issues += [
+        Issue(str(22000 + n), f"BETA-{n}", f"Beta bug {n}", "Bug", "BETA") for n in range(1, 7)
+    ]
+    first = datetime(2025, 1, 1, 10, 0, tzinfo=UTC)
+    worklogs = [
+        Worklog(
+            f"{40000 + index * 100 + n}",
+            issue.id,
+            (YEAR_ANN, YEAR_BEN)[n % 2],
+            first + timedelta(days=index + 16 * n, hours=n % 5),
+            1800 + 300 * (n % 4),
+            comment=f"{issue.key} step {n}",
+        )
+        for index, issue in enumerate(issues)
+        for n in range(23)
+        if index + 16 * n < 365
+    ]
+    return SiteData(users=users, projects=projects, issues=issues, worklogs=worklogs)

@@ -339,10 +339,11 @@ def test_exports_carry_the_same_totals_as_the_json(installed_tenant, ack_server,
     assert csv_response.status_code == 200
     assert csv_response.headers["Content-Type"].startswith("text/csv")
     assert "2014-02-01_2014-02-28" in csv_response.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8"))))
+    assert csv_response.content.startswith(b"\xef\xbb\xbf")  # Excel's cue for UTF-8
+    rows = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
     header, total_row = rows[0], rows[-1]
-    assert header[-1] == "Total" and total_row[0] == "Total"
-    assert float(total_row[-1]) == pytest.approx(report["total"] / 3600, abs=0.005)
+    assert header[-2:] == ["Total", "Level"] and total_row[0] == "Total"
+    assert float(total_row[-2]) == pytest.approx(report["total"] / 3600, abs=0.005)
     for column in report["columns"]:
         index = header.index(column["key"])
         expected = report["totals"].get(column["key"], 0) / 3600
@@ -359,6 +360,31 @@ def test_exports_carry_the_same_totals_as_the_json(installed_tenant, ack_server,
     last = [v for v in values if v and v[0] == "Total"][-1]
     assert last[-1] == pytest.approx(report["total"] / 3600, abs=0.005)
     assert sheet.freeze_panes is not None
+
+
+def test_exports_follow_the_pages_sort(installed_tenant, ack_server, fake_jira):
+    # The page sorted by one day's column, smallest first: the files list rows the same way.
+    params = {"from": "2014-02-24", "to": "2014-02-28", "group": "user", "tz": "author"}
+    by_day = {**params, "sort": "2014-02-25", "order": "asc"}
+    report = _report(ack_server, fake_jira, installed_tenant, **by_day)
+    cells = [row["cells"].get("2014-02-25", 0) for row in report["rows"]]
+    assert cells == sorted(cells) and len(set(cells)) > 1
+    token = fake_jira.context_token(installed_tenant, LEAD)
+    response = requests.get(
+        f"{ack_server.base_url}/timesheet/export.csv", params={**by_day, "jwt": token}, timeout=30
+    )
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:-1]
+    assert [line[0] for line in lines] == [row["labels"][0] for row in report["rows"]]
+    descending = _report(ack_server, fake_jira, installed_tenant, **{**by_day, "order": "desc"})
+    assert descending["rows"][0] == report["rows"][-1]
+    bad = _get(
+        ack_server,
+        fake_jira,
+        installed_tenant,
+        "/timesheet/export.csv",
+        **{**params, "sort": "2014-03-01"},
+    )
+    assert bad.status_code == 400 and bad.json()["parameter"] == "sort"
 
 
 def test_an_export_without_a_token_is_refused(installed_tenant, ack_server):
@@ -545,3 +571,52 @@ def test_accepted_jql_costs_one_parse_call_counted_with_the_report(
     fake_jira.clear_requests()
     _report(ack_server, fake_jira, installed_tenant, **FEBRUARY)
     assert fake_jira.count_requests("/rest/api/3/jql/parse") == 0  # no JQL, no parse call
+
+
+def test_a_week_cut_by_the_range_is_labelled_by_the_days_it_holds(
+    installed_tenant, ack_server, fake_jira
+):
+    # 1 March 2014 is a Saturday: the first Monday week of March holds 1 and 2 March only.
+    march = {"from": "2014-03-01", "to": "2014-03-31", "columns": "week", "tz": "UTC"}
+    report = _report(ack_server, fake_jira, installed_tenant, **march)
+    first, second, last = report["columns"][0], report["columns"][1], report["columns"][-1]
+    assert first == {"key": "2014-02-24", "label": "W09 1\N{EN DASH}2 Mar"}
+    assert second == {"key": "2014-03-03", "label": "W10 3 Mar"}
+    assert last == {"key": "2014-03-31", "label": "W14 31 Mar"}
+    token = fake_jira.context_token(installed_tenant, LEAD)
+    csv_response = requests.get(
+        f"{ack_server.base_url}/timesheet/export.csv", params={**march, "jwt": token}, timeout=30
+    )
+    header = next(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
+    assert header[1] == "2014-03-01/2014-03-02"
+    assert header[2] == "2014-03-03"
+    assert header[-3] == "2014-03-31"
+    xlsx_response = requests.get(
+        f"{ack_server.base_url}/timesheet/export.xlsx", params={**march, "jwt": token}, timeout=30
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_response.content)).active
+    assert sheet.title == "Timesheet Mar 2014"
+    assert sheet.cell(row=1, column=2).value == "2014-03-01/2014-03-02"
+
+
+def test_quarter_and_year_columns_and_presets(installed_tenant, ack_server, fake_jira):
+    quarters = _report(
+        ack_server,
+        fake_jira,
+        installed_tenant,
+        columns="quarter",
+        tz="UTC",
+        **{"from": "2013-12-01", "to": "2014-03-31"},
+    )
+    assert [column["key"] for column in quarters["columns"]] == ["2013-Q4", "2014-Q1"]
+    assert quarters["columns"][1]["label"] == "Q1 2014"
+    assert quarters["totals"]["2014-Q1"] == quarters["total"] == 3600 + 5400 + 7200 + 30 * 900
+    with time_machine.travel(datetime(2015, 5, 2, 12, 0, tzinfo=UTC), tick=True):
+        last_year = _report(
+            ack_server, fake_jira, installed_tenant, preset="last-year", columns="year"
+        )
+        this_quarter = _report(ack_server, fake_jira, installed_tenant, preset="this-quarter")
+    assert (last_year["from"], last_year["to"]) == ("2014-01-01", "2014-12-31")
+    assert last_year["columns"] == [{"key": "2014", "label": "2014"}]
+    assert last_year["total"] == quarters["total"]
+    assert (this_quarter["from"], this_quarter["to"]) == ("2015-04-01", "2015-06-30")

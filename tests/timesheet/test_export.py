@@ -20,6 +20,7 @@ from smart_timesheet_plugin.export import (
     hours_text,
     report_csv,
     report_xlsx,
+    sheet_name,
 )
 from smart_timesheet_plugin.params import GroupDimension, ReportParams
 from smart_timesheet_plugin.report.grid import build_report
@@ -75,7 +76,7 @@ def hours_close(hours: float, seconds: int) -> bool:
 
 
 def parse_csv(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
 def test_csv_totals_equal_the_report(group: tuple[GroupDimension, ...]) -> None:
@@ -83,23 +84,37 @@ def test_csv_totals_equal_the_report(group: tuple[GroupDimension, ...]) -> None:
     lines = parse_csv(report_csv(report))
     keys = [column.key for column in report.columns]
     header, *body, totals = lines
-    assert header == [*(dimension.title() for dimension in group), *keys, "Total"]
+    assert header == [*(dimension.title() for dimension in group), *keys, "Total", "Level"]
     assert len(body) == len(report.rows)
     first_value = len(group)
     for line, row in zip(body, report.rows, strict=True):
-        for key, text in zip(keys, line[first_value:-1], strict=True):
+        for key, text in zip(keys, line[first_value:-2], strict=True):
             assert hours_close(float(text or 0), row.cells.get(key, 0))
-        assert hours_close(float(line[-1]), row.total)
+        assert hours_close(float(line[-2]), row.total)
+        assert line[-1] == ("subtotal" if row.subtotal else "row")
     assert totals[0] == "Total"
     assert totals[1:first_value] == [""] * (first_value - 1)
-    for key, text in zip(keys, totals[first_value:-1], strict=True):
+    for key, text in zip(keys, totals[first_value:-2], strict=True):
         assert hours_close(float(text), report.column_totals[key])
-    assert hours_close(float(totals[-1]), report.total)
+    assert hours_close(float(totals[-2]), report.total)
+    assert totals[-1] == "total"
 
 
-def test_csv_is_rfc_4180_utf8_without_bom() -> None:
+def test_summing_the_row_lines_of_the_level_column_gives_the_total_once(
+    group: tuple[GroupDimension, ...],
+) -> None:
+    # What a spreadsheet user does: filter Level = row and sum the Total column.
+    report = team_report(group)
+    body = parse_csv(report_csv(report))[1:-1]
+    rows = [line for line in body if line[-1] == "row"]
+    assert len(rows) == sum(not row.subtotal for row in report.rows)
+    assert hours_close(sum(float(line[-2]) for line in rows), report.total)
+
+
+def test_csv_is_rfc_4180_utf8_with_a_bom_for_excel() -> None:
     data = report_csv(team_report(("user",)))
-    assert not data.startswith(b"\xef\xbb\xbf")
+    # Excel reads a CSV without a byte order mark in the machine's legacy code page.
+    assert data.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbf\xef")
     assert data.endswith(b"\r\n")
     # Every record ends in CRLF; the bare newline inside one label stays within its quotes.
     assert data.count(b"\r\n") == len(parse_csv(data))
@@ -114,14 +129,15 @@ def test_csv_rows_show_labels_and_two_decimal_hours() -> None:
     assert by_label["'+49 Hotline"][2:3] == ["1.50"]
     # 17 seconds on the 26th round to 0.00 hours; days without worklogs stay empty.
     assert by_label["'-minus"][2:4] == ["", "0.00"]
-    assert by_label["'@handle"][-1] == "2.00"
+    assert by_label["'@handle"][-2] == "2.00"
 
 
 def test_csv_subtotal_rows_fill_only_their_own_label() -> None:
     lines = parse_csv(report_csv(team_report(("project", "user"))))
     assert lines[1][:2] == ["OPS: Project OPS", ""]
     assert lines[2][:2] == ["OPS: Project OPS", "'+49 Hotline"]
-    assert hours_close(float(lines[1][-1]), 5400 + 17 + 7201)
+    assert hours_close(float(lines[1][-2]), 5400 + 17 + 7201)
+    assert [lines[1][-1], lines[2][-1]] == ["subtotal", "row"]
 
 
 @pytest.mark.parametrize(
@@ -213,7 +229,7 @@ def test_no_reading_of_the_csv_in_any_locale_finds_a_formula(
 def test_hostile_labels_keep_their_text_and_the_hours_their_numbers() -> None:
     lines = parse_csv(report_csv(hostile_report(("project", "user"))))
     labels = {line[1]: line for line in lines[1:-1] if line[1]}
-    assert labels["Mallory;'=cmd|' /C calc'!A0"][2:] == ["1.00", "", "1.00"]
+    assert labels["Mallory;'=cmd|' /C calc'!A0"][2:] == ["1.00", "", "1.00", "row"]
     assert {label.replace("'", "") for label in labels} == {
         name.replace("'", "") for name in HOSTILE_NAMES
     }
@@ -223,13 +239,14 @@ def test_csv_quotes_every_text_cell_and_no_number() -> None:
     # Labels without commas, quotes or line breaks, so the raw cells can be read off the text.
     plain = [log for log in WORKLOGS if not any(mark in log.author_name for mark in ',"\n')]
     params = ReportParams(D(2014, 2, 24), D(2014, 3, 2), group=("project", "user"))
-    data = report_csv(build_report(plain, params, viewer_tz="UTC")).decode("utf-8")
+    data = report_csv(build_report(plain, params, viewer_tz="UTC")).decode("utf-8-sig")
     header, *body, totals = [line.split(",") for line in data.removesuffix("\r\n").split("\r\n")]
     assert all(cell.startswith('"') and cell.endswith('"') for cell in header)
     number = re.compile(r"\d+\.\d\d")
     for line in [*body, totals]:
         assert all(cell.startswith('"') and cell.endswith('"') for cell in line[:2])
-        assert all(cell == "" or number.fullmatch(cell) for cell in line[2:]), line
+        assert all(cell == "" or number.fullmatch(cell) for cell in line[2:-1]), line
+        assert line[-1] in ('"row"', '"subtotal"', '"total"')
 
 
 @pytest.mark.parametrize(
@@ -323,9 +340,23 @@ def test_xlsx_column_widths_fit_labels() -> None:
     assert sheet.column_dimensions["B"].width >= 8
 
 
-def test_xlsx_sheet_is_named_after_a_cleaned_title() -> None:
-    sheet = load_sheet(team_report(("user",)), title="Timesheet [Feb/Mar] 2014: all*")
-    assert sheet.title == "Timesheet Feb Mar 2014 all"
+@pytest.mark.parametrize(
+    ("first", "last", "name"),
+    [
+        (D(2014, 2, 1), D(2014, 2, 28), "Timesheet Feb 2014"),
+        (D(2025, 1, 1), D(2025, 12, 31), "Timesheet 2025"),
+        (D(2014, 2, 24), D(2014, 3, 9), "Timesheet 2014-02-24 to 03-09"),
+        (D(2013, 12, 30), D(2014, 1, 5), "2013-12-30 to 2014-01-05"),
+    ],
+)
+def test_xlsx_sheet_names_the_period_within_excels_31_characters(
+    first: datetime.date, last: datetime.date, name: str
+) -> None:
+    report = build_report([], ReportParams(first, last), viewer_tz="UTC")
+    assert sheet_name(report) == name and len(name) <= 31
+    # The title, too long for a sheet, still names the document.
+    title = export_title(report)
+    assert load_sheet(report, title=title).title == name
 
 
 # --- file names -------------------------------------------------------------------------------

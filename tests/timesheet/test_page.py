@@ -91,7 +91,16 @@ def test_the_page_renders_as_html5_in_english(signed_page_url):
     ):
         assert control in page.by_id, control
     presets = [attrs["data-preset"] for attrs in page.elements("button") if "data-preset" in attrs]
-    assert presets == ["this-week", "last-week", "this-month", "last-month"]
+    assert presets == [
+        "this-week",
+        "last-week",
+        "this-month",
+        "last-month",
+        "this-quarter",
+        "last-quarter",
+        "this-year",
+        "last-year",
+    ]
     groups = [
         attrs["value"]
         for attrs in page.elements("option")
@@ -207,6 +216,17 @@ def test_report_parameters_in_the_url_become_the_initial_report(signed_page_url)
     assert initial["to"] == ["2026-01-18"]
     assert initial["group"] == ["project,user"]
     assert initial["columns"] == ["week"]
+
+
+def test_a_pivot_a_custom_field_and_a_sort_order_in_the_url_are_kept(signed_page_url):
+    _, page = open_page(
+        signed_page_url,
+        "/timesheet?group=field&field=customfield_10050&pivot=user&sort=total&order=asc",
+    )
+    initial = json.loads(page.by_id["timesheet"][1]["data-initial"])
+    assert initial["field"] == ["customfield_10050"]
+    assert initial["pivot"] == ["user"]
+    assert (initial["sort"], initial["order"]) == (["total"], ["asc"])
 
 
 def test_bad_parameters_in_the_url_fall_back_to_the_default_report(signed_page_url):

@@ -214,11 +214,11 @@ def test_last_month_matches_the_api_and_the_csv_export(page, demo, playwright_ap
         frame.locator("#ts-csv").click()
     download = download_info.value
     assert download.suggested_filename == f"timesheet_{report['from']}_{report['to']}.csv"
-    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
-    assert rows[0][1:-1] == [column["key"] for column in report["columns"]]
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))
+    assert rows[0][1:-2] == [column["key"] for column in report["columns"]]
     assert rows[-1][0] == "Total"
-    assert rows[-1][-1] == expected
-    assert float(rows[-1][-1]) == pytest.approx(report["total"] / 3600, abs=0.005)
+    assert rows[-1][-2] == expected
+    assert float(rows[-1][-2]) == pytest.approx(report["total"] / 3600, abs=0.005)
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.mouse.move(0, 0)
@@ -268,7 +268,23 @@ def test_sorting_and_the_hours_format(page, demo, playwright_api):
     expect(total_header).to_have_attribute("aria-sort", "ascending")
     totals = [float(text) for text in frame.locator("tbody td.ts-total-cell").all_inner_texts()]
     assert totals == sorted(totals)
-    expect(frame.locator("#ts-csv")).not_to_have_attribute("href", re.compile("sort="))
+    # The exports follow the order on screen, smallest first too.
+    expect(frame.locator("#ts-csv")).to_have_attribute(
+        "href", re.compile(r"&sort=total&order=asc&jwt=")
+    )
+    # A day's column, largest first: the CSV lists the rows as the grid shows them.
+    day = report["columns"][len(report["columns"]) // 2]["key"]
+    day_header = frame.locator(f'thead button.ts-sort[data-sort="{day}"]')
+    day_header.click()
+    csv_link = frame.locator("#ts-csv")
+    expect(csv_link).to_have_attribute("href", re.compile(rf"&sort={day}&jwt="))
+    shown = frame.locator("tbody th.ts-label-cell").all_inner_texts()
+    with page.expect_download() as download:
+        csv_link.click()
+    lines = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
+    assert [line[0] for line in lines[1:-1]] == [label.strip() for label in shown]
+    day_header.click()
+    expect(csv_link).to_have_attribute("href", re.compile(rf"&sort={day}&order=asc&jwt="))
 
     frame.get_by_label("Hours and minutes").check()
     minutes = round(report["total"] / 60)
@@ -715,3 +731,102 @@ def test_a_year_of_days_by_1111_rows_draws_and_stays_usable(page, busy_demo, pla
     expect(frame.locator("#ts-detail-body")).to_have_attribute("aria-busy", "false")
     page.keyboard.press("Escape")
     expect(cell).to_be_focused()
+
+
+def test_the_people_picker_shows_names_and_sends_ids(page, demo, playwright_api):
+    expect = playwright_api.expect
+    frame, report = open_report(page, demo, playwright_api, "last-month")
+    # Someone with work last month, found by the start of their name.
+    wanted = next(row for row in report["rows"] if row["cells"] or row["total"])
+    account_id, name = wanted["key"][0], wanted["labels"][0]
+    picker = frame.get_by_role("combobox", name="People")
+    picker.fill(name.split()[0][:3])
+    option = frame.get_by_role("option", name=name, exact=True)
+    expect(option).to_be_visible()
+    while frame.locator(".ts-option[aria-selected='true']").inner_text() != name:
+        picker.press("ArrowDown")
+    picker.press("Enter")
+    chips = frame.locator("#ts-user-chips .ts-chip")
+    expect(chips).to_have_count(1)
+    expect(chips.first).to_contain_text(name)
+    expect(picker).to_have_value("")
+    with page.expect_request(re.compile(r"/timesheet/api/report\?")) as sent:
+        frame.get_by_role("button", name="Apply").click()
+    query = parse_qs(urlsplit(sent.value.url).query)
+    assert query["user"] == [account_id]  # the id travels, the name is shown
+    expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    labels = frame.locator("tbody th.ts-label-cell").all_inner_texts()
+    assert labels and all(name in label for label in labels)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "timesheet-people-picker.png"))
+    # Removing the chip brings everyone back.
+    frame.get_by_role("button", name=f"Remove {name}").click()
+    expect(chips).to_have_count(0)
+    with page.expect_request(re.compile(r"/timesheet/api/report\?")) as sent:
+        frame.get_by_role("button", name="Apply").click()
+    assert "user" not in parse_qs(urlsplit(sent.value.url).query)
+
+
+def test_a_pivot_by_people_and_a_component_grouping_from_the_form(page, demo, playwright_api):
+    expect = playwright_api.expect
+    frame = open_timesheet(page, demo, playwright_api)
+    viewer = page.locator("#viewer").input_value()
+    frame.get_by_label("Group by").select_option("project")
+    frame.get_by_label("Columns").select_option("pivot:user")
+    with page.expect_request(re.compile(r"/timesheet/api/report\?")) as sent:
+        frame.get_by_role("button", name="Apply").click()
+    query = parse_qs(urlsplit(sent.value.url).query)
+    assert query["pivot"] == ["user"] and "columns" not in query
+    expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    params = {name: values[0] for name, values in query.items()}
+    report = api_report(demo, viewer, **params)
+    # The columns are people, labelled by name.
+    headers = frame.locator("thead button.ts-sort")
+    expect(headers).to_have_count(len(report["columns"]) + 2)
+    if report["columns"]:
+        expect(frame.locator("thead")).to_contain_text(report["columns"][0]["label"])
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(ARTIFACTS / "timesheet-pivot.png"))
+    # The custom field's id is asked for only when a level groups by it.
+    expect(frame.get_by_label("Custom field")).to_be_hidden()
+    frame.get_by_label("Then by").select_option("field")
+    expect(frame.get_by_label("Custom field")).to_be_visible()
+    frame.get_by_label("Then by").select_option("component")
+    expect(frame.get_by_label("Custom field")).to_be_hidden()
+    with page.expect_request(re.compile(r"/timesheet/api/report\?")) as sent:
+        frame.get_by_role("button", name="Apply").click()
+    assert parse_qs(urlsplit(sent.value.url).query)["group"] == ["project,component"]
+    expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    expect(frame.locator("#ts-message")).to_be_hidden()
+
+
+def test_a_saved_report_is_listed_reopened_and_deleted(page, demo, playwright_api):
+    expect = playwright_api.expect
+    frame = open_timesheet(page, demo, playwright_api)
+    frame.get_by_label("Group by").select_option("project")
+    frame.get_by_label("Columns").select_option("week")
+    frame.get_by_role("button", name="Last month").click()
+    expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    name = "Projects by week, last month"
+    frame.get_by_label("Save these settings as").fill(name)
+    frame.get_by_role("button", name="Save", exact=True).click()
+    expect(frame.locator("#ts-saved-status")).to_contain_text(f'Saved "{name}"')
+    saved = frame.get_by_label("Saved reports")
+    expect(saved.locator("#ts-saved-personal option")).to_have_text([name])
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "timesheet-saved.png"))
+    # Kept in Jira: a new visit lists it, and choosing it brings its settings back.
+    frame = open_timesheet(page, demo, playwright_api)
+    frame.get_by_label("Group by").select_option("user")
+    saved = frame.get_by_label("Saved reports")
+    expect(saved.locator("#ts-saved-personal option")).to_have_text([name])
+    with page.expect_request(re.compile(r"/timesheet/api/report\?")) as sent:
+        saved.select_option(label=name)
+    query = parse_qs(urlsplit(sent.value.url).query)
+    assert query["preset"] == ["last-month"]
+    assert query["group"] == ["project"] and query["columns"] == ["week"]
+    expect(frame.get_by_label("Group by")).to_have_value("project")
+    frame.get_by_role("button", name="Delete").click()
+    expect(frame.locator("#ts-saved-status")).to_contain_text(f'Deleted "{name}"')
+    expect(saved.locator("#ts-saved-personal option")).to_have_count(0)

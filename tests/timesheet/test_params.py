@@ -14,6 +14,7 @@ from smart_timesheet_plugin.params import (
     GROUP_DIMENSIONS,
     MAX_JQL_LENGTH,
     MAX_RANGE_DAYS,
+    PIVOT_DIMENSIONS,
     SORT_ORDERS,
     WEEK_STARTS,
     ParameterError,
@@ -103,6 +104,22 @@ def test_dates_far_from_any_worklog_are_rejected() -> None:
 # --- presets ----------------------------------------------------------------------------------
 
 
+def test_quarter_and_year_presets() -> None:
+    assert preset_range("this-quarter", D(2026, 11, 30), "monday") == (
+        D(2026, 10, 1),
+        D(2026, 12, 31),
+    )
+    assert preset_range("last-quarter", D(2026, 2, 1), "monday") == (
+        D(2025, 10, 1),
+        D(2025, 12, 31),
+    )
+    assert preset_range("last-quarter", D(2026, 5, 31), "monday") == (D(2026, 1, 1), D(2026, 3, 31))
+    assert preset_range("this-year", D(2024, 6, 1), "monday") == (D(2024, 1, 1), D(2024, 12, 31))
+    assert preset_range("last-year", D(2025, 1, 1), "monday") == (D(2024, 1, 1), D(2024, 12, 31))
+    parsed = parse({"preset": ["last-year"], "columns": ["quarter"]})
+    assert parsed.columns == "quarter" and parsed.day_count in (365, 366)
+
+
 @pytest.mark.parametrize(
     ("preset", "week_start", "expected"),
     [
@@ -137,7 +154,7 @@ def test_explicit_dates_win_over_a_preset() -> None:
 
 
 def test_an_unknown_preset_is_rejected() -> None:
-    assert rejected({"preset": ["this-year"]}).parameter == "preset"
+    assert rejected({"preset": ["next-year"]}).parameter == "preset"
 
 
 # --- layout choices ---------------------------------------------------------------------------
@@ -148,7 +165,6 @@ def test_an_unknown_preset_is_rejected() -> None:
     [
         ("columns", COLUMN_UNITS, "day"),
         ("week_start", WEEK_STARTS, "monday"),
-        ("sort", SORT_ORDERS, "label"),
     ],
 )
 def test_choices_default_accept_any_case_and_reject_others(
@@ -158,6 +174,19 @@ def test_choices_default_accept_any_case_and_reject_others(
     for value in allowed:
         assert getattr(parse({name: [value.upper()]}), name) == value
     assert rejected({name: ["fortnight"]}).parameter == name
+
+
+def test_sort_takes_label_total_or_a_column_key_and_an_order() -> None:
+    assert (parse({}).sort, parse({}).descending) == ("label", False)
+    for value in SORT_ORDERS:
+        assert parse({"sort": [value.upper()]}).sort == value
+    assert parse({"sort": ["total"]}).descending is True  # largest first
+    assert parse({"sort": ["2014-02-24"]}).descending is True
+    assert parse({"sort": ["2014-02-24"], "order": ["ASC"]}).descending is False
+    assert parse({"sort": ["label"], "order": ["desc"]}).descending is True
+    assert parse({"sort": ["total"], "order": ["asc"]}).to_query()["order"] == ["asc"]
+    assert rejected({"sort": ["no such column!"]}).parameter == "sort"
+    assert rejected({"order": ["sideways"]}).parameter == "order"
 
 
 def test_group_defaults_to_user_and_keeps_the_given_order() -> None:
@@ -178,7 +207,11 @@ def test_empty_values_count_as_absent() -> None:
 
 def test_every_dimension_is_a_valid_single_grouping() -> None:
     for dimension in GROUP_DIMENSIONS:
-        assert parse({"group": [dimension]}).group == (dimension,)
+        query = {"group": [dimension], "field": ["customfield_10050"]}
+        assert parse(query).group == (dimension,)
+    # The custom field dimension needs its field named.
+    assert rejected({"group": ["field"]}).parameter == "field"
+    assert rejected({"group": ["field"], "field": ["summary"]}).parameter == "field"
 
 
 def test_a_single_valued_parameter_given_twice_is_rejected() -> None:
@@ -317,6 +350,15 @@ def report_params(draw: st.DrawFn) -> ReportParams:
         jql=draw(st.sampled_from(["", 'labels = "a,b"', "sprint in openSprints()"])),
         tz=draw(zones),
         sort=draw(st.sampled_from(SORT_ORDERS)),
+        order=draw(st.sampled_from([None, "asc", "desc"])),
+        field=draw(st.sampled_from(["customfield_10050", ""]))
+        if "field" not in group
+        else "customfield_1",
+        components=tuple(draw(st.lists(st.sampled_from(["A, B", "Back end", "ü"]), unique=True))),
+        labels=tuple(draw(st.lists(st.sampled_from(["x", "y"]), max_size=2, unique=True))),
+        sprints=tuple(draw(st.lists(st.sampled_from(["Sprint 1"]), max_size=1))),
+        pivot=draw(st.sampled_from([None, *(d for d in PIVOT_DIMENSIONS if d not in group)])),
+        usergroups=tuple(draw(st.lists(st.sampled_from(["abc-1", "d2"]), unique=True))),
     )
 
 

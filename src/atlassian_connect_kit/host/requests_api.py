@@ -88,9 +88,24 @@ def connect_host_client(request: Request, identity: Identity, *, as_user: bool) 
         identity.account_id,
         services.config,
         token_cache=services.token_cache,
-        scopes=("READ", "ACT_AS_USER"),
+        scopes=_user_scopes(request),
         session=services.session,
     )
+
+
+# What a user's token may carry besides READ and ACT_AS_USER, when the descriptor declares it.
+_WRITING_SCOPES = frozenset({"WRITE", "DELETE"})
+
+
+def _user_scopes(request: Request) -> tuple[str, ...]:
+    """The scopes a token acting as a user asks for: READ and ACT_AS_USER, plus WRITE and DELETE
+    when the app's descriptor declares them (an app that stores data in Jira as the user, such as
+    a user property, needs them; one that only reads never asks for more)."""
+    from atlassian_connect_kit.descriptor import REGISTRY_KEY
+
+    descriptor = request.registry.get(REGISTRY_KEY) or {}
+    declared = {str(scope).upper() for scope in descriptor.get("scopes") or ()}
+    return tuple(sorted({"READ", "ACT_AS_USER"} | (declared & _WRITING_SCOPES)))
 
 
 def _client(request: Request, identity: Identity, *, as_user: bool) -> HostClient:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from smart_timesheet_plugin.params import ReportParams
-from smart_timesheet_plugin.report.grouping import apply_filters, group_key
+from smart_timesheet_plugin.report.grouping import KEY_ATTRIBUTES, apply_filters, group_key
 from smart_timesheet_plugin.report.locator import ColumnLocator
 from smart_timesheet_plugin.report.model import Worklog, WorklogDetail
 
@@ -32,10 +32,13 @@ def worklogs_in_cell(
     ``row_key`` has more values than the report has levels.
     """
     locator = ColumnLocator(params, viewer_tz=viewer_tz)
+    # A pivot's column is a value of its dimension (any value may be asked for: a value with no
+    # worklogs has none to list); a period's column must be one of the report's.
+    pivot_attribute = KEY_ATTRIBUTES[params.pivot] if params.pivot is not None else None
     column_index = next(
         (index for index, column in enumerate(locator.columns) if column.key == column_key), None
     )
-    if column_key is not None and column_index is None:
+    if column_key is not None and column_index is None and pivot_attribute is None:
         raise ValueError(f"{column_key!r} is not a column of this report")
     wanted = tuple(row_key)
     if len(wanted) > len(params.group):
@@ -45,7 +48,12 @@ def worklogs_in_cell(
         if group_key(params, worklog)[: len(wanted)] != wanted:
             continue
         found = locator.column_index(worklog.started_ms, worklog.author_tz)
-        if found is None or (column_index is not None and found != column_index):
+        if found is None:
+            continue
+        if pivot_attribute is not None:
+            if column_key is not None and getattr(worklog, pivot_attribute) != column_key:
+                continue
+        elif column_index is not None and found != column_index:
             continue
         local = locator.local_start(worklog.started_ms, worklog.author_tz)
         details.append(

@@ -4,6 +4,7 @@
 :class:`~smart_timesheet_plugin.report.locator.ColumnLocator` (the day rule), adds its seconds to
 its row's cell, then makes the rows: one level sorted by label or total, or two levels with each
 first-level subtotal right before its sorted children. Column totals count each worklog once.
+With a ``pivot`` the columns are that dimension's values (users or projects) over the whole range.
 """
 
 from __future__ import annotations
@@ -13,9 +14,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from smart_timesheet_plugin.params import ReportParams
-from smart_timesheet_plugin.report.grouping import KEY_ATTRIBUTES, apply_filters, group_label
+from smart_timesheet_plugin.report.grouping import (
+    KEY_ATTRIBUTES,
+    apply_filters,
+    group_key,
+    group_label,
+)
 from smart_timesheet_plugin.report.locator import OUTSIDE, SLICE_MS, ColumnLocator
-from smart_timesheet_plugin.report.model import Report, ReportRow, RowKey, Worklog
+from smart_timesheet_plugin.report.model import Column, Report, ReportRow, RowKey, Worklog
 
 
 def build_report(worklogs: Iterable[Worklog], params: ReportParams, *, viewer_tz: str) -> Report:
@@ -27,8 +33,12 @@ def build_report(worklogs: Iterable[Worklog], params: ReportParams, *, viewer_tz
     ``viewer_tz``.
     """
     locator = ColumnLocator(params, viewer_tz=viewer_tz)
-    sums, examples = _sum_cells(apply_filters(worklogs, params), params, locator)
-    column_keys = [column.key for column in locator.columns]
+    if params.pivot is not None:
+        columns, sums, examples = _sum_pivot(apply_filters(worklogs, params), params, locator)
+    else:
+        columns = locator.columns
+        sums, examples = _sum_cells(apply_filters(worklogs, params), params, locator)
+    column_keys = [column.key for column in columns]
     # Column-wise sums through zip keep this pass over rows x columns in C.
     column_sums = [sum(column) for column in zip(*sums.values(), strict=True)]
     if not column_sums:
@@ -43,11 +53,48 @@ def build_report(worklogs: Iterable[Worklog], params: ReportParams, *, viewer_tz
     return Report(
         params=params,
         timezone=locator.timezone,
-        columns=locator.columns,
+        columns=columns,
         rows=tuple(rows),
         column_totals=dict(zip(column_keys, column_sums, strict=True)),
         total=sum(column_sums),
     )
+
+
+def _sum_pivot(
+    worklogs: Iterable[Worklog], params: ReportParams, locator: ColumnLocator
+) -> tuple[tuple[Column, ...], dict[RowKey, list[int]], dict[RowKey, Worklog]]:
+    """A pivot's columns (the pivot dimension's values in label order) and each row's seconds
+    per value, over the whole range: the day rule still decides what lies in the range."""
+    assert params.pivot is not None
+    pivot = params.pivot
+    attribute = KEY_ATTRIBUTES[pivot]
+    placed: list[tuple[Worklog, str]] = []
+    value_examples: dict[str, Worklog] = {}
+    for worklog in worklogs:
+        if locator.column_index(worklog.started_ms, worklog.author_tz) is None:
+            continue
+        value = getattr(worklog, attribute)
+        value_examples.setdefault(value, worklog)
+        placed.append((worklog, value))
+    ordered = sorted(
+        value_examples,
+        key=lambda value: (group_label(pivot, value_examples[value]).casefold(), value),
+    )
+    columns = tuple(
+        Column(value, group_label(pivot, value_examples[value]), params.date_from, params.date_to)
+        for value in ordered
+    )
+    index = {value: position for position, value in enumerate(ordered)}
+    sums: dict[RowKey, list[int]] = {}
+    examples: dict[RowKey, Worklog] = {}
+    for worklog, value in placed:
+        key = group_key(params, worklog)
+        values = sums.get(key)
+        if values is None:
+            values = sums[key] = [0] * len(ordered)
+            examples[key] = worklog
+        values[index[value]] += worklog.seconds
+    return columns, sums, examples
 
 
 def _make_row(
@@ -143,12 +190,23 @@ def _sum_cells(
 
 
 def _sorted_rows(rows: list[ReportRow], params: ReportParams) -> list[ReportRow]:
+    """Rows in the report's order: by label, by total or by one column's value.
+
+    Equal values keep label order (A to Z) whichever way the numbers run, as the page sorts.
+    """
+
     def by_label(row: ReportRow) -> tuple[str, str, tuple[str, ...]]:
         label = row.labels[-1]
         return label.casefold(), label, tuple(part or "" for part in row.key)
 
+    if params.sort == "label":
+        return sorted(rows, key=by_label, reverse=params.descending)
     ordered = sorted(rows, key=by_label)
-    if params.sort == "total":
-        # A stable sort on the total keeps label order among equal totals.
-        ordered.sort(key=lambda row: row.total, reverse=True)
+    column = params.sort
+
+    def value(row: ReportRow) -> int:
+        return row.total if column == "total" else row.cells.get(column, 0)
+
+    # A stable sort (also with reverse=True) keeps label order among equal values.
+    ordered.sort(key=value, reverse=params.descending)
     return ordered

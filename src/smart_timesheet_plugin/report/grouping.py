@@ -1,9 +1,13 @@
 """Which worklogs a report counts, and which row each goes in.
 
-A row is keyed by one value per grouping level (accountId, project key, issue key, parent key or
-issue type name) and labelled with the matching display text. The ``project`` and ``user``
-filters are applied per worklog: Jira's search selects issues, not worklogs, so an issue matched
-by ``worklogAuthor = X`` brings every author's worklogs along.
+A row is keyed by one value per grouping level (accountId, project key, issue key, parent key,
+issue type name, or for components, fix versions, labels, sprints and a custom field the issue's
+names joined with ``, ``) and labelled with the matching display text. An issue with two
+components is one row ``Backend, Frontend``, never two: every worklog is in exactly one row.
+The ``project`` and ``user`` filters are applied per worklog: Jira's search selects issues, not
+worklogs, so an issue matched by ``worklogAuthor = X`` brings every author's worklogs along.
+Filters by name (component, version, label, sprint, custom field) are Jira's: they select issues,
+and every worklog of a selected issue counts.
 """
 
 from __future__ import annotations
@@ -24,6 +28,19 @@ KEY_ATTRIBUTES: Final[Mapping[GroupDimension, str]] = {
     "issue": "issue_key",
     "parent": "parent_key",
     "issuetype": "issue_type",
+    "component": "component_key",
+    "fixversion": "fix_version_key",
+    "label": "label_key",
+    "sprint": "sprint_key",
+    "field": "field_key",
+}
+#: Labels of the rows of issues without a value, for the list dimensions.
+NO_VALUE_LABELS: Final[Mapping[GroupDimension, str]] = {
+    "component": "No component",
+    "fixversion": "No fix version",
+    "label": "No label",
+    "sprint": "No sprint",
+    "field": "No value",
 }
 
 
@@ -41,6 +58,9 @@ def group_label(dimension: GroupDimension, worklog: Worklog) -> str:
         if worklog.parent_key is None:
             return NO_PARENT_LABEL
         return f"{worklog.parent_key} {worklog.parent_summary or ''}".rstrip()
+    if dimension in NO_VALUE_LABELS:
+        value: str | None = getattr(worklog, KEY_ATTRIBUTES[dimension])
+        return NO_VALUE_LABELS[dimension] if value is None else value
     return worklog.issue_type
 
 

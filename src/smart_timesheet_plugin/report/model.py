@@ -27,7 +27,9 @@ class Worklog:
     ``started_ms`` is the instant the work started, as epoch milliseconds; ``seconds`` the time
     spent. ``author_tz`` is the author's IANA zone, or ``None`` when the profile hides it.
     ``comment`` is plain text (``""`` when there is none or it was not asked for).
-    ``parent_key`` and ``parent_summary`` are ``None`` for issues without a parent.
+    ``parent_key`` and ``parent_summary`` are ``None`` for issues without a parent. The issue's
+    components, fix versions, labels, sprints and values of the report's custom field are sorted
+    names, empty when the issue has none or the report did not ask for them.
     """
 
     id: str
@@ -44,6 +46,42 @@ class Worklog:
     started_ms: int
     seconds: int
     comment: str
+    components: tuple[str, ...] = ()
+    fix_versions: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    sprints: tuple[str, ...] = ()
+    field_values: tuple[str, ...] = ()
+
+    # A list field's row key: its names joined in order (the reader sorts them), None when empty,
+    # so that an issue's worklogs land in exactly one row and totals never count them twice.
+    @property
+    def component_key(self) -> str | None:
+        """The row key of the issue's components (``None``: none)."""
+        return _joined(self.components)
+
+    @property
+    def fix_version_key(self) -> str | None:
+        """The row key of the issue's fix versions (``None``: none)."""
+        return _joined(self.fix_versions)
+
+    @property
+    def label_key(self) -> str | None:
+        """The row key of the issue's labels (``None``: none)."""
+        return _joined(self.labels)
+
+    @property
+    def sprint_key(self) -> str | None:
+        """The row key of the issue's sprints (``None``: none)."""
+        return _joined(self.sprints)
+
+    @property
+    def field_key(self) -> str | None:
+        """The row key of the issue's values of the report's custom field (``None``: none)."""
+        return _joined(self.field_values)
+
+
+def _joined(names: tuple[str, ...]) -> str | None:
+    return ", ".join(names) if names else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +90,15 @@ class Column:
 
     ``key`` is ``YYYY-MM-DD`` for days, the week's first day for weeks, ``YYYY-MM`` for months.
     ``first_day`` and ``last_day`` are the days of the report range the column covers (a week or
-    month at either end of the range may be cut short).
+    month at either end of the range may be cut short); ``clipped`` says it was, and its label
+    then names the days it holds rather than the whole period.
     """
 
     key: str
     label: str
     first_day: datetime.date
     last_day: datetime.date
+    clipped: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,11 +124,42 @@ class IssueFacts:
     project_name: str
     parent_key: str | None
     parent_summary: str | None
+    components: tuple[str, ...] = ()
+    fix_versions: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    sprints: tuple[str, ...] = ()
+    field_values: tuple[str, ...] = ()
 
 
-def read_issue(issue: Mapping[str, Any]) -> IssueFacts:
+def field_names(value: object) -> tuple[str, ...]:
+    """The sorted, distinct names in a field's value, whatever its shape.
+
+    Jira gives lists of objects named by ``name`` (components, versions, sprints), ``value``
+    (select options), ``displayName`` (users) or ``key``, lists of strings (labels), or one such
+    value alone; ``None`` and empty texts give nothing.
+    """
+    items = value if isinstance(value, list) else [value]
+    names: set[str] = set()
+    for item in items:
+        if isinstance(item, Mapping):
+            item = next(
+                (item[k] for k in ("name", "value", "displayName", "key") if item.get(k)), None
+            )
+        if isinstance(item, bool) or item is None:
+            continue
+        if isinstance(item, str | int | float):
+            text = str(item).strip()
+            if text:
+                names.add(text)
+    return tuple(sorted(names, key=lambda name: (name.casefold(), name)))
+
+
+def read_issue(
+    issue: Mapping[str, Any], *, sprint_field: str | None = None, custom_field: str | None = None
+) -> IssueFacts:
     """The facts of one issue of a search result (``fields``: summary, issuetype, project,
-    parent)."""
+    parent, and when asked components, fixVersions, labels, the sprint field and a custom
+    field, named by their ids)."""
     fields = issue.get("fields") or {}
     project = fields.get("project") or {}
     parent = fields.get("parent") or None
@@ -142,6 +173,11 @@ def read_issue(issue: Mapping[str, Any]) -> IssueFacts:
         project_name=str(project.get("name") or ""),
         parent_key=str(parent["key"]) if parent and parent.get("key") else None,
         parent_summary=str(parent_fields.get("summary")) if parent_fields.get("summary") else None,
+        components=field_names(fields.get("components")),
+        fix_versions=field_names(fields.get("fixVersions")),
+        labels=field_names(fields.get("labels")),
+        sprints=field_names(fields.get(sprint_field)) if sprint_field else (),
+        field_values=field_names(fields.get(custom_field)) if custom_field else (),
     )
 
 
@@ -189,6 +225,11 @@ def read_worklog(
         started_ms=parse_jira_datetime(started),
         seconds=int(raw.get("timeSpentSeconds") or 0),
         comment=adf_to_text(raw["comment"]) if with_comment and raw.get("comment") else "",
+        components=issue.components,
+        fix_versions=issue.fix_versions,
+        labels=issue.labels,
+        sprints=issue.sprints,
+        field_values=issue.field_values,
     )
 
 

@@ -35,9 +35,13 @@
     "group",
     "project",
     "user",
+    "usergroup",
+    "field",
+    "pivot",
     "jql",
     "tz",
     "sort",
+    "order",
   ];
   const DIMENSION_LABELS = {
     user: "User",
@@ -45,6 +49,11 @@
     issue: "Issue",
     parent: "Epic / parent",
     issuetype: "Issue type",
+    component: "Component",
+    fixversion: "Fix version",
+    label: "Label",
+    sprint: "Sprint",
+    field: "Custom field",
   };
   const ISSUE_DIMENSIONS = ["issue", "parent"];
   const FIELD_LABELS = {
@@ -55,7 +64,11 @@
     week_start: "Week starts on",
     group: "Group by",
     project: "Projects",
-    user: "Users",
+    user: "People",
+    usergroup: "People",
+    field: "Custom field",
+    pivot: "Columns",
+    order: "Sort",
     jql: "More JQL",
     tz: "Days counted in",
     sort: "Sort",
@@ -72,6 +85,9 @@
     group: ["ts-group1", "ts-group2"],
     project: ["ts-project"],
     user: ["ts-user"],
+    usergroup: ["ts-user"],
+    field: ["ts-field"],
+    pivot: ["ts-columns"],
     jql: ["ts-jql"],
     tz: ["ts-tz"],
   };
@@ -84,11 +100,17 @@
     group: "ts-group-error",
     project: "ts-project-error",
     user: "ts-user-error",
+    usergroup: "ts-user-error",
+    field: "ts-field-error",
+    pivot: "ts-columns-error",
     jql: "ts-jql-error",
     tz: "ts-tz-error",
   };
 
   const $ = (id) => document.getElementById(id);
+  // One or more account ids, comma separated (what earlier versions of the form took).
+  const ACCOUNT_IDS = /^[A-Za-z0-9:_-]{10,128}(\s*,\s*[A-Za-z0-9:_-]{10,128})*$/;
+  const PICKER_DELAY_MS = 250;
 
   const config = {
     token: root.dataset.token || "",
@@ -99,6 +121,9 @@
     api: {
       report: root.dataset.apiReport,
       worklogs: root.dataset.apiWorklogs,
+      users: root.dataset.apiUsers,
+      groups: root.dataset.apiGroups,
+      saved: root.dataset.apiSaved,
       csv: root.dataset.apiCsv,
       xlsx: root.dataset.apiXlsx,
     },
@@ -115,6 +140,7 @@
     tz: $("ts-tz"),
     project: $("ts-project"),
     user: $("ts-user"),
+    field: $("ts-field"),
     jql: $("ts-jql"),
   };
   const presetButtons = Array.from(document.querySelectorAll("[data-preset]"));
@@ -139,6 +165,14 @@
     request: null,
     retryTimer: null,
     retryTicker: null,
+    // The people picker's choices: { kind: "user" | "group", id, name }; names are shown, ids sent.
+    people: [],
+    pickerTimer: null,
+    pickerRequest: null,
+    pickerOptions: [],
+    pickerActive: -1,
+    // Saved reports as the API lists them: { personal: [...], shared: [...] }.
+    saved: { personal: [], shared: [] },
   };
 
   // ---- Small helpers ---------------------------------------------------------------------------
@@ -417,11 +451,18 @@
       }
       return [isoDay(first), isoDay(addDays(first, 6))];
     }
-    let first = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1));
-    if (preset === "last-month") {
-      first = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - 1, 1));
+    const year = today.getUTCFullYear();
+    if (preset === "this-year" || preset === "last-year") {
+      const which = preset === "last-year" ? year - 1 : year;
+      return [isoDay(new Date(Date.UTC(which, 0, 1))), isoDay(new Date(Date.UTC(which, 11, 31)))];
     }
-    const last = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0));
+    // Months and quarters: a span of 1 or 3 months, this one or the one before.
+    const quarter = preset === "this-quarter" || preset === "last-quarter";
+    const span = quarter ? 3 : 1;
+    const startMonth = quarter ? Math.floor(today.getUTCMonth() / 3) * 3 : today.getUTCMonth();
+    const back = preset.startsWith("last-") ? span : 0;
+    const first = new Date(Date.UTC(year, startMonth - back, 1));
+    const last = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + span, 0));
     return [isoDay(first), isoDay(last)];
   }
 
@@ -614,13 +655,22 @@
   function fillForm(initial) {
     fields.from.value = firstValue(initial.from) || "";
     fields.to.value = firstValue(initial.to) || "";
-    selectValue(fields.columns, firstValue(initial.columns) || "day");
+    const pivot = firstValue(initial.pivot);
+    selectValue(fields.columns, pivot ? `pivot:${pivot}` : firstValue(initial.columns) || "day");
+    fields.field.value = firstValue(initial.field) || "";
     selectValue(fields.weekStart, firstValue(initial.week_start) || "monday");
     const group = splitList(firstValue(initial.group) || "user");
     selectValue(fields.group1, group[0] || "user");
     selectValue(fields.group2, group[1] || "");
     syncGroupChoices();
-    fields.user.value = listValue(initial.user).join(", ");
+    setPeople([
+      ...listValue(initial.user).flatMap(splitList).map((id) => ({ kind: "user", id, name: id })),
+      ...listValue(initial.usergroup)
+        .flatMap(splitList)
+        .map((id) => ({ kind: "group", id, name: "Group" })),
+    ]);
+    fields.user.value = "";
+    nameChosenPeople();
     fields.jql.value = firstValue(initial.jql) || "";
     if (!fields.project.readOnly || !fields.project.value) {
       fields.project.value = listValue(initial.project).join(", ");
@@ -631,10 +681,11 @@
     const tz = firstValue(initial.tz) || "viewer";
     addZoneOption(tz, "");
     selectValue(fields.tz, tz);
+    const order = firstValue(initial.order);
     state.sort =
       firstValue(initial.sort) === "total"
-        ? { key: "total", dir: "desc" }
-        : { key: "label", dir: "asc" };
+        ? { key: "total", dir: order === "asc" ? "asc" : "desc" }
+        : { key: "label", dir: order === "desc" ? "desc" : "asc" };
     // Without dates the period is a preset, resolved by the API where the report counts days.
     const preset = firstValue(initial.preset);
     const known = presetButtons.some((button) => button.dataset.preset === preset);
@@ -707,6 +758,13 @@
     if (fields.group2.value === first) {
       fields.group2.value = "";
     }
+    syncFieldChoice();
+  }
+
+  // The custom field's id is asked for only while a grouping level uses it.
+  function syncFieldChoice() {
+    const used = [fields.group1.value, fields.group2.value].includes("field");
+    $("ts-field-field").hidden = !used;
   }
 
   function markPreset(preset) {
@@ -728,7 +786,9 @@
         params.set("to", fields.to.value);
       }
     }
-    if (fields.columns.value !== "day") {
+    if (fields.columns.value.startsWith("pivot:")) {
+      params.set("pivot", fields.columns.value.slice("pivot:".length));
+    } else if (fields.columns.value !== "day") {
       params.set("columns", fields.columns.value);
     }
     if (fields.weekStart.value !== "monday") {
@@ -745,9 +805,22 @@
     if (projects.length) {
       params.set("project", projects.join(","));
     }
-    const users = splitList(fields.user.value);
+    const field = fields.field.value.trim().toLowerCase();
+    if (field && group.includes("field")) {
+      params.set("field", field);
+    }
+    const users = state.people.filter((item) => item.kind === "user").map((item) => item.id);
+    // Account ids pasted into the box count as chosen people.
+    const typed = fields.user.value.trim();
+    if (ACCOUNT_IDS.test(typed)) {
+      users.push(...splitList(typed).filter((id) => !users.includes(id)));
+    }
     if (users.length) {
       params.set("user", users.join(","));
+    }
+    const groups = state.people.filter((item) => item.kind === "group").map((item) => item.id);
+    if (groups.length) {
+      params.set("usergroup", groups.join(","));
     }
     const jql = fields.jql.value.trim();
     if (jql) {
@@ -795,6 +868,313 @@
       target.focus();
     }
     return true;
+  }
+
+  // ---- The people picker -----------------------------------------------------------------------
+  // Jira finds people and groups as the viewer; the form shows their names and sends their ids.
+
+  function setPeople(people) {
+    const seen = new Set();
+    state.people = people.filter((item) => {
+      const key = `${item.kind}:${item.id}`;
+      if (!item.id || seen.has(key)) {
+        return false;
+      }
+      seen.add(key);
+      return true;
+    });
+    renderChips();
+  }
+
+  function renderChips() {
+    const list = $("ts-user-chips");
+    list.replaceChildren(
+      ...state.people.map((item, index) => {
+        const chip = element("li", "ts-chip");
+        chip.dataset.kind = item.kind;
+        chip.dataset.id = item.id;
+        const text = item.kind === "group" ? `${item.name} (group)` : item.name;
+        chip.append(element("span", "ts-chip__text", text));
+        const remove = element("button", "ts-chip__remove", "×");
+        remove.type = "button";
+        remove.setAttribute("aria-label", `Remove ${text}`);
+        remove.addEventListener("click", () => {
+          setPeople(state.people.filter((_, position) => position !== index));
+          clearFieldError("user");
+          fields.user.focus();
+        });
+        chip.append(remove);
+        return chip;
+      }),
+    );
+    fields.user.placeholder = state.people.length ? "Add more" : "Everyone";
+  }
+
+  // Ids restored from a link are shown by their names once Jira has named them.
+  async function nameChosenPeople() {
+    const ids = state.people.filter((item) => item.kind === "user" && item.name === item.id);
+    if (!ids.length || !config.api.users) {
+      return;
+    }
+    const query = new URLSearchParams();
+    for (const item of ids) {
+      query.append("accountId", item.id);
+    }
+    try {
+      const body = await fetchJSON(`${config.api.users}?${query.toString()}`);
+      const names = new Map((body.users || []).map((user) => [user.accountId, user.displayName]));
+      setPeople(
+        state.people.map((item) =>
+          item.kind === "user" && names.has(item.id) ? { ...item, name: names.get(item.id) } : item,
+        ),
+      );
+    } catch (error) {
+      // The ids stay shown as they are; the report itself says what is wrong, if anything.
+    }
+  }
+
+  function closeOptions() {
+    const list = $("ts-user-options");
+    list.hidden = true;
+    list.replaceChildren();
+    state.pickerOptions = [];
+    state.pickerActive = -1;
+    fields.user.setAttribute("aria-expanded", "false");
+    fields.user.removeAttribute("aria-activedescendant");
+  }
+
+  function showOptions(options) {
+    const list = $("ts-user-options");
+    state.pickerOptions = options;
+    state.pickerActive = options.length ? 0 : -1;
+    list.replaceChildren(
+      ...options.map((option, index) => {
+        const item = element(
+          "li",
+          "ts-option",
+          option.kind === "group" ? `${option.name} (group)` : option.name,
+        );
+        item.id = `ts-user-option-${index}`;
+        item.setAttribute("role", "option");
+        item.addEventListener("mousedown", (event) => {
+          event.preventDefault(); // keep the focus in the input
+          choose(index);
+        });
+        return item;
+      }),
+    );
+    if (!options.length) {
+      const none = element("li", "ts-option ts-option--none", "No one found");
+      none.setAttribute("aria-disabled", "true");
+      list.append(none);
+    }
+    list.hidden = false;
+    fields.user.setAttribute("aria-expanded", "true");
+    markActiveOption();
+  }
+
+  function markActiveOption() {
+    const items = $("ts-user-options").querySelectorAll('[role="option"]');
+    items.forEach((item, index) => item.setAttribute("aria-selected", String(index === state.pickerActive)));
+    if (state.pickerActive >= 0) {
+      fields.user.setAttribute("aria-activedescendant", `ts-user-option-${state.pickerActive}`);
+    } else {
+      fields.user.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function choose(index) {
+    const option = state.pickerOptions[index];
+    if (!option) {
+      return;
+    }
+    setPeople([...state.people, option]);
+    fields.user.value = "";
+    clearFieldError("user");
+    closeOptions();
+  }
+
+  async function searchPeople() {
+    const query = fields.user.value.trim();
+    if (state.pickerRequest) {
+      state.pickerRequest.abort();
+    }
+    if (!query || ACCOUNT_IDS.test(query) || !config.api.users) {
+      closeOptions();
+      return;
+    }
+    const controller = new AbortController();
+    state.pickerRequest = controller;
+    const ask = (url) =>
+      fetchJSON(`${url}?${new URLSearchParams({ query }).toString()}`, controller.signal);
+    try {
+      const [people, groups] = await Promise.all([
+        ask(config.api.users),
+        ask(config.api.groups).catch(() => ({ groups: [] })),
+      ]);
+      if (state.pickerRequest !== controller) {
+        return;
+      }
+      const chosen = new Set(state.people.map((item) => `${item.kind}:${item.id}`));
+      const options = [
+        ...(people.users || []).map((user) => ({ kind: "user", id: user.accountId, name: user.displayName })),
+        ...(groups.groups || []).map((group) => ({ kind: "group", id: group.groupId, name: group.name })),
+      ].filter((option) => !chosen.has(`${option.kind}:${option.id}`));
+      showOptions(options);
+    } catch (error) {
+      if (!controller.signal.aborted) {
+        closeOptions();
+        showFieldError("user", "Jira could not search for people just now.");
+      }
+    }
+  }
+
+  function onPickerInput() {
+    window.clearTimeout(state.pickerTimer);
+    state.pickerTimer = window.setTimeout(searchPeople, PICKER_DELAY_MS);
+  }
+
+  function onPickerKeydown(event) {
+    const open = !$("ts-user-options").hidden && state.pickerOptions.length > 0;
+    if (event.key === "ArrowDown" && open) {
+      event.preventDefault();
+      state.pickerActive = (state.pickerActive + 1) % state.pickerOptions.length;
+      markActiveOption();
+    } else if (event.key === "ArrowUp" && open) {
+      event.preventDefault();
+      const count = state.pickerOptions.length;
+      state.pickerActive = (state.pickerActive - 1 + count) % count;
+      markActiveOption();
+    } else if (event.key === "Enter" && open && state.pickerActive >= 0) {
+      event.preventDefault(); // pick, do not submit the form
+      choose(state.pickerActive);
+    } else if (event.key === "Escape" && !$("ts-user-options").hidden) {
+      event.preventDefault();
+      closeOptions();
+    } else if (event.key === "Backspace" && !fields.user.value && state.people.length) {
+      setPeople(state.people.slice(0, -1));
+    }
+  }
+
+  // ---- Saved reports ---------------------------------------------------------------------------
+  // Kept in Jira (a user property, or an app property when shared); the API does the storing.
+
+  async function sendJSON(method, url, body) {
+    await auth.ensureFresh();
+    const send = () =>
+      window.fetch(url, {
+        method,
+        headers: {
+          Authorization: `JWT ${auth.token}`,
+          Accept: "application/json",
+          "Content-Type": "application/json",
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "omit",
+        cache: "no-store",
+      });
+    let response = await send();
+    if (response.status === 401 && (await auth.refresh())) {
+      response = await send();
+    }
+    const answer = await response.json().catch(() => null);
+    if (!response.ok) {
+      throw new ApiError(response.status, answer, null);
+    }
+    return answer;
+  }
+
+  function savedStatus(text) {
+    $("ts-saved-status").textContent = text;
+  }
+
+  function renderSaved() {
+    const select = $("ts-saved");
+    const chosen = select.value;
+    for (const [kind, id] of [
+      ["personal", "ts-saved-personal"],
+      ["shared", "ts-saved-shared"],
+    ]) {
+      $(id).replaceChildren(
+        ...state.saved[kind].map((report) => {
+          const option = element("option", null, report.name);
+          option.value = `${kind}:${report.id}`;
+          return option;
+        }),
+      );
+    }
+    select.value = Array.from(select.options).some((option) => option.value === chosen) ? chosen : "";
+    $("ts-saved-delete").disabled = !select.value;
+  }
+
+  async function loadSaved() {
+    if (!config.api.saved) {
+      return;
+    }
+    try {
+      const answer = await fetchJSON(config.api.saved);
+      state.saved = { personal: answer.personal || [], shared: answer.shared || [] };
+      renderSaved();
+    } catch (error) {
+      savedStatus("Saved reports could not be loaded from Jira just now.");
+    }
+  }
+
+  function chosenSaved() {
+    const [kind, id] = $("ts-saved").value.split(":");
+    const report = (state.saved[kind] || []).find((item) => item.id === id);
+    return report ? { kind, report } : null;
+  }
+
+  function openSaved() {
+    const chosen = chosenSaved();
+    $("ts-saved-delete").disabled = !chosen;
+    if (!chosen) {
+      return;
+    }
+    clearFieldErrors();
+    fillForm(chosen.report.query);
+    savedStatus(`Showing "${chosen.report.name}".`);
+    loadReport(formParams(), { autoRetry: true });
+  }
+
+  async function saveReport() {
+    const name = $("ts-save-name").value.trim();
+    if (!name) {
+      savedStatus("Give the report a name first.");
+      $("ts-save-name").focus();
+      return;
+    }
+    const query = {};
+    for (const [key, value] of formParams()) {
+      (query[key] = query[key] || []).push(value);
+    }
+    const shared = $("ts-save-shared").checked;
+    try {
+      const answer = await sendJSON("POST", config.api.saved, { name, query, shared });
+      await loadSaved();
+      $("ts-saved").value = `${shared ? "shared" : "personal"}:${answer.report.id}`;
+      $("ts-saved-delete").disabled = false;
+      $("ts-save-name").value = "";
+      savedStatus(`Saved "${answer.report.name}"${shared ? ", shared with everyone" : ""}.`);
+    } catch (error) {
+      savedStatus(error instanceof ApiError ? error.detail || "Jira refused to save it." : "Could not save.");
+    }
+  }
+
+  async function deleteSaved() {
+    const chosen = chosenSaved();
+    if (!chosen) {
+      return;
+    }
+    const query = new URLSearchParams({ id: chosen.report.id, shared: String(chosen.kind === "shared") });
+    try {
+      await sendJSON("DELETE", `${config.api.saved}?${query.toString()}`);
+      savedStatus(`Deleted "${chosen.report.name}".`);
+      await loadSaved();
+    } catch (error) {
+      savedStatus(error instanceof ApiError ? error.detail || "Jira refused to delete it." : "Could not delete.");
+    }
   }
 
   // ---- Loading the report ----------------------------------------------------------------------
@@ -877,7 +1257,7 @@
     state.loadedParams = loaded;
     state.shownQuery = new URLSearchParams(params);
     state.group = splitList(params.get("group") || "user");
-    state.columnUnit = params.get("columns") || "day";
+    state.columnUnit = params.get("pivot") ? "pivot" : params.get("columns") || "day";
     state.serverSort = params.get("sort") === "total" ? "total" : "label";
     const todayZone = report.timezone === "author" ? state.viewerZone : report.timezone;
     const today = state.columnUnit === "day" ? todayIn(todayZone) : null;
@@ -1069,10 +1449,16 @@
 
   // ---- Exports ---------------------------------------------------------------------------------
 
+  // The files list rows in the order on screen: by label, total or a column, either way.
   function exportParams() {
     const params = new URLSearchParams(state.loadedParams);
-    if (state.sort.key === "total" && state.sort.dir === "desc") {
-      params.set("sort", "total");
+    const { key, dir } = state.sort;
+    if (key !== "label") {
+      params.set("sort", key);
+    }
+    const natural = key === "label" ? "asc" : "desc";
+    if (dir !== natural) {
+      params.set("order", dir);
     }
     params.set("jwt", auth.token);
     return params;
@@ -1132,7 +1518,16 @@
   const COLUMN_OVERSCAN = 4;
   // A big grid has fixed column widths (in px): the browser lays it out from these alone, and
   // columns keep their width while cells come and go.
-  const FIXED_WIDTHS = { label: 280, total: 96, day: 72, week: 80, month: 96 };
+  const FIXED_WIDTHS = {
+    label: 280,
+    total: 96,
+    day: 72,
+    week: 80,
+    month: 96,
+    quarter: 112,
+    year: 112,
+    pivot: 120,
+  };
   const view = {
     order: [],
     descriptions: [],
@@ -1977,6 +2372,8 @@
     fields.weekStart.addEventListener("change", previewPreset);
     fields.tz.addEventListener("change", previewPreset);
     fields.group1.addEventListener("change", syncGroupChoices);
+    fields.group2.addEventListener("change", syncFieldChoice);
+    fields.field.addEventListener("input", () => clearFieldError("field"));
     const named = {
       columns: fields.columns,
       week_start: fields.weekStart,
@@ -1990,6 +2387,12 @@
       control.addEventListener("input", () => clearFieldError(name));
     }
     fields.group2.addEventListener("input", () => clearFieldError("group"));
+    fields.user.addEventListener("input", onPickerInput);
+    $("ts-saved").addEventListener("change", openSaved);
+    $("ts-save").addEventListener("click", saveReport);
+    $("ts-saved-delete").addEventListener("click", deleteSaved);
+    fields.user.addEventListener("keydown", onPickerKeydown);
+    fields.user.addEventListener("blur", () => window.setTimeout(closeOptions, 150));
 
     for (const radio of document.querySelectorAll('input[name="hours_format"]')) {
       radio.checked = radio.value === state.hoursFormat;
@@ -2033,6 +2436,7 @@
         setViewerZone(zone);
         fillForm(withLocation(config.initial, query));
         loadReport(formParams(), { autoRetry: true });
+        loadSaved();
       });
   }
 

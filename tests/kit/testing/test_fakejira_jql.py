@@ -332,3 +332,13 @@ def test_date_and_author_clauses_agree_with_a_direct_reading_of_the_worklogs(
             expected.add(issue.key)
 
     assert set(keys(jql, GENERATED, visible)) == expected
+
+
+def test_issue_type_clauses_match_by_name_in_any_case() -> None:
+    assert keys("issuetype = task") == ["ALPHA-4", "ALPHA-10", "BETA-1"]
+    assert keys("type in (Epic, 'Sub-task')") == ["ALPHA-1", "ALPHA-3"]
+    assert keys("project = ALPHA AND issuetype != Task") == ["ALPHA-1", "ALPHA-2", "ALPHA-3"]
+    errors, warnings = check_values(parse_jql("issuetype = Saga"), SITE, EVERYTHING)
+    assert errors == [] and warnings == [
+        "The value 'Saga' does not exist for the field 'issuetype'."
+    ]

@@ -135,6 +135,10 @@ def scenarios(draw: st.DrawFn) -> tuple[list[Worklog], ReportParams, str]:
                 + draw(st.integers(-7_200_000, 7_200_000)),
                 seconds=draw(st.integers(1, 36_000)),
                 comment="",
+                components=draw(st.sampled_from([(), ("Backend",), ("Backend", "Frontend")])),
+                labels=draw(st.sampled_from([(), ("urgent",)])),
+                sprints=draw(st.sampled_from([(), ("Sprint 1",), ("Sprint 1", "Sprint 2")])),
+                field_values=draw(st.sampled_from([(), ("Billable",)])),
             )
         )
     params = ReportParams(
@@ -149,5 +153,6 @@ def scenarios(draw: st.DrawFn) -> tuple[list[Worklog], ReportParams, str]:
         users=tuple(draw(st.sampled_from([(), ("acc-0", "acc-1")]))),
         tz=draw(st.sampled_from(["viewer", "author", *ZONES])),
         sort=draw(st.sampled_from(["label", "total"])),
+        field="customfield_10050",
     )
     return worklogs, params, draw(st.sampled_from(ZONES))

@@ -37,6 +37,20 @@ def reference_cells(
         "parent": "parent_key",
         "issuetype": "issue_type",
     }
+    # List dimensions: the names joined, or None for an issue without any.
+    lists = {
+        "component": "components",
+        "fixversion": "fix_versions",
+        "label": "labels",
+        "sprint": "sprints",
+        "field": "field_values",
+    }
+
+    def value(log: Worklog, dimension: str) -> str | None:
+        if dimension in lists:
+            return ", ".join(getattr(log, lists[dimension])) or None
+        return getattr(log, attributes[dimension])  # type: ignore[no-any-return]
+
     cells: Counter[tuple[RowKey, str]] = Counter()
     for log in worklogs:
         if params.projects and log.project_key not in params.projects:
@@ -58,9 +72,13 @@ def reference_cells(
             column = (
                 day - datetime.timedelta(days=(day.weekday() - first_weekday) % 7)
             ).isoformat()
-        else:
+        elif params.columns == "month":
             column = f"{day.year:04d}-{day.month:02d}"
-        key = tuple(getattr(log, attributes[dimension]) for dimension in params.group)
+        elif params.columns == "quarter":
+            column = f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+        else:
+            column = f"{day.year:04d}"
+        key = tuple(value(log, dimension) for dimension in params.group)
         cells[key, column] += log.seconds
     return cells
 

@@ -12,17 +12,29 @@ from atlassian_connect_kit.testing.fakejira.fake import FakeJira, default_site
 from atlassian_connect_kit.testing.fakejira.forge import ForgeApp, ForgeError, ForgeInstallation
 from atlassian_connect_kit.testing.fakejira.forgeevents import ForgeDelivery
 from atlassian_connect_kit.testing.fakejira.generate import generate_site
-from atlassian_connect_kit.testing.fakejira.model import Issue, Project, SiteData, User, Worklog
+from atlassian_connect_kit.testing.fakejira.model import (
+    SPRINT_FIELD,
+    CustomField,
+    Group,
+    Issue,
+    Project,
+    SiteData,
+    User,
+    Worklog,
+)
 from atlassian_connect_kit.testing.fakejira.ratelimit import RateLimitConfig
 from atlassian_connect_kit.testing.fakejira.requestlog import RequestRecord
 
 __all__ = [
+    "SPRINT_FIELD",
     "ConnectError",
+    "CustomField",
     "FakeJira",
     "ForgeApp",
     "ForgeDelivery",
     "ForgeError",
     "ForgeInstallation",
+    "Group",
     "InstalledApp",
     "Issue",
     "Project",

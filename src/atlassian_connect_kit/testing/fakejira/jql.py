@@ -2,7 +2,10 @@ r"""The subset of JQL a timesheet needs: parsing, checking against a site, and e
 
 Understood: ``worklogDate`` with ``= > >= < <=`` and a ``yyyy-MM-dd`` or ``yyyy/MM/dd`` date;
 ``worklogAuthor`` with ``=`` or ``in``; ``project``, ``issuekey`` (alias ``key``, ``issue``,
-``id``) and ``parent`` with ``= != in``/``not in``; ``summary`` with ``~``/``!~`` (contains the
+``id``), ``parent`` and ``issuetype`` (alias ``type``, by name, any case) with ``= != in``/``not
+in``; ``component``, ``fixVersion``, ``labels``, ``sprint`` (by name) and select custom fields
+(``cf[10050]`` or ``customfield_10050``, by option value) with ``= != in``/``not in`` and
+``IS [NOT] EMPTY``; ``summary`` with ``~``/``!~`` (contains the
 text, ignoring case, where Jira matches words); ``IS [NOT] EMPTY`` (or ``NULL``) on ``project``,
 ``parent`` and ``summary``; ``AND``, ``OR``, ``NOT`` and parentheses; ``ORDER BY
 key|created|updated [ASC|DESC]``. Projects are named by key (any case) or id, issues by key or
@@ -27,7 +30,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NoReturn
 
-from atlassian_connect_kit.testing.fakejira.model import Issue, SiteData, issue_key_order
+from atlassian_connect_kit.testing.fakejira.model import (
+    ISSUE_TYPES,
+    Issue,
+    SiteData,
+    issue_key_order,
+)
 
 MAX_ORDER_FIELDS = 7
 """Jira allows at most this many fields in ``ORDER BY``."""
@@ -42,7 +50,17 @@ _FIELD_ALIASES = {
     "id": "issuekey",
     "parent": "parent",
     "summary": "summary",
+    "issuetype": "issuetype",
+    "type": "issuetype",
+    "component": "component",
+    "fixversion": "fixVersion",
+    "labels": "labels",
+    "sprint": "sprint",
 }
+# Fields holding a list of names (custom select fields, "customfield_N", are such fields too).
+_LIST_FIELDS = ("component", "fixVersion", "labels", "sprint")
+_LIST_OPERATORS = ("=", "!=", "in", "not in", "is", "is not")
+_CUSTOM_FIELD = re.compile(r"(?:cf\[(\d+)\]|customfield_(\d+))", re.IGNORECASE)
 _OPERATORS = {
     "worklogDate": ("=", ">", ">=", "<", "<="),
     "worklogAuthor": ("=", "in"),
@@ -50,6 +68,8 @@ _OPERATORS = {
     "issuekey": ("=", "!=", "in", "not in"),
     "parent": ("=", "!=", "in", "not in", "is", "is not"),
     "summary": ("~", "!~", "is", "is not"),
+    "issuetype": ("=", "!=", "in", "not in"),
+    **dict.fromkeys(_LIST_FIELDS, _LIST_OPERATORS),
 }
 _EMPTINESS_OPERATORS = ("is", "is not")
 _VALID_OPERATORS = (
@@ -366,6 +386,8 @@ def _compile(
 def _compile_clause(
     clause: Clause, data: SiteData, visible: frozenset[str], findings: _Findings
 ) -> Callable[[Issue], bool]:
+    if clause.field in _LIST_FIELDS or clause.field.startswith("customfield_"):
+        return _list_field_predicate(clause, data, findings)
     if clause.operator in _EMPTINESS_OPERATORS:
         is_empty = _IS_EMPTY[clause.field]
         if clause.operator == "is":
@@ -382,6 +404,11 @@ def _compile_clause(
         authors = frozenset(_known_accounts(clause.values, data, findings))
         return lambda issue: not authors.isdisjoint(data.worklog_facts(issue.id).authors)
     negated = clause.operator in ("!=", "not in")
+    if clause.field == "issuetype":
+        types = frozenset(_known_issue_types(clause.values, findings))
+        if negated:
+            return lambda issue: issue.issue_type.casefold() not in types
+        return lambda issue: issue.issue_type.casefold() in types
     if clause.field == "project":
         keys = frozenset(_visible_projects(clause.values, data, visible, findings))
         if negated:
@@ -395,6 +422,46 @@ def _compile_clause(
     if negated:
         return lambda issue: issue.key not in targets
     return lambda issue: issue.key in targets
+
+
+def list_field_values(issue: Issue, field: str) -> tuple[str, ...]:
+    """The names an issue holds in a list field (components, versions, labels, sprints, or the
+    options of a custom field ``customfield_N``)."""
+    if field == "component":
+        return issue.components
+    if field == "fixVersion":
+        return issue.fix_versions
+    if field == "labels":
+        return issue.labels
+    if field == "sprint":
+        return issue.sprints
+    return tuple(value for field_id, value in issue.custom_values if field_id == field)
+
+
+def _list_field_predicate(
+    clause: Clause, data: SiteData, findings: _Findings
+) -> Callable[[Issue], bool]:
+    field = clause.field
+    if clause.operator in _EMPTINESS_OPERATORS:
+        empty = clause.operator == "is"
+        return lambda issue: (not list_field_values(issue, field)) == empty
+    known = {value.casefold() for issue in data.issues for value in list_field_values(issue, field)}
+    wanted = set()
+    for value in clause.values:
+        if value.casefold() in known:
+            wanted.add(value.casefold())
+        elif field != "labels":  # any text is a label; other fields name things that must exist
+            name = field if not field.startswith("customfield_") else f"cf[{field[12:]}]"
+            findings.warning(f"The value '{_echo(value)}' does not exist for the field '{name}'.")
+    if clause.operator in ("!=", "not in"):
+        # As in Jira, an issue without a value matches neither "=" nor "!=".
+        return lambda issue: (
+            bool(list_field_values(issue, field))
+            and not any(value.casefold() in wanted for value in list_field_values(issue, field))
+        )
+    return lambda issue: any(
+        value.casefold() in wanted for value in list_field_values(issue, field)
+    )
 
 
 def _worklog_date_predicate(
@@ -446,6 +513,19 @@ def _known_accounts(values: Sequence[str], data: SiteData, findings: _Findings) 
             )
         else:
             known.append(value)
+    return known
+
+
+def _known_issue_types(values: Sequence[str], findings: _Findings) -> list[str]:
+    known = []
+    names = {name.casefold() for name in ISSUE_TYPES}
+    for value in values:
+        if value.casefold() in names:
+            known.append(value.casefold())
+        else:
+            findings.warning(
+                f"The value '{_echo(value)}' does not exist for the field 'issuetype'."
+            )
     return known
 
 
@@ -532,13 +612,16 @@ class _Parser:
 
     def _clause(self, field_token: JqlToken) -> Clause:
         field = _FIELD_ALIASES.get(field_token.value.lower())
+        custom = _CUSTOM_FIELD.fullmatch(field_token.value)
+        if custom is not None:
+            field = f"customfield_{custom.group(1) or custom.group(2)}"
         if field is None:
             raise JqlError(
                 f"Field '{_echo(field_token.value)}' does not exist or you do not have "
                 "permission to view it."
             )
         operator = self._operator()
-        if operator not in _OPERATORS[field]:
+        if operator not in _OPERATORS.get(field, _LIST_OPERATORS):
             raise JqlError(f"The operator '{operator}' is not supported by the '{field}' field.")
         if operator in _EMPTINESS_OPERATORS:
             token = self._expect("'EMPTY'")

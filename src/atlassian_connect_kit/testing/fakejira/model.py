@@ -36,7 +36,8 @@ class User:
     """An Atlassian account on the site.
 
     ``time_zone`` is an IANA zone name, or ``None`` when the user hides it; Jira then leaves
-    ``timeZone`` out of the user's JSON. ``project_keys`` are the projects the user may browse.
+    ``timeZone`` out of the user's JSON. ``project_keys`` are the projects the user may browse;
+    ``administrator`` holds the Administer Jira global permission (listing group members needs it).
     """
 
     account_id: str
@@ -46,6 +47,16 @@ class User:
     active: bool = True
     locale: str = "en_US"
     project_keys: frozenset[str] = frozenset()
+    administrator: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A Jira group: its id (a UUID in Jira), its name and the accountIds of its members."""
+
+    group_id: str
+    name: str
+    members: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +70,13 @@ class Project:
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """A Jira issue; ``parent_key`` is the epic of a standard issue or the parent of a sub-task."""
+    """A Jira issue; ``parent_key`` is the epic of a standard issue or the parent of a sub-task.
+
+    ``components``, ``fix_versions``, ``labels`` and ``sprints`` are names (a sprint's name is
+    its identity here; its id is derived). ``custom_values`` holds ``(field id, option value)``
+    pairs of select-list custom fields, e.g. ``("customfield_10050", "Billable")``; a field may
+    appear more than once (a multi-select).
+    """
 
     id: str
     key: str
@@ -69,12 +86,29 @@ class Issue:
     parent_key: str | None = None
     created: datetime = DEFAULT_ISSUE_TIMESTAMP
     updated: datetime = DEFAULT_ISSUE_TIMESTAMP
+    components: tuple[str, ...] = ()
+    fix_versions: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    sprints: tuple[str, ...] = ()
+    custom_values: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.issue_type not in ISSUE_TYPES:
             raise ValueError(f"issue {self.key}: unknown issue type {self.issue_type!r}")
         if self.created.tzinfo is None or self.updated.tzinfo is None:
             raise ValueError(f"issue {self.key}: created and updated must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomField:
+    """A select-list custom field of the site: id (``customfield_10050``) and name."""
+
+    id: str
+    name: str
+
+
+SPRINT_FIELD = CustomField("customfield_10020", "Sprint")
+"""Jira Software's sprint field, as most sites have it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +207,8 @@ class SiteData:
     issues: Sequence[Issue]
     worklogs: Sequence[Worklog] = ()
     time_zone: str = "UTC"
+    groups: Sequence[Group] = ()
+    custom_fields: Sequence[CustomField] = ()
     _users: dict[str, User] = field(init=False, repr=False, compare=False)
     _projects: dict[str, Project] = field(init=False, repr=False, compare=False)
     _project_ids: dict[str, Project] = field(init=False, repr=False, compare=False)
@@ -184,7 +220,7 @@ class SiteData:
     _facts: dict[str, WorklogFacts] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("users", "projects", "issues", "worklogs"):
+        for name in ("users", "projects", "issues", "worklogs", "groups", "custom_fields"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         zone = ZoneInfo(self.time_zone)
         users = _unique(self.users, lambda user: user.account_id, "user accountId")
@@ -193,11 +229,21 @@ class SiteData:
         issues_by_id = _unique(self.issues, lambda issue: issue.id, "issue id")
         issues_by_key = _unique(self.issues, lambda issue: issue.key, "issue key")
         worklogs = _unique(self.worklogs, lambda worklog: worklog.id, "worklog id")
+        _unique(self.groups, lambda group: group.group_id, "group id")
+        _unique(self.groups, lambda group: group.name.casefold(), "group name")
+        for group in self.groups:
+            strangers = group.members - users.keys()
+            if strangers:
+                raise ValueError(f"group {group.name}: unknown members {sorted(strangers)}")
         for user in self.users:
             unknown = user.project_keys - projects.keys()
             if unknown:
                 raise ValueError(f"user {user.account_id}: unknown projects {sorted(unknown)}")
+        field_ids = {field.id for field in self.custom_fields}
         for issue in self.issues:
+            unknown_fields = {field_id for field_id, _ in issue.custom_values} - field_ids
+            if unknown_fields:
+                raise ValueError(f"issue {issue.key}: unknown fields {sorted(unknown_fields)}")
             if issue.project_key not in projects:
                 raise ValueError(f"issue {issue.key}: unknown project {issue.project_key}")
             if issue.parent_key is not None and issue.parent_key not in issues_by_key:
@@ -239,6 +285,15 @@ class SiteData:
     def user(self, account_id: str) -> User | None:
         """Return the user with this accountId, or ``None``."""
         return self._users.get(account_id)
+
+    def group(self, group_id: str | None, name: str | None) -> Group | None:
+        """Return the group with this id, else this name (any case), or ``None``."""
+        for group in self.groups:
+            if group.group_id == group_id or (
+                group_id is None and name is not None and group.name.casefold() == name.casefold()
+            ):
+                return group
+        return None
 
     def project(self, key_or_id: str) -> Project | None:
         """Return the project with this key (any case) or id, or ``None``."""

@@ -25,7 +25,7 @@ from atlassian_connect_kit.testing.fakejira.jql import (
     parse_jql,
     select_issues,
 )
-from atlassian_connect_kit.testing.fakejira.model import Issue, SiteData
+from atlassian_connect_kit.testing.fakejira.model import Issue, SiteData, User
 from atlassian_connect_kit.testing.fakejira.responses import (
     RequestError,
     Response,
@@ -35,6 +35,7 @@ from atlassian_connect_kit.testing.fakejira.serialize import (
     SEARCH_FIELDS,
     WORKING_DAYS_PER_WEEK,
     WORKING_HOURS_PER_DAY,
+    fields_json,
     issue_json,
     jql_structure_json,
     project_json,
@@ -98,6 +99,7 @@ class RestRequest:
     data: SiteData
     base_url: str
     properties: UserProperties
+    app_properties: UserProperties = field(default_factory=UserProperties)
 
     def param(self, name: str) -> str | None:
         """The first value of a query parameter, or ``None``."""
@@ -328,6 +330,81 @@ def bulk_users(request: RestRequest) -> Response:
     )
 
 
+def search_users(request: RestRequest) -> Response:
+    """``GET /rest/api/3/user/search?query=``: active users whose name or email starts a match.
+
+    Like Jira, a word of the display name or the email address must start with the query (any
+    case); a list, not a page object, comes back.
+    """
+    query = (request.param("query") or "").strip().casefold()
+    account_id = request.param("accountId")
+    if not query and not account_id:
+        raise RequestError(400, "The query or accountId query parameter needs to be provided.")
+    start_at = _int(request.param("startAt"), "startAt", default=0, minimum=0)
+    max_results = min(_int(request.param("maxResults"), "maxResults", default=50, minimum=1), 1000)
+
+    def matches(user: User) -> bool:
+        if account_id:
+            return user.account_id == account_id
+        words = [*user.display_name.casefold().split(), user.email_address.casefold()]
+        return user.active and any(word.startswith(query) for word in words)
+
+    found = [user for user in request.data.users if matches(user)]
+    page = found[start_at : start_at + max_results]
+    return json_response(200, [user_details(user, request.base_url) for user in page])
+
+
+def pick_groups(request: RestRequest) -> Response:
+    """``GET /rest/api/3/groups/picker?query=``: groups whose name contains the query."""
+    query = (request.param("query") or "").casefold()
+    max_results = _int(request.param("maxResults"), "maxResults", default=20, minimum=1)
+    found = [group for group in request.data.groups if query in group.name.casefold()]
+    found.sort(key=lambda group: group.name.casefold())
+    shown = found[:max_results]
+    return json_response(
+        200,
+        {
+            "header": f"Showing {len(shown)} of {len(found)} matching groups",
+            "total": len(found),
+            "groups": [
+                {"name": group.name, "html": group.name, "groupId": group.group_id}
+                for group in shown
+            ],
+        },
+    )
+
+
+def group_members(request: RestRequest) -> Response:
+    """``GET /rest/api/3/group/member?groupId=|groupname=``: a page of a group's members.
+
+    As in Jira, only the app or a user with the Administer Jira permission may list them.
+    """
+    group_id, name = request.param("groupId"), request.param("groupname")
+    if not group_id and not name:
+        raise RequestError(400, "You must specify a group name or group ID.")
+    caller = request.caller
+    if caller.acting_as == "user":
+        user = request.data.user(caller.account_id or "")
+        if user is None or not user.administrator:
+            raise RequestError(403, "You do not have permission to view the members of this group.")
+    group = request.data.group(group_id, name)
+    if group is None:
+        raise RequestError(404, "Specified group does not exist.")
+    start_at = _int(request.param("startAt"), "startAt", default=0, minimum=0)
+    max_results = min(_int(request.param("maxResults"), "maxResults", default=50, minimum=1), 50)
+    include_inactive = (request.param("includeInactiveUsers") or "").lower() == "true"
+    members = [
+        user
+        for user in request.data.users
+        if user.account_id in group.members and (user.active or include_inactive)
+    ]
+    page = members[start_at : start_at + max_results]
+    values = [user_details(user, request.base_url) for user in page]
+    return json_response(
+        200, _page(request, "group/member", values, start_at, max_results, len(members))
+    )
+
+
 def search_projects(request: RestRequest) -> Response:
     """``GET /rest/api/3/project/search``: a page of the projects the caller may browse."""
     start_at = _int(request.param("startAt"), "startAt", default=0, minimum=0)
@@ -353,6 +430,11 @@ def search_projects(request: RestRequest) -> Response:
     return json_response(
         200, _page(request, "project/search", values, start_at, max_results, len(projects))
     )
+
+
+def list_fields(request: RestRequest) -> Response:
+    """``GET /rest/api/3/field``: every field of the site, system and custom."""
+    return json_response(200, fields_json(request.data))
 
 
 def configuration(request: RestRequest) -> Response:
@@ -405,6 +487,79 @@ def delete_user_property(request: RestRequest) -> Response:
     return Response(204)
 
 
+def my_permissions(request: RestRequest) -> Response:
+    """``GET /rest/api/3/mypermissions?permissions=``: which of the named permissions the caller
+    has. The fake knows the global ``ADMINISTER`` (a user's ``administrator`` flag; the app has
+    it) and ``BROWSE_PROJECTS`` (true when the caller may browse any project)."""
+    names = [
+        name.strip().upper()
+        for value in request.params.get("permissions", [])
+        for name in value.split(",")
+        if name.strip()
+    ]
+    if not names:
+        raise RequestError(400, "The permissions parameter must be provided.")
+    caller = request.caller
+    user = request.data.user(caller.account_id or "") if caller.acting_as == "user" else None
+    known = {
+        "ADMINISTER": ("0", "Administer Jira", "GLOBAL", user is None or user.administrator),
+        "BROWSE_PROJECTS": ("10", "Browse Projects", "PROJECT", bool(request.visible_projects)),
+    }
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise RequestError(400, f"Unrecognized permission: '{unknown[0][:40]}'.")
+    permissions = {}
+    for name in names:
+        permission_id, title, kind, have = known[name]
+        permissions[name] = {
+            "id": permission_id,
+            "key": name,
+            "name": title,
+            "type": kind,
+            "description": title,
+            "havePermission": have,
+        }
+    return json_response(200, {"permissions": permissions})
+
+
+def _app_property_target(request: RestRequest, *, writing: bool) -> tuple[str, str]:
+    addon_key = request.path_args["addonKey"]
+    key = request.path_args["propertyKey"]
+    if not 0 < len(key) <= 127:
+        raise RequestError(400, "The property key must have 1 to 127 characters.")
+    if writing and request.caller.acting_as != "app":
+        # Users may read an app's properties through the app; only the app changes them.
+        raise RequestError(403, "Only the app itself may change its properties.")
+    return f"{request.caller.app_id}/{addon_key}", key
+
+
+def get_app_property(request: RestRequest) -> Response:
+    """``GET /rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}``."""
+    owner, key = _app_property_target(request, writing=False)
+    found, value = request.app_properties.get(owner, key)
+    if not found:
+        raise RequestError(404, f"Property with key not found: {key[:80]}")
+    return json_response(200, {"key": key, "value": value, "self": f"{request.base_url}"})
+
+
+def put_app_property(request: RestRequest) -> Response:
+    """``PUT /rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}``: store a
+    JSON value of at most 32 KB."""
+    owner, key = _app_property_target(request, writing=True)
+    if len(request.body) > PROPERTY_VALUE_LIMIT:
+        raise RequestError(400, f"The property value must not exceed {PROPERTY_VALUE_LIMIT} bytes.")
+    created = request.app_properties.put(owner, key, request.json_body())
+    return json_response(201 if created else 200, {"message": "Property updated."})
+
+
+def delete_app_property(request: RestRequest) -> Response:
+    """``DELETE /rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}``."""
+    owner, key = _app_property_target(request, writing=True)
+    if not request.app_properties.delete(owner, key):
+        raise RequestError(404, f"Property with key not found: {key[:80]}")
+    return Response(204)
+
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/rest/api/3/search/jql", search_issues),
     Route("POST", "/rest/api/3/search/jql", search_issues),
@@ -414,8 +569,30 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/rest/api/3/myself", myself),
     Route("GET", "/rest/api/3/user", get_user),
     Route("GET", "/rest/api/3/user/bulk", bulk_users),
+    Route("GET", "/rest/api/3/user/search", search_users),
+    Route("GET", "/rest/api/3/groups/picker", pick_groups),
+    Route("GET", "/rest/api/3/group/member", group_members),
     Route("GET", "/rest/api/3/project/search", search_projects),
     Route("GET", "/rest/api/3/configuration", configuration),
+    Route("GET", "/rest/api/3/field", list_fields),
+    Route("GET", "/rest/api/3/mypermissions", my_permissions),
+    Route(
+        "GET",
+        "/rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}",
+        get_app_property,
+    ),
+    Route(
+        "PUT",
+        "/rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}",
+        put_app_property,
+        "WRITE",
+    ),
+    Route(
+        "DELETE",
+        "/rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}",
+        delete_app_property,
+        "DELETE",
+    ),
     Route("GET", "/rest/api/3/user/properties/{propertyKey}", get_user_property),
     Route("PUT", "/rest/api/3/user/properties/{propertyKey}", put_user_property, "WRITE"),
     Route("DELETE", "/rest/api/3/user/properties/{propertyKey}", delete_user_property, "DELETE"),

@@ -24,6 +24,7 @@ from atlassian_connect_kit.testing.fakejira.jql import (
 from atlassian_connect_kit.testing.fakejira.model import (
     EMBEDDED_WORKLOG_LIMIT,
     EPIC,
+    SPRINT_FIELD,
     SUB_TASK,
     Issue,
     Project,
@@ -42,7 +43,18 @@ WORKING_DAYS_PER_WEEK = 5
 """Days in a Jira working week; ``timeSpent`` counts weeks of this length."""
 
 SEARCH_FIELDS = frozenset(
-    {"summary", "issuetype", "project", "parent", "worklog", "created", "updated"}
+    {
+        "summary",
+        "issuetype",
+        "project",
+        "parent",
+        "worklog",
+        "created",
+        "updated",
+        "components",
+        "fixVersions",
+        "labels",
+    }
 )
 """The issue fields the fake can return from search besides ``id`` and ``key``."""
 
@@ -143,6 +155,53 @@ def issue_type_json(name: str, base_url: str) -> JsonObject:
     }
 
 
+def fields_json(data: SiteData) -> list[JsonObject]:
+    """``/rest/api/3/field``: the system fields a timesheet reads, the sprint field and the
+    site's custom fields, as Jira describes them."""
+    system = [
+        ("summary", "Summary", "string"),
+        ("issuetype", "Issue Type", "issuetype"),
+        ("project", "Project", "project"),
+        ("parent", "Parent", "issuelink"),
+        ("components", "Components", "array"),
+        ("fixVersions", "Fix versions", "array"),
+        ("labels", "Labels", "array"),
+        ("worklog", "Log Work", "array"),
+    ]
+    described: list[JsonObject] = [
+        {
+            "id": field_id,
+            "key": field_id,
+            "name": name,
+            "custom": False,
+            "navigable": True,
+            "searchable": True,
+            "clauseNames": [field_id],
+            "schema": {"type": kind, "system": field_id},
+        }
+        for field_id, name, kind in system
+    ]
+    custom = [(SPRINT_FIELD, "com.pyxis.greenhopper.jira:gh-sprint", "array")] + [
+        (field, "com.atlassian.jira.plugin.system.customfieldtypes:select", "option")
+        for field in data.custom_fields
+    ]
+    for field, plugin, kind in custom:
+        number = field.id.removeprefix("customfield_")
+        described.append(
+            {
+                "id": field.id,
+                "key": field.id,
+                "name": field.name,
+                "custom": True,
+                "navigable": True,
+                "searchable": True,
+                "clauseNames": [f"cf[{number}]", field.name],
+                "schema": {"type": kind, "custom": plugin, "customId": int(number)},
+            }
+        )
+    return described
+
+
 def worklog_json(worklog: Worklog, data: SiteData, base_url: str, zone: tzinfo) -> JsonObject:
     """A worklog as Jira v3 serves it; ``comment`` is absent when there is none."""
     author = data.user(worklog.author_account_id)
@@ -181,7 +240,8 @@ def issue_json(
         "key": issue.key,
     }
     wanted = fields & SEARCH_FIELDS
-    if not wanted:
+    custom = {SPRINT_FIELD.id, *(field.id for field in data.custom_fields)} & fields
+    if not wanted and not custom:
         return body
     values: JsonObject = {}
     if "summary" in wanted:
@@ -208,6 +268,45 @@ def issue_json(
         values["created"] = jira_datetime(issue.created, zone)
     if "updated" in wanted:
         values["updated"] = jira_datetime(issue.updated, zone)
+    if "components" in wanted:
+        values["components"] = [
+            {
+                "self": f"{base_url}/rest/api/3/component/{_name_id(name)}",
+                "id": _name_id(name),
+                "name": name,
+            }
+            for name in issue.components
+        ]
+    if "fixVersions" in wanted:
+        values["fixVersions"] = [
+            {
+                "self": f"{base_url}/rest/api/3/version/{_name_id(name)}",
+                "id": _name_id(name),
+                "name": name,
+                "archived": False,
+                "released": False,
+            }
+            for name in issue.fix_versions
+        ]
+    if "labels" in wanted:
+        values["labels"] = list(issue.labels)
+    if SPRINT_FIELD.id in fields:
+        values[SPRINT_FIELD.id] = [
+            {"id": int(_name_id(name)), "name": name, "state": "active", "boardId": 1}
+            for name in issue.sprints
+        ] or None
+    for field in data.custom_fields:
+        if field.id in fields:
+            options = [
+                {
+                    "self": f"{base_url}/rest/api/3/customFieldOption/{_name_id(value)}",
+                    "value": value,
+                    "id": _name_id(value),
+                }
+                for field_id, value in issue.custom_values
+                if field_id == field.id
+            ]
+            values[field.id] = options or None
     if "worklog" in wanted:
         logs = data.worklogs_of(issue.id)
         values["worklog"] = {
@@ -220,6 +319,11 @@ def issue_json(
         }
     body["fields"] = values
     return body
+
+
+def _name_id(name: str) -> str:
+    # A stable numeric id for an entity the fake knows by name (component, version, sprint).
+    return str(10000 + int.from_bytes(name.encode("utf-8")[:6].ljust(6, b"\0"), "big") % 90000)
 
 
 def _avatar_urls(base: str) -> dict[str, str]:

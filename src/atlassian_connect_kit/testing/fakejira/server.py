@@ -230,6 +230,7 @@ class FakeJiraApplication:
             data=state.data,
             base_url=base_url,
             properties=state.properties,
+            app_properties=state.app_properties,
         )
         try:
             response = route.handler(request)

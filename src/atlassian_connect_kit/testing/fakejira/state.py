@@ -83,6 +83,8 @@ class SiteState:
         self.forge_installations = ForgeInstallations()
         self.forge_tokens = ForgeTokens()
         self.properties = UserProperties()
+        #: Connect app properties, by ``"<clientKey>/<addonKey>"`` in place of an accountId.
+        self.app_properties = UserProperties()
         self.faults = FaultPlan()
         self.log = RequestLog()
         self.stopping = threading.Event()

@@ -1,0 +1,225 @@
+"""The saved reports' HTTP surface: list, save and delete, stored in Jira (never our database).
+
+``GET /timesheet/api/saved`` lists the viewer's own reports and those shared with the site;
+``POST`` saves one (``"shared": true`` shares it); ``DELETE ?id=&shared=`` removes one. Personal
+reports are the viewer's user property, written as the viewer. Shared reports are an app
+property, written explicitly as the app (``request.jira_as_app``), and only after Jira confirms
+the viewer may: a new report may be shared by anyone signed in, a shared report deleted by its
+creator or by a Jira administrator (as Jira's ``/mypermissions`` tells).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pyramid.response import Response
+
+from atlassian_connect_kit.host import (
+    JiraAuthError,
+    JiraBadRequest,
+    JiraError,
+    JiraRateLimited,
+    JiraTimeout,
+    JiraUnavailable,
+)
+from smart_timesheet_plugin.saved import (
+    APP_PROPERTY,
+    USER_PROPERTY,
+    SavedReport,
+    SavedReportError,
+    new_report,
+    read_document,
+    write_document,
+)
+from smart_timesheet_plugin.source.properties import (
+    is_jira_admin,
+    read_app_property,
+    read_user_property,
+    write_app_property,
+    write_user_property,
+)
+
+if TYPE_CHECKING:
+    from pyramid.config import Configurator
+    from pyramid.request import Request
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+SIGN_IN_MESSAGE = "sign in to Jira to see your saved reports"
+
+
+class SavedFailed(Exception):
+    """A saved-report request cannot be served; becomes a short JSON error."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        parameter: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.parameter = parameter
+        self.retry_after = retry_after
+
+
+def jira_call(call: Callable[[], _T], *, reraise: tuple[type[Exception], ...] = ()) -> _T:
+    """Run a Jira call, its failures turned into short messages (``reraise`` passes through)."""
+    try:
+        return call()
+    except reraise:
+        raise
+    except JiraRateLimited as error:
+        raise SavedFailed(
+            429,
+            "Jira is rate limiting this site; try again shortly.",
+            retry_after=error.retry_after,
+        ) from None
+    except JiraAuthError:
+        raise SavedFailed(403, "Jira did not allow this for your account.") from None
+    except JiraTimeout:
+        raise SavedFailed(504, "Jira took too long to answer; try again.") from None
+    except JiraUnavailable:
+        raise SavedFailed(503, "Jira is unavailable right now; try again shortly.") from None
+    except JiraError as error:
+        log.warning("saved reports: %s", error)
+        raise SavedFailed(502, "Jira answered unexpectedly; try again.") from None
+
+
+def saved_failed_view(error: SavedFailed, request: Request) -> Response:
+    """A short JSON error; never echoes a token."""
+    body: dict[str, Any] = {"error": error.message}
+    if error.parameter:
+        body["parameter"] = error.parameter
+    response = Response(json_body=body, status=error.status)
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, round(error.retry_after)))
+    response.cache_control.no_store = True
+    return response
+
+
+def _app_key(request: Request) -> str:
+    from atlassian_connect_kit.config import get_settings
+
+    return get_settings(request.registry).app_key
+
+
+def _viewer(request: Request) -> str:
+    account_id: str = request.identity.account_id
+    return account_id
+
+
+def _personal(request: Request) -> list[SavedReport]:
+    value = jira_call(lambda: read_user_property(request.jira, _viewer(request), USER_PROPERTY))
+    return read_document(value)
+
+
+def _shared(request: Request) -> list[SavedReport]:
+    # Shared reports are the app's: read as the app, shown to every signed-in viewer.
+    value = jira_call(
+        lambda: read_app_property(request.jira_as_app, _app_key(request), APP_PROPERTY)
+    )
+    return read_document(value)
+
+
+def _store(request: Request, reports: list[SavedReport], *, shared: bool) -> None:
+    try:
+        document = write_document(reports)
+    except SavedReportError as error:
+        raise SavedFailed(400, str(error), parameter=error.parameter) from None
+    try:
+        if shared:
+            jira_call(
+                lambda: write_app_property(
+                    request.jira_as_app, _app_key(request), APP_PROPERTY, document
+                ),
+                reraise=(JiraBadRequest,),
+            )
+        else:
+            jira_call(
+                lambda: write_user_property(
+                    request.jira, _viewer(request), USER_PROPERTY, document
+                ),
+                reraise=(JiraBadRequest,),
+            )
+    except JiraBadRequest as error:
+        detail = "; ".join(error.error_messages) or "Jira refused to store the reports"
+        raise SavedFailed(400, f"name: {detail}", parameter="name") from None
+
+
+def saved_list(request: Request) -> dict[str, Any]:
+    """``GET /timesheet/api/saved``: ``{"personal": [...], "shared": [...]}``."""
+    return {
+        "personal": [report.to_json() for report in _personal(request)],
+        "shared": [report.to_json() for report in _shared(request)],
+    }
+
+
+def saved_create(request: Request) -> Response:
+    """``POST /timesheet/api/saved`` with ``{"name", "query", "shared"}``: 201 and the report."""
+    try:
+        body = request.json_body
+    except ValueError:
+        raise SavedFailed(400, "body: must be JSON", parameter="body") from None
+    try:
+        report = new_report(body, owner=_viewer(request))
+    except SavedReportError as error:
+        raise SavedFailed(400, str(error), parameter=error.parameter) from None
+    shared = isinstance(body, dict) and body.get("shared") is True
+    current = _shared(request) if shared else _personal(request)
+    # A report saved again under its name replaces the viewer's own one of that name.
+    kept = [r for r in current if not (r.name == report.name and r.owner == report.owner)]
+    _store(request, [*kept, report], shared=shared)
+    response = Response(json_body={"report": report.to_json(), "shared": shared}, status=201)
+    response.cache_control.no_store = True
+    return response
+
+
+def saved_delete(request: Request) -> Response:
+    """``DELETE /timesheet/api/saved?id=&shared=true``: 204; 404 for an unknown id, 403 for
+    someone else's shared report unless Jira says the viewer administers it."""
+    report_id = request.GET.get("id", "")
+    shared = request.GET.get("shared", "").lower() == "true"
+    current = _shared(request) if shared else _personal(request)
+    target = next((report for report in current if report.id == report_id), None)
+    if target is None:
+        raise SavedFailed(404, "id: no saved report has this id", parameter="id")
+    # Jira is asked, as the viewer, only when the report is someone else's.
+    if (
+        shared
+        and target.owner != _viewer(request)
+        and not jira_call(lambda: is_jira_admin(request.jira))
+    ):
+        raise SavedFailed(
+            403,
+            "id: only its creator or a Jira administrator may delete a shared report",
+            parameter="id",
+        )
+    _store(request, [report for report in current if report.id != report_id], shared=shared)
+    response = Response(status=204)
+    response.cache_control.no_store = True
+    return response
+
+
+def includeme(config: Configurator) -> None:
+    """Register the saved reports' route (one URL, a view per method)."""
+    config.add_route("timesheet.api.saved", "/timesheet/api/saved")
+    for method, view, renderer in (
+        ("GET", saved_list, "json"),
+        ("POST", saved_create, None),
+        ("DELETE", saved_delete, None),
+    ):
+        config.add_view(
+            view,
+            route_name="timesheet.api.saved",
+            request_method=method,
+            renderer=renderer,
+            connect_auth="context",
+            connect_require_user=SIGN_IN_MESSAGE,
+        )
+    config.add_exception_view(saved_failed_view, context=SavedFailed)
