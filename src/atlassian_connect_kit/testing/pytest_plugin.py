@@ -55,11 +55,25 @@ def ack_extra_plugins() -> Sequence[object]:
 
 
 @pytest.fixture
-def ack_settings(tmp_path: Path, fake_jira: FakeJira, ack_plugins: Sequence[str]) -> dict[str, Any]:
+def ack_app_identity() -> Mapping[str, str]:
+    """The app's key, name and vendor settings (override it to test with the add-on's own)."""
+    from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
+
+    return TEST_APP_IDENTITY
+
+
+@pytest.fixture
+def ack_settings(
+    tmp_path: Path,
+    fake_jira: FakeJira,
+    ack_plugins: Sequence[str],
+    ack_app_identity: Mapping[str, str],
+) -> dict[str, Any]:
     """Settings for the app under test: dev mode, a fresh SQLite file and key, the fake site."""
     from atlassian_connect_kit.storage.crypto import generate_key_line
 
     return {
+        **ack_app_identity,
         "ack.dev_mode": "true",
         "ack.plugins": " ".join(ack_plugins),
         "ack.encryption_keys": generate_key_line(),
