@@ -53,6 +53,11 @@ def includeme(config: Configurator) -> None:
     config.registry[DESCRIPTOR_KEY] = build_descriptor(settings, pm)
     # The encrypted tenant store (dev mode migrates the database here) and its 503 view.
     config.include("atlassian_connect_kit.storage.service")
+    # Plugins' own tables: their migrations (dev mode) and request.ack_session on the same engine.
+    config.include("atlassian_connect_kit.storage.plugin_migrations")
+    config.include("atlassian_connect_kit.storage.sessions")
+    # Plugins' own settings (ack_plugin_settings), parsed before any plugin configures itself.
+    config.include("atlassian_connect_kit.plugin_settings")
     # HTTPS only and security headers on every response (needs ack.security.contact in prod).
     config.include("atlassian_connect_kit.security.transport")
     # Request bodies over ack.max_request_body_bytes get 413, whatever the WSGI server.
