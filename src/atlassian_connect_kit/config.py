@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 from pyramid.config import Configurator
 
+from atlassian_connect_kit.auth.managed_views import managed_configurator
 from atlassian_connect_kit.auth.policy import PLUGIN_MANAGER_KEY
 from atlassian_connect_kit.descriptor import REGISTRY_KEY as DESCRIPTOR_KEY
 from atlassian_connect_kit.descriptor import build_descriptor
@@ -67,7 +68,8 @@ def includeme(config: Configurator) -> None:
     # Chameleon templates for the core's and plugins' pages.
     config.include("pyramid_chameleon")
     # Core features and plugins, through the same hook: core plugins are registered trylast.
-    pm.hook.ack_configure(config=config, settings=settings)
+    # Their views are the ones that must declare connect_auth (not a host app's own).
+    pm.hook.ack_configure(config=managed_configurator(config), settings=settings)
 
 
 def make_app(

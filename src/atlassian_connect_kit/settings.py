@@ -182,6 +182,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "largest request body accepted (bytes); larger gets 413",
     ),
     SettingSpec(
+        "ack.connect_auth_all_views",
+        "false",
+        _parse_bool,
+        "every view of the app must declare connect_auth, not only the kit's and its plugins'",
+    ),
+    SettingSpec(
         "ack.jwt_max_lifetime",
         "3600",
         _int_parser(60, 86400),
@@ -235,6 +241,7 @@ class Settings:
     forge_connect_adoption: bool
     max_request_body_bytes: int
     jwt_max_lifetime: int
+    connect_auth_all_views: bool = False
     here: str = "."
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
 
