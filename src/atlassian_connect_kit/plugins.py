@@ -26,6 +26,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "atlassian_connect_kit.lifecycle",
     "atlassian_connect_kit.host.requests_api",
     "atlassian_connect_kit.cli",
+    "atlassian_connect_kit.scaffold",
     "atlassian_connect_kit.storage.inventory",
     # Before the local directory, so the commands list that first (trylast hooks answer LIFO).
     "atlassian_connect_kit.backup.azure_blob",
