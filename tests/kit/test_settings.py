@@ -140,3 +140,22 @@ def test_the_identity_comes_from_the_environment_like_every_setting():
 def test_commands_that_only_operate_the_store_need_no_identity():
     settings = load_settings({}, environ={}, require_base_url=False)
     assert settings.app_key == ""
+
+
+@pytest.mark.parametrize(
+    "contact", ["mailto:security@example.com", "https://example.com/report", "tel:+1-555-0100"]
+)
+def test_every_documented_contact_scheme_is_accepted(contact):
+    assert (
+        load_settings({**BASE, "ack.security.contact": contact}, environ={}).security_contact
+        == contact
+    )
+
+
+def test_the_https_rule_covers_all_js_url():
+    with pytest.raises(SettingsError, match=r"^ack.all_js_url: must use https outside dev mode"):
+        load_settings({**BASE, "ack.all_js_url": "http://localhost:9/all.js"}, environ={})
+    dev = {**BASE, "ack.dev_mode": "true", "ack.base_url": "http://localhost:6543"}
+    assert load_settings({**dev, "ack.all_js_url": "http://127.0.0.1:9/all.js"}, environ={})
+    with pytest.raises(SettingsError, match="only allowed for localhost"):
+        load_settings({**dev, "ack.all_js_url": "http://cdn.example.com/all.js"}, environ={})
