@@ -99,8 +99,10 @@ def test_outside_dev_mode_the_server_needs_a_security_contact(tmp_path):
 
 def test_the_descriptor_command_needs_no_security_contact(tmp_path):
     ini = tmp_path / "p.ini"
+    identity = "".join(f"{name} = {value}\n" for name, value in TEST_APP_IDENTITY.items())
     ini.write_text(
         "[app:main]\nuse = egg:atlassian-connect-kit\nack.base_url = https://app.example.com\n"
+        + identity
     )
     result = run_ack("descriptor", "-c", str(ini))
     assert result.status == 0, result.err
