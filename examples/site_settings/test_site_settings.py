@@ -158,38 +158,61 @@ def test_the_inventory_backs_up_the_table_and_names_its_tenant_column(ack_settin
     assert inventory.tenant_columns["site_settings"] == "client_key"
 
 
-def test_ack_db_upgrade_creates_the_plugins_table_once_installed(tmp_path, database_url):
-    # An installed add-on is found through its entry point: a dist-info folder on the path
-    # declares one, as `pip install` of the add-on's distribution would.
+def _installed(tmp_path):
+    """An environment in which the example is an installed add-on, found by its entry point.
+
+    A dist-info folder on the path declares the entry point, as `pip install` of the add-on's
+    distribution would.
+    """
     dist = tmp_path / "site_settings_example-1.0.dist-info"
-    dist.mkdir()
+    dist.mkdir(exist_ok=True)
     (dist / "METADATA").write_text(
         "Metadata-Version: 2.1\nName: site-settings-example\nVersion: 1.0\n"
     )
     (dist / "entry_points.txt").write_text(
         "[atlassian_connect_kit]\nsite_settings = site_settings\n"
     )
-    ini = tmp_path / "app.ini"
-    ini.write_text(
-        "[app:main]\nuse = egg:atlassian-connect-kit\nack.plugins = site_settings\n"
-        f"sqlalchemy.url = {database_url.replace('%', '%%')}\n"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ACK_")}
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(tmp_path), str(HERE), os.environ.get("PYTHONPATH", "")]
     )
-    environment = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(HERE), os.environ.get("PYTHONPATH", "")]),
+    return environment
+
+
+def _write_ini(path, database_url, **extra):
+    lines = {
+        "use": "egg:atlassian-connect-kit",
+        "ack.plugins": "site_settings",
+        "sqlalchemy.url": database_url,
+        **extra,
     }
-    environment.pop("ACK_DATABASE_URL", None)
-    command = [sys.executable, "-m", "atlassian_connect_kit.cli", "db", "upgrade", "-c", str(ini)]
-    first = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+    path.write_text(
+        "[app:main]\n" + "".join(f"{k} = {v.replace('%', '%%')}\n" for k, v in lines.items())
+    )
+    return path
+
+
+def _ack(environment, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "atlassian_connect_kit.cli", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_ack_db_upgrade_creates_the_plugins_table_once_installed(tmp_path, database_url):
+    environment = _installed(tmp_path)
+    ini = _write_ini(tmp_path / "app.ini", database_url)
+    first = _ack(environment, "db", "upgrade", "-c", str(ini))
     assert first.returncode == 0, first.stderr
     assert "plugin site_settings: upgraded from empty to site_settings_0001" in first.stdout
-    again = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+    again = _ack(environment, "db", "upgrade", "-c", str(ini))
     assert "plugin site_settings: upgraded from site_settings_0001 to site_settings_0001" in (
         again.stdout
     )
-    sql = subprocess.run(
-        [*command, "--sql"], env=environment, capture_output=True, text=True, timeout=120
-    )
+    sql = _ack(environment, "db", "upgrade", "-c", str(ini), "--sql")
     assert sql.returncode == 0, sql.stderr
     assert "CREATE TABLE site_settings" in sql.stdout
     engine = create_engine(database_url)
@@ -198,3 +221,46 @@ def test_ack_db_upgrade_creates_the_plugins_table_once_installed(tmp_path, datab
             assert connection.execute(select(site_settings.SiteSetting)).all() == []
     finally:
         engine.dispose()
+
+
+def test_the_plugins_rows_are_in_the_inventory_backups_purge_and_restore(tmp_path, database_url):
+    from atlassian_connect_kit.storage.crypto import generate_key_line
+
+    environment = _installed(tmp_path)
+    keys = {
+        "ack.encryption_keys": generate_key_line(),
+        "ack.backup.key": generate_key_line(),
+        "ack.backup.dir": str(tmp_path / "backups"),
+    }
+    ini = _write_ini(tmp_path / "app.ini", database_url, **keys)
+    assert _ack(environment, "db", "upgrade", "-c", str(ini)).returncode == 0
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO site_settings (client_key, greeting, updated_at) "
+                    "VALUES ('site-a', 'Hej', CURRENT_TIMESTAMP), "
+                    "('site-b', 'Salut', CURRENT_TIMESTAMP)"
+                )
+            )
+        privacy = _ack(environment, "privacy", "-c", str(ini))
+        assert privacy.returncode == 0, privacy.stderr
+        assert "site_settings (per tenant by client_key; backed up): 2 rows" in privacy.stdout
+        backup = _ack(environment, "backup", "create", "-c", str(ini))
+        assert backup.returncode == 0, backup.stderr
+        purge = _ack(environment, "tenants", "purge", "-c", str(ini), "--client-key", "site-a")
+        assert purge.returncode == 0, purge.stderr
+        assert "site_settings 1 row" in purge.stdout
+        assert _rows(database_url) == [("site-b", "Salut")]
+    finally:
+        engine.dispose()
+
+    # A new machine: the add-on's tables come from `ack db upgrade`, the rows from the backup.
+    restored_url = f"sqlite:///{tmp_path / 'restored.sqlite'}"
+    restored_ini = _write_ini(tmp_path / "restored.ini", restored_url, **keys)
+    assert _ack(environment, "db", "upgrade", "-c", str(restored_ini)).returncode == 0
+    (backup_file,) = (tmp_path / "backups").iterdir()
+    restore = _ack(environment, "backup", "restore", str(backup_file), "-c", str(restored_ini))
+    assert restore.returncode == 0, restore.stderr
+    assert _rows(restored_url) == [("site-a", "Hej"), ("site-b", "Salut")]
