@@ -30,6 +30,7 @@ def database_url(request, tmp_path):
     server = os.environ.get("ACK_TEST_POSTGRES_URL")
     if not server:
         pytest.skip("ACK_TEST_POSTGRES_URL is not set")
+    pytest.importorskip("psycopg", reason="the PostgreSQL driver (the kit's postgres extra)")
     server_url = make_url(server)
     assert server_url.host in ("localhost", "127.0.0.1", "::1"), "only a local server"
     name = f"ack_example_{secrets.token_hex(6)}"
