@@ -39,6 +39,7 @@ from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.storage.service import get_tenant_store
 from atlassian_connect_kit.storage.store import InstallPayload
 from atlassian_connect_kit.testing.fakejira import FakeJira
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from atlassian_connect_kit.testing.server import AppServer
 
 CLIENT_KEY = "bench-tenant"
@@ -80,6 +81,7 @@ def measure_each(calls: list[Any]) -> float:
 def build_app(base_url: str, workdir: Path) -> Any:
     app = make_app(
         {
+            **TEST_APP_IDENTITY,
             "ack.base_url": base_url,
             "ack.dev_mode": "true",
             "ack.encryption_keys": generate_key_line(),

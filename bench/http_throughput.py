@@ -61,6 +61,7 @@ from atlassian_connect_kit.auth.qsh import query_string_hash
 from atlassian_connect_kit.storage.crypto import KeyRing, generate_key_line
 from atlassian_connect_kit.storage.db import make_engine, upgrade
 from atlassian_connect_kit.storage.store import InstallPayload, TenantStore
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 
 BENCH_DIR = Path(__file__).resolve().parent
 APPS_DIR = BENCH_DIR / "apps"
@@ -336,6 +337,7 @@ def write_ini(workdir: Path, port: int, database_url: str, key_line: str) -> Pat
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read(REPO_ROOT / "production.ini", encoding="utf-8")
     parser["app:main"] = {
+        **TEST_APP_IDENTITY,
         "use": "call:bench_app:main",
         "ack.dev_mode": "false",
         "ack.base_url": "https://bench.example.com",

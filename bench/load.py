@@ -39,6 +39,7 @@ from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.storage.db import make_engine, upgrade
 from atlassian_connect_kit.testing.fakejira import FakeJira
 from atlassian_connect_kit.testing.fakejira.connect import InstalledApp, signed_module_url
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from atlassian_connect_kit.testing.postgres import PrivatePostgres, find_postgres_bin
 from atlassian_connect_kit.testing.processes import GunicornServer, listening_socket, write_ini
 
@@ -123,6 +124,7 @@ def drive_server(
     sock = listening_socket()
     host, port = sock.getsockname()[:2]
     settings = {
+        **TEST_APP_IDENTITY,
         "use": "call:bench_app:main",
         "ack.dev_mode": "true",
         "ack.base_url": f"http://{host}:{port}",

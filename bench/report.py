@@ -25,6 +25,7 @@ import requests
 
 from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.testing.fakejira import FakeJira, RateLimitConfig, generate_site
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from atlassian_connect_kit.testing.server import serve_kit_app
 
 PERIOD_START = dt.date(2026, 10, 1)
@@ -98,6 +99,7 @@ def main() -> None:
     fake = FakeJira(site, rate_limit=RateLimitConfig()).start()
     with tempfile.TemporaryDirectory() as workdir:
         settings = {
+            **TEST_APP_IDENTITY,
             "ack.dev_mode": "true",
             "ack.plugins": "smart_timesheet",
             "ack.encryption_keys": generate_key_line(),

@@ -80,3 +80,15 @@ def test_every_page_is_in_the_sites_table_of_contents():
     listed = set(re.findall(r"^([a-z0-9-]+)$", index, flags=re.MULTILINE))
     pages = {path.stem for path in DOCS.glob("*.md")} - {"index"}
     assert pages == listed
+
+
+def test_the_settings_page_quotes_the_leeway_error_as_the_code_words_it():
+    from atlassian_connect_kit.settings import SettingsError, load_settings
+    from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
+
+    quoted = re.search(r"\(`(ack\.jwt_leeway: [^`]+)`\)", (DOCS / "settings.md").read_text())
+    assert quoted, "docs/settings.md quotes the leeway error"
+    raw = {**TEST_APP_IDENTITY, "ack.base_url": "https://app.example.com", "ack.jwt_leeway": "600"}
+    with pytest.raises(SettingsError) as refused:
+        load_settings(raw, environ={})
+    assert str(refused.value) == quoted.group(1)

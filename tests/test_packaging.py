@@ -115,8 +115,9 @@ def test_every_runtime_dependency_is_imported_or_needed_for_a_stated_reason():
     assert declared - imported == set(NOT_IMPORTED)
 
 
-# Extras whose modules the kit imports only when a setting asks for them (drivers, Azure).
-OPTIONAL_RUNTIME_EXTRAS = ("mssql", "postgres", "mysql", "azure")
+# Extras whose modules the kit imports only when a setting or command asks for them (drivers,
+# Azure, copier for `ack new`).
+OPTIONAL_RUNTIME_EXTRAS = ("mssql", "postgres", "mysql", "azure", "scaffold")
 
 
 def test_every_imported_distribution_is_declared():

@@ -16,7 +16,12 @@ import pluggy
 from atlassian_connect_kit import __version__
 from atlassian_connect_kit.hookspecs import hookimpl
 from atlassian_connect_kit.plugins import PluginError, make_plugin_manager
-from atlassian_connect_kit.settings import Settings, SettingsError, load_settings
+from atlassian_connect_kit.settings import (
+    APP_IDENTITY_SETTINGS,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 from atlassian_connect_kit.storage.crypto import DecryptionError
 from atlassian_connect_kit.storage.db import DatabaseUnavailable
 from atlassian_connect_kit.storage.drivers import DatabaseDriverMissing
@@ -113,28 +118,44 @@ def write_output(text: str, output: str | None) -> None:
 
 
 def command_db_upgrade(args: argparse.Namespace) -> int:
-    """Apply the packaged migrations to the configured database, or print them as SQL."""
+    """Apply the kit's migrations, then every enabled plugin's, or print them all as SQL.
+
+    ``--revision`` names a revision of the kit's migrations; the plugins' migrations always go to
+    their newest revision (and only when the kit's go to head).
+    """
     from alembic.util import CommandError as AlembicCommandError
 
     from atlassian_connect_kit.storage.db import current_revision, upgrade, upgrade_sql
+    from atlassian_connect_kit.storage.plugin_migrations import (
+        collect_plugin_migrations,
+        plugins_upgrade_sql,
+        upgrade_plugins,
+    )
     from atlassian_connect_kit.storage.service import engine_for
 
     settings = settings_from_args(args, require_base_url=False)
+    plugin_migrations = collect_plugin_migrations(plugin_manager_for(settings), settings)
+    with_plugins = args.revision == "head"
     try:
         if args.sql:
             sys.stdout.write(upgrade_sql(settings.database_url, args.revision))
+            if with_plugins:
+                sys.stdout.write(plugins_upgrade_sql(settings.database_url, plugin_migrations))
             return 0
         engine = engine_for(settings)
         try:
             before = current_revision(engine)
             upgrade(engine, args.revision)
             after = current_revision(engine)
+            changes = upgrade_plugins(engine, plugin_migrations) if with_plugins else []
         finally:
             engine.dispose()
     except AlembicCommandError as error:  # an unknown or unreachable revision
         first_line = (str(error).strip().splitlines() or ["unknown revision"])[0]
         raise CommandError(f"--revision {args.revision}: {first_line}") from None
     print(f"database upgraded from {before or 'empty'} to {after}")
+    for name, plugin_before, plugin_after in changes:
+        print(f"plugin {name}: upgraded from {plugin_before or 'empty'} to {plugin_after}")
     return 0
 
 
@@ -183,9 +204,16 @@ def command_demo(args: argparse.Namespace) -> int:
     from atlassian_connect_kit.demo import run_demo
 
     plugins = None
+    identity = None
     if args.config:
-        plugins = settings_from_args(args, require_base_url=False).plugins
-    return run_demo(port=args.port, seed=args.seed, plugins=plugins)
+        settings = settings_from_args(args, require_base_url=False)
+        plugins = settings.plugins
+        if settings.app_key:  # the ini's own add-on keeps its identity in the demo
+            identity = {
+                name: str(getattr(settings, name.removeprefix("ack.")))
+                for name in (*APP_IDENTITY_SETTINGS, "ack.app_description")
+            }
+    return run_demo(port=args.port, seed=args.seed, plugins=plugins, identity=identity)
 
 
 @hookimpl(trylast=True)
@@ -210,7 +238,9 @@ def ack_cli_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
 
     db = subparsers.add_parser("db", help="manage the tenant store's database")
     db_commands = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
-    db_upgrade = db_commands.add_parser("upgrade", help="apply the packaged migrations")
+    db_upgrade = db_commands.add_parser(
+        "upgrade", help="apply the kit's migrations and every enabled plugin's"
+    )
     add_config_argument(db_upgrade)
     db_upgrade.add_argument(
         "--revision",

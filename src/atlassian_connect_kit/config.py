@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 from pyramid.config import Configurator
 
+from atlassian_connect_kit.auth.managed_views import managed_configurator
 from atlassian_connect_kit.auth.policy import PLUGIN_MANAGER_KEY
 from atlassian_connect_kit.descriptor import REGISTRY_KEY as DESCRIPTOR_KEY
 from atlassian_connect_kit.descriptor import build_descriptor
@@ -53,6 +54,11 @@ def includeme(config: Configurator) -> None:
     config.registry[DESCRIPTOR_KEY] = build_descriptor(settings, pm)
     # The encrypted tenant store (dev mode migrates the database here) and its 503 view.
     config.include("atlassian_connect_kit.storage.service")
+    # Plugins' own tables: their migrations (dev mode) and request.ack_session on the same engine.
+    config.include("atlassian_connect_kit.storage.plugin_migrations")
+    config.include("atlassian_connect_kit.storage.sessions")
+    # Plugins' own settings (ack_plugin_settings), parsed before any plugin configures itself.
+    config.include("atlassian_connect_kit.plugin_settings")
     # HTTPS only and security headers on every response (needs ack.security.contact in prod).
     config.include("atlassian_connect_kit.security.transport")
     # Request bodies over ack.max_request_body_bytes get 413, whatever the WSGI server.
@@ -62,7 +68,8 @@ def includeme(config: Configurator) -> None:
     # Chameleon templates for the core's and plugins' pages.
     config.include("pyramid_chameleon")
     # Core features and plugins, through the same hook: core plugins are registered trylast.
-    pm.hook.ack_configure(config=config, settings=settings)
+    # Their views are the ones that must declare connect_auth (not a host app's own).
+    pm.hook.ack_configure(config=managed_configurator(config), settings=settings)
 
 
 def make_app(

@@ -181,6 +181,18 @@ def busy_site(seed: int, *, today: dt.date | None = None, issues: int = 1111) ->
     )
 
 
+DEMO_IDENTITY: Mapping[str, str] = {
+    "ack.app_key": "smart-timesheet-report",
+    "ack.app_name": "Smart Timesheet Report",
+    "ack.app_description": (
+        "Worklogs as a timesheet grid: people, issues and projects against days, weeks, months."
+    ),
+    "ack.vendor_name": "Smart Timesheet",
+    "ack.vendor_url": "https://smart-timesheet.example.com",
+}
+"""The demo's app identity: the Smart Timesheet's, as in development.ini (or the ini's own)."""
+
+
 class Demo:
     """The running demo: fake site, add-on and host page; :meth:`stop` shuts all three down.
 
@@ -195,6 +207,7 @@ class Demo:
         plugins: Sequence[str] | None = None,
         extra_plugins: Sequence[object] = (),
         site: SiteData | None = None,
+        identity: Mapping[str, str] | None = None,
     ) -> None:
         self._workdir = tempfile.TemporaryDirectory(prefix="ack-demo-")
         self.site = FakeJira(site if site is not None else demo_site(seed)).start()
@@ -205,6 +218,7 @@ class Demo:
             self.host_url = host.base_url
             chosen = tuple(installed_plugins()) if plugins is None else tuple(plugins)
             settings = {
+                **(DEMO_IDENTITY if identity is None else identity),
                 "ack.dev_mode": "true",
                 "ack.plugins": " ".join(chosen),
                 "ack.encryption_keys": generate_key_line(),
@@ -244,15 +258,24 @@ def _placeholder_app(environ: dict[str, Any], start_response: Any) -> list[bytes
     return [b"starting"]
 
 
-def run_demo(*, port: int, seed: int, plugins: Sequence[str] | None) -> int:
-    """Run the demo until Ctrl-C or SIGTERM; print the host page's URL."""
+def run_demo(
+    *,
+    port: int,
+    seed: int,
+    plugins: Sequence[str] | None,
+    identity: Mapping[str, str] | None = None,
+) -> int:
+    """Run the demo until Ctrl-C or SIGTERM; print the host page's URL.
+
+    ``identity`` holds the ``ack.app_*``/``ack.vendor_*`` settings (default :data:`DEMO_IDENTITY`).
+    """
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
         stopping.set()
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    demo = Demo(port=port, seed=seed, plugins=plugins)
+    demo = Demo(port=port, seed=seed, plugins=plugins, identity=identity)
     try:
         print(f"Demo Jira site with the add-on installed: {demo.host_url}/", flush=True)
         print("Press Ctrl-C to stop.", flush=True)

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from atlassian_connect_kit.backup.targets import BackupTarget
     from atlassian_connect_kit.host.client import HostClient
     from atlassian_connect_kit.inventory import InventoryEntry
+    from atlassian_connect_kit.plugin_settings import PluginSetting
     from atlassian_connect_kit.settings import Settings
+    from atlassian_connect_kit.storage.plugin_migrations import PluginMigrations
     from atlassian_connect_kit.storage.store import TenantRecord
 
 PROJECT_NAME = "atlassian_connect_kit"
@@ -181,6 +183,37 @@ def ack_data_inventory(settings: Settings) -> Sequence[InventoryEntry] | None:
     declared. Tables declared here are included in backups (unless declared ``backed_up=False``)
     and purged per tenant on uninstall (their ``tenant_column`` names the clientKey column;
     ``None`` for a table holding no tenant's rows).
+    """
+
+
+# --- Plugin storage and settings ----------------------------------------------------------------
+
+
+@hookspec
+def ack_storage_migrations(
+    settings: Settings,
+) -> PluginMigrations | Sequence[PluginMigrations] | None:
+    """Contribute a plugin's own Alembic migrations, which create and change its tables.
+
+    Return a :class:`~atlassian_connect_kit.storage.plugin_migrations.PluginMigrations` (a short
+    ``name`` and the ``versions`` folder holding the plugin's revision files), a list of them, or
+    ``None``. ``ack db upgrade`` (and start-up in dev mode) runs them after the kit's, each plugin
+    with its own version table (``<name>_alembic_version``). The plugin's views reach the same
+    database through ``request.ack_session``; its tables are backed up and purged per tenant once
+    declared in :func:`ack_data_inventory` (see docs/plugins.md, "Storing data").
+    """
+
+
+@hookspec
+def ack_plugin_settings() -> Sequence[PluginSetting] | None:
+    """Declare a plugin's settings, read like the kit's: ini first, the environment overriding.
+
+    Return a list of :class:`~atlassian_connect_kit.plugin_settings.PluginSetting` (name, default,
+    parser, help). A name is the plugin's own prefix and a dotted name (``myplugin.greeting``);
+    the environment variable ``MYPLUGIN_GREETING`` overrides it, as ``ACK_BASE_URL`` overrides
+    ``ack.base_url``. Values are parsed once at start-up (a bad one stops it with one line naming
+    the setting) and read with
+    :func:`~atlassian_connect_kit.plugin_settings.get_plugin_settings`.
     """
 
 

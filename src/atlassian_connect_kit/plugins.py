@@ -32,6 +32,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "atlassian_connect_kit.storage.installations",
     "atlassian_connect_kit.forge_lifecycle",
     "atlassian_connect_kit.cli",
+    "atlassian_connect_kit.scaffold",
     "atlassian_connect_kit.storage.inventory",
     # Before the local directory, so the commands list that first (trylast hooks answer LIFO).
     "atlassian_connect_kit.backup.azure_blob",

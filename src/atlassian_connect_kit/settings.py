@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from atlassian_connect_kit.auth.forge import is_app_id
 from atlassian_connect_kit.auth.jwks import check_jwks_url
 
-DEFAULT_APP_KEY = "smart-timesheet-report"
 DEFAULT_INSTALL_KEYS_URL = "https://connect-install-keys.atlassian.com"
 DEFAULT_OAUTH2_TOKEN_URL = (
     "https://oauth-2-authorization-server.services.atlassian.com/oauth2/token"
@@ -27,6 +26,18 @@ DEFAULT_OAUTH2_TOKEN_URL = (
 DEFAULT_OAUTH2_AUDIENCE = "https://oauth-2-authorization-server.services.atlassian.com"
 DEFAULT_FORGE_JWKS_URL = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+APP_IDENTITY_SETTINGS: tuple[str, ...] = (
+    "ack.app_key",
+    "ack.app_name",
+    "ack.vendor_name",
+    "ack.vendor_url",
+)
+"""Who the app is: the kit has no defaults for these, every add-on sets its own.
+
+They are required wherever the app is described or served (the web app, ``ack descriptor``,
+``ack manifest``); commands that only operate on the store (``ack db``, ``ack keys``, backups)
+work without them.
+"""
 
 
 class SettingsError(ValueError):
@@ -103,16 +114,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "ack.base_url", None, _text, "the app's public URL (https; http://localhost in dev)"
     ),
-    SettingSpec("ack.app_key", DEFAULT_APP_KEY, _text, "the descriptor key and iss of app JWTs"),
-    SettingSpec("ack.app_name", "Smart Timesheet Report", _text, "the descriptor name"),
-    SettingSpec(
-        "ack.app_description",
-        "Worklogs as a timesheet grid: people, issues and projects against days, weeks, months.",
-        _text,
-        "the descriptor description",
-    ),
-    SettingSpec("ack.vendor_name", "Smart Timesheet", _text, "the descriptor vendor name"),
-    SettingSpec("ack.vendor_url", "https://smart-timesheet.example.com", _text, "vendor URL"),
+    SettingSpec("ack.app_key", None, _text, "the descriptor key and iss of app JWTs (required)"),
+    SettingSpec("ack.app_name", None, _text, "the descriptor name (required)"),
+    SettingSpec("ack.app_description", "", _text, "the descriptor description"),
+    SettingSpec("ack.vendor_name", None, _text, "the descriptor vendor name (required)"),
+    SettingSpec("ack.vendor_url", None, _text, "the vendor's URL (required)"),
     SettingSpec("ack.descriptor_template", "", _text, "path of the descriptor template"),
     SettingSpec("ack.plugins", "", _word_list, "entry-point names of the plugins to enable"),
     SettingSpec("sqlalchemy.url", None, _text, "the tenant store's database URL"),
@@ -176,6 +182,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "largest request body accepted (bytes); larger gets 413",
     ),
     SettingSpec(
+        "ack.connect_auth_all_views",
+        "false",
+        _parse_bool,
+        "every view of the app must declare connect_auth, not only the kit's and its plugins'",
+    ),
+    SettingSpec(
         "ack.jwt_max_lifetime",
         "3600",
         _int_parser(60, 86400),
@@ -229,6 +241,7 @@ class Settings:
     forge_connect_adoption: bool
     max_request_body_bytes: int
     jwt_max_lifetime: int
+    connect_auth_all_views: bool = False
     here: str = "."
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -266,6 +279,9 @@ def load_settings(
     """Build :class:`Settings` from an ini's ``[app:main]`` mapping and the environment.
 
     Raises :class:`SettingsError` naming the first setting that is missing or invalid.
+    ``require_base_url=False`` serves commands that neither describe nor serve the app (``ack db``,
+    ``ack keys``, backups): ``ack.base_url`` and the app identity (:data:`APP_IDENTITY_SETTINGS`)
+    may then be absent.
     """
     environ = os.environ if environ is None else environ
     here = here or str(raw.get("here") or os.getcwd())
@@ -279,11 +295,19 @@ def load_settings(
         text = merged.get(spec.name)
         if text is None or (text.strip() == "" and spec.default is not None):
             text = spec.default
-        if text is None:
+        if text is None or (spec.name in APP_IDENTITY_SETTINGS and not text.strip()):
             if spec.name == "sqlalchemy.url":
                 text = f"sqlite:///{Path(here, 'var', 'ack.sqlite')}"
-            elif spec.name == "ack.base_url" and not require_base_url:
+            elif not require_base_url and (
+                spec.name == "ack.base_url" or spec.name in APP_IDENTITY_SETTINGS
+            ):
                 text = ""
+            elif spec.name in APP_IDENTITY_SETTINGS:
+                raise SettingsError(
+                    spec.name,
+                    f"is required (the kit has no default app identity; set it in the ini "
+                    f"or {env_var_name(spec.name)})",
+                )
             else:
                 raise SettingsError(spec.name, "is required")
         values[_attribute_name(spec.name)] = spec.parse(spec.name, text)
@@ -298,7 +322,7 @@ def load_settings(
             "ack.jwt_max_lifetime",
             "must be at least ack.context_token_seconds, or the app's own page tokens are refused",
         )
-    if not values["app_key"] or len(values["app_key"]) > 64:
+    if values["app_key"] and len(values["app_key"]) > 64:
         raise SettingsError("ack.app_key", "must be 1 to 64 characters")
     for name in ("ack.security.contact",):
         contact = values[_attribute_name(name)]

@@ -21,6 +21,7 @@ from atlassian_connect_kit.settings import Settings, load_settings
 from atlassian_connect_kit.storage.crypto import KeyRing, generate_key_line
 from atlassian_connect_kit.storage.db import make_engine, upgrade
 from atlassian_connect_kit.storage.store import InstallPayload, TenantRecord, TenantStore
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Site:
         self.extra.update(changes)
         values = {
             "use": "egg:atlassian-connect-kit",
+            **TEST_APP_IDENTITY,
             "ack.base_url": "https://app.example.com",
             "sqlalchemy.url": self.database_url,
             "ack.encryption_keys": self.encryption_keys,

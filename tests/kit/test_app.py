@@ -12,6 +12,7 @@ from pyramid.config import Configurator
 from webtest import TestApp
 
 from atlassian_connect_kit.storage.crypto import generate_key_line
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,6 +62,7 @@ def test_pserve_development_ini_serves_the_descriptor(tmp_path):
 
 def test_an_existing_pyramid_app_can_include_the_kit(tmp_path):
     settings = {
+        **TEST_APP_IDENTITY,
         "ack.base_url": "https://app.example.com",
         "sqlalchemy.url": f"sqlite:///{tmp_path}/ack.sqlite",
         "ack.encryption_keys": generate_key_line(),

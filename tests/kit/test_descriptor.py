@@ -12,12 +12,14 @@ from atlassian_connect_kit.descriptor import (
 )
 from atlassian_connect_kit.plugins import make_plugin_manager
 from atlassian_connect_kit.settings import load_settings
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from tests.shared_data import shared_path
 
 
 def _descriptor(plugins=("smart_timesheet",), base_url="https://acme.example.com"):
     settings = load_settings(
-        {"ack.base_url": base_url, "ack.plugins": " ".join(plugins)}, environ={}
+        {**TEST_APP_IDENTITY, "ack.base_url": base_url, "ack.plugins": " ".join(plugins)},
+        environ={},
     )
     return build_descriptor(settings, make_plugin_manager(settings.plugins))
 

@@ -35,6 +35,7 @@ from atlassian_connect_kit.manifest import (
 from atlassian_connect_kit.plugins import make_plugin_manager
 from atlassian_connect_kit.settings import load_settings
 from atlassian_connect_kit.testing.fakejira import FakeJira
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from tests import forge_manifest_schema
 from tests.kit.testing.forge_support import APP_ID
 from tests.kit.testing.test_fakejira_support import RecordingApp, tiny_site
@@ -162,6 +163,7 @@ def test_the_examples_manifest_validates(adoption, tmp_path, schema, forge_packa
     spec.loader.exec_module(example)
     settings = load_settings(
         {
+            **TEST_APP_IDENTITY,
             "ack.base_url": "https://hello.example.com",
             "ack.app_key": "myself-page",
             "ack.forge.app_id": APP_ID,
@@ -202,7 +204,8 @@ def test_plugin_fragments_are_merged_and_validate(tmp_path, schema, forge_packag
     (tmp_path / "static" / "page").mkdir(parents=True)
     (tmp_path / "static" / "page" / "index.html").write_text("<html></html>")
     settings = load_settings(
-        {"ack.base_url": "https://x.example.com", "ack.forge.app_id": APP_ID}, environ={}
+        {**TEST_APP_IDENTITY, "ack.base_url": "https://x.example.com", "ack.forge.app_id": APP_ID},
+        environ={},
     )
     pm = make_plugin_manager(("smart_timesheet",), extra_plugins=[ForgePagePlugin()])
     manifest = build_manifest(settings, pm)

@@ -9,6 +9,7 @@ from atlassian_connect_kit.plugins import (
     installed_plugins,
     make_plugin_manager,
 )
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 
 
 def test_the_timesheet_is_installed_but_not_active_unless_named():
@@ -50,7 +51,11 @@ class _Pages:
 
 
 def test_two_plugins_declaring_the_same_module_key_fail_at_start_up_naming_both():
-    settings = {"ack.base_url": "https://app.example.com", "ack.encryption_keys": ""}
+    settings = {
+        **TEST_APP_IDENTITY,
+        "ack.base_url": "https://app.example.com",
+        "ack.encryption_keys": "",
+    }
     with pytest.raises(DescriptorError) as info:
         make_app(
             settings,

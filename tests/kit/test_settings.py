@@ -1,13 +1,15 @@
 import pytest
 
 from atlassian_connect_kit.settings import SETTINGS, SettingsError, env_var_name, load_settings
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 
-BASE = {"ack.base_url": "https://app.example.com"}
+BASE = {**TEST_APP_IDENTITY, "ack.base_url": "https://app.example.com"}
 
 
 def test_defaults_follow_the_documented_contract():
     settings = load_settings(BASE, environ={}, here="/srv/app")
-    assert settings.app_key == "smart-timesheet-report"
+    assert settings.app_key == TEST_APP_IDENTITY["ack.app_key"]
+    assert settings.app_description == ""
     assert settings.plugins == ()
     assert settings.dev_mode is False
     assert settings.database_url == "sqlite:////srv/app/var/ack.sqlite"
@@ -41,11 +43,15 @@ def test_env_var_names():
     ("raw", "setting", "fragment"),
     [
         ({}, "ack.base_url", "required"),
-        ({"ack.base_url": "http://app.example.com"}, "ack.base_url", "https"),
-        ({"ack.base_url": "not a url"}, "ack.base_url", "absolute"),
-        ({"ack.base_url": "https://app.example.com?x=1"}, "ack.base_url", "query"),
+        ({**TEST_APP_IDENTITY, "ack.base_url": "http://app.example.com"}, "ack.base_url", "https"),
+        ({**TEST_APP_IDENTITY, "ack.base_url": "not a url"}, "ack.base_url", "absolute"),
         (
-            {"ack.base_url": "http://app.example.com", "ack.dev_mode": "true"},
+            {**TEST_APP_IDENTITY, "ack.base_url": "https://app.example.com?x=1"},
+            "ack.base_url",
+            "query",
+        ),
+        (
+            {**TEST_APP_IDENTITY, "ack.base_url": "http://app.example.com", "ack.dev_mode": "true"},
             "ack.base_url",
             "localhost",
         ),
@@ -68,7 +74,8 @@ def test_invalid_settings_fail_with_one_line_naming_the_setting(raw, setting, fr
 
 def test_dev_mode_allows_local_http():
     settings = load_settings(
-        {"ack.base_url": "http://localhost:6543", "ack.dev_mode": "true"}, environ={}
+        {**TEST_APP_IDENTITY, "ack.base_url": "http://localhost:6543", "ack.dev_mode": "true"},
+        environ={},
     )
     assert settings.base_url == "http://localhost:6543"
     assert settings.base_path == ""
@@ -104,3 +111,51 @@ def test_request_bodies_and_token_lifetimes_are_bounded_by_default():
 def test_body_and_lifetime_limits_are_validated(changes, problem):
     with pytest.raises(SettingsError, match=problem):
         load_settings({**BASE, **changes}, environ={})
+
+
+@pytest.mark.parametrize(
+    "missing", ["ack.app_key", "ack.app_name", "ack.vendor_name", "ack.vendor_url"]
+)
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_the_kit_has_no_default_identity_each_part_is_required_in_one_line(missing, value):
+    raw = {k: v for k, v in BASE.items() if k != missing}
+    if value is not None:
+        raw[missing] = value
+    with pytest.raises(SettingsError) as refused:
+        load_settings(raw, environ={})
+    message = str(refused.value)
+    assert refused.value.setting == missing
+    assert message.startswith(f"{missing}: is required")
+    assert env_var_name(missing) in message
+    assert "\n" not in message
+
+
+def test_the_identity_comes_from_the_environment_like_every_setting():
+    raw = {"ack.base_url": "https://app.example.com"}
+    environ = {env_var_name(name): value for name, value in TEST_APP_IDENTITY.items()}
+    environ["ACK_APP_KEY"] = "from-the-environment"
+    assert load_settings(raw, environ=environ).app_key == "from-the-environment"
+
+
+def test_commands_that_only_operate_the_store_need_no_identity():
+    settings = load_settings({}, environ={}, require_base_url=False)
+    assert settings.app_key == ""
+
+
+@pytest.mark.parametrize(
+    "contact", ["mailto:security@example.com", "https://example.com/report", "tel:+1-555-0100"]
+)
+def test_every_documented_contact_scheme_is_accepted(contact):
+    assert (
+        load_settings({**BASE, "ack.security.contact": contact}, environ={}).security_contact
+        == contact
+    )
+
+
+def test_the_https_rule_covers_all_js_url():
+    with pytest.raises(SettingsError, match=r"^ack.all_js_url: must use https outside dev mode"):
+        load_settings({**BASE, "ack.all_js_url": "http://localhost:9/all.js"}, environ={})
+    dev = {**BASE, "ack.dev_mode": "true", "ack.base_url": "http://localhost:6543"}
+    assert load_settings({**dev, "ack.all_js_url": "http://127.0.0.1:9/all.js"}, environ={})
+    with pytest.raises(SettingsError, match="only allowed for localhost"):
+        load_settings({**dev, "ack.all_js_url": "http://cdn.example.com/all.js"}, environ={})

@@ -12,6 +12,7 @@ from atlassian_connect_kit.settings import SettingsError
 from atlassian_connect_kit.storage.crypto import DecryptionError, KeyRing, parse_key
 from atlassian_connect_kit.storage.db import current_revision, head_revision, make_engine
 from atlassian_connect_kit.storage.store import InstallPayload, TenantStore
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 
 
 def ack(*args, cwd):
@@ -98,6 +99,7 @@ def test_production_refuses_to_start_without_a_key(tmp_path):
     with pytest.raises(SettingsError, match=r"ack\.encryption_keys"):
         make_app(
             {
+                **TEST_APP_IDENTITY,
                 "ack.base_url": "https://app.example.com",
                 "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
             }
@@ -107,6 +109,7 @@ def test_production_refuses_to_start_without_a_key(tmp_path):
 def test_dev_mode_creates_an_owner_only_key_under_var(tmp_path):
     make_app(
         {
+            **TEST_APP_IDENTITY,
             "ack.base_url": "http://localhost:6543",
             "ack.dev_mode": "true",
             "sqlalchemy.url": f"sqlite:///{tmp_path}/var/a.sqlite",

@@ -21,6 +21,7 @@ from pyramid.exceptions import ConfigurationError
 from pyramid.response import Response
 
 from atlassian_connect_kit.auth.identity import AUTH_MODES, AuthenticationFailed, Identity
+from atlassian_connect_kit.auth.managed_views import MANAGED_OPTION, is_static, rule_applies
 from atlassian_connect_kit.host.errors import SignInRequired
 
 if TYPE_CHECKING:
@@ -44,15 +45,29 @@ def unauthorized(reason: str, status: int = 401) -> Response:
 
 
 class ConnectSecurityPolicy:
-    """Pyramid security policy whose identity comes from the ``ack_authenticate`` hook."""
+    """Pyramid security policy whose identity comes from the ``ack_authenticate`` hook.
 
-    def identity(self, request: Request) -> Identity | None:
+    ``fallback`` is the security policy of a host application that includes the kit: requests
+    to the host's own views (those the kit does not authenticate) are answered by it, so its
+    identity, permissions and ``remember``/``forget`` keep working there.
+    """
+
+    def __init__(self, fallback: Any = None) -> None:
+        """Answer for the kit's views; ask ``fallback`` (if any) for every other request."""
+        self.fallback = fallback
+
+    def _host_request(self, request: Request) -> bool:
+        return self.fallback is not None and getattr(request, "ack_auth_mode", None) is None
+
+    def identity(self, request: Request) -> Any:
         """Authenticate the request for the mode its view declared (``None`` when public).
 
         Pyramid asks again for every ``request.identity``, ``authenticated_userid`` and
         permission check, and a view, its page token and its host client each ask: the outcome,
         an identity or a refusal, is kept on the request, so a request is authenticated once.
         """
+        if self._host_request(request):
+            return self.fallback.identity(request)
         mode = getattr(request, "ack_auth_mode", "public")
         if mode == "public":
             return None
@@ -77,21 +92,29 @@ class ConnectSecurityPolicy:
         setattr(request, _IDENTITY_MEMO, (mode, result))
         return result
 
-    def authenticated_userid(self, request: Request) -> str | None:
+    def authenticated_userid(self, request: Request) -> Any:
         """The accountId of the authenticated user, if any."""
+        if self._host_request(request):
+            return self.fallback.authenticated_userid(request)
         identity = request.identity
         return identity.account_id if identity is not None else None
 
     def permits(self, request: Request, context: Any, permission: str) -> bool:
-        """Views are guarded by their ``connect_auth`` mode, not by permissions."""
+        """The kit's views are guarded by their ``connect_auth`` mode, not by permissions."""
+        if self._host_request(request):
+            return bool(self.fallback.permits(request, context, permission))
         return True
 
     def remember(self, request: Request, userid: Any, **kw: Any) -> list[tuple[str, str]]:
-        """Connect authentication is per request; nothing is remembered."""
+        """Connect authentication is per request; nothing is remembered (the host's may)."""
+        if self.fallback is not None:
+            return list(self.fallback.remember(request, userid, **kw))
         return []
 
     def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
-        """Nothing to forget (no sessions)."""
+        """Nothing to forget (no sessions), except what the host's policy remembered."""
+        if self.fallback is not None:
+            return list(self.fallback.forget(request, **kw))
         return []
 
 
@@ -148,6 +171,9 @@ def connect_auth_deriver(view: Callable[..., Any], info: IViewDeriverInfo) -> Ca
     if info.exception_only:
         return view
     mode = info.options.get("connect_auth")
+    if mode is None and (is_static(info) or not rule_applies(info)):
+        # Static files are public by design; a host application's own views are its own.
+        return view
     name = getattr(info.original_view, "__qualname__", repr(info.original_view))
     if mode not in AUTH_MODES:
         raise ConfigurationError(
@@ -179,11 +205,19 @@ def connect_auth_deriver(view: Callable[..., Any], info: IViewDeriverInfo) -> Ca
     return authenticated_view
 
 
-connect_auth_deriver.options = ("connect_auth", "connect_require_user")  # type: ignore[attr-defined]
+connect_auth_deriver.options = (  # type: ignore[attr-defined]
+    "connect_auth",
+    "connect_require_user",
+    MANAGED_OPTION,
+)
 
 
 def includeme(config: Configurator) -> None:
     """Install the security policy and the ``connect_auth``/``connect_require_user`` options."""
+    from atlassian_connect_kit.auth.managed_views import ALL_VIEWS_KEY
+    from atlassian_connect_kit.config import get_settings
+
+    config.registry[ALL_VIEWS_KEY] = get_settings(config.registry).connect_auth_all_views
     config.set_security_policy(ConnectSecurityPolicy())
     config.add_view_deriver(connect_auth_deriver, name="connect_auth")
 

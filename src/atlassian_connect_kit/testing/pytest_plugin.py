@@ -63,7 +63,20 @@ FORGE_TEST_APP_ID = "ari:cloud:ecosystem::app/00000000-0000-4000-8000-00000000ac
 
 
 @pytest.fixture
-def ack_settings(tmp_path: Path, fake_jira: FakeJira, ack_plugins: Sequence[str]) -> dict[str, Any]:
+def ack_app_identity() -> Mapping[str, str]:
+    """The app's key, name and vendor settings (override it to test with the add-on's own)."""
+    from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
+
+    return TEST_APP_IDENTITY
+
+
+@pytest.fixture
+def ack_settings(
+    tmp_path: Path,
+    fake_jira: FakeJira,
+    ack_plugins: Sequence[str],
+    ack_app_identity: Mapping[str, str],
+) -> dict[str, Any]:
     """Settings for the app under test: dev mode, a fresh SQLite file and key, the fake site.
 
     Forge is set up too: a test app id and the fake site's JWKS, so ``forge_invoke`` works.
@@ -71,6 +84,7 @@ def ack_settings(tmp_path: Path, fake_jira: FakeJira, ack_plugins: Sequence[str]
     from atlassian_connect_kit.storage.crypto import generate_key_line
 
     return {
+        **ack_app_identity,
         "ack.forge.app_id": FORGE_TEST_APP_ID,
         "ack.forge.jwks_url": fake_jira.forge_jwks_url,
         "ack.dev_mode": "true",

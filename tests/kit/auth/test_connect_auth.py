@@ -24,6 +24,7 @@ from atlassian_connect_kit.host import SignInRequired
 from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.storage.db import DatabaseUnavailable
 from atlassian_connect_kit.storage.service import get_tenant_store
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from atlassian_connect_kit.testing.server import serve_kit_app
 from tests.addon_for_tests import SampleAddon
 
@@ -235,6 +236,7 @@ def test_a_view_without_a_mode_fails_at_start_up(tmp_path):
             config.add_view(lambda request: {}, route_name="careless", renderer="json")
 
     settings = {
+        **TEST_APP_IDENTITY,
         "ack.dev_mode": "true",
         "ack.encryption_keys": generate_key_line(),
         "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
@@ -378,6 +380,7 @@ def test_a_misdeclared_user_requirement_fails_at_start_up(tmp_path, options, pro
             )
 
     settings = {
+        **TEST_APP_IDENTITY,
         "ack.dev_mode": "true",
         "ack.encryption_keys": generate_key_line(),
         "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
@@ -536,6 +539,7 @@ class PermissionedPage:
 
 def test_a_view_naming_a_permission_is_guarded_by_its_mode_alone(tmp_path):
     settings = {
+        **TEST_APP_IDENTITY,
         "ack.dev_mode": "true",
         "ack.base_url": "http://localhost:6543",
         "ack.encryption_keys": generate_key_line(),
@@ -568,6 +572,7 @@ class ForeignProtocol:
 
 def test_a_request_no_protocol_recognises_is_unauthenticated(tmp_path):
     settings = {
+        **TEST_APP_IDENTITY,
         "ack.dev_mode": "true",
         "ack.base_url": "http://localhost:6543",
         "ack.encryption_keys": generate_key_line(),

@@ -23,6 +23,7 @@ from atlassian_connect_kit.backup.operations import create_backup
 from atlassian_connect_kit.plugins import make_plugin_manager
 from atlassian_connect_kit.settings import SettingsError, load_settings
 from atlassian_connect_kit.storage.crypto import generate_key_line
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from tests.blocked_imports import run_ack_without
 from tests.kit.backup.azurite import ACCOUNT, Azurite
 from tests.kit.backup.test_backup_commands import comparable, fresh_site, one_line_error
@@ -183,6 +184,7 @@ def test_a_container_that_does_not_exist_is_named(site, azurite):
 def test_an_unreachable_endpoint_fails_in_one_line_within_seconds(site):
     site.write(
         **{
+            **TEST_APP_IDENTITY,
             "ack.dev_mode": "true",
             "ack.backup.dir": "",
             "ack.backup.azure.account_url": f"http://127.0.0.1:9/{ACCOUNT}",

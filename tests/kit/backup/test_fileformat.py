@@ -22,6 +22,7 @@ from atlassian_connect_kit.storage.crypto import (
     generate_key_line,
     parse_key,
 )
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 
 CREATED = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 TABLES = (
@@ -163,7 +164,8 @@ def test_not_a_backup_at_all():
 )
 def test_the_backup_key_setting_takes_a_bare_key_or_kid_entries(value, kids):
     settings = load_settings(
-        {"ack.base_url": "https://a.example.com", "ack.backup.key": value}, environ={}
+        {**TEST_APP_IDENTITY, "ack.base_url": "https://a.example.com", "ack.backup.key": value},
+        environ={},
     )
     assert backup_keyring(settings).kids == kids
 
@@ -171,7 +173,8 @@ def test_the_backup_key_setting_takes_a_bare_key_or_kid_entries(value, kids):
 @pytest.mark.parametrize("value", ["", "b1:short", "not base64 !"])
 def test_a_bad_backup_key_names_the_setting_but_not_the_key(value):
     settings = load_settings(
-        {"ack.base_url": "https://a.example.com", "ack.backup.key": value}, environ={}
+        {**TEST_APP_IDENTITY, "ack.base_url": "https://a.example.com", "ack.backup.key": value},
+        environ={},
     )
     with pytest.raises(SettingsError) as refused:
         backup_keyring(settings)

@@ -23,6 +23,7 @@ from atlassian_connect_kit.storage.models import Tenant
 from atlassian_connect_kit.storage.store import TenantStore
 from atlassian_connect_kit.testing.fakejira import FakeJira
 from atlassian_connect_kit.testing.fakejira.connect import InstalledApp, signed_module_url
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from atlassian_connect_kit.testing.postgres import PrivatePostgres, find_postgres_bin
 from atlassian_connect_kit.testing.processes import GunicornServer
 from tests.kit.deployment.conftest import app_settings, migrate, wait_for
@@ -130,7 +131,7 @@ def test_a_database_outage_under_load_gives_503s_then_heals_by_itself(
             database_url=private_postgres.url,
             key_line=key_line,
             here=tmp_path,
-            **{"ack.base_url": own_url, "ack.tenant_cache_seconds": "1"},
+            **{**TEST_APP_IDENTITY, "ack.base_url": own_url, "ack.tenant_cache_seconds": "1"},
         ),
         threads=4,
     )
@@ -217,6 +218,7 @@ def slow_jira_server(start_gunicorn, fake_jira, key_line, tmp_path) -> GunicornS
             key_line=key_line,
             here=tmp_path,
             **{
+                **TEST_APP_IDENTITY,
                 "ack.base_url": own_url,
                 "ack.host.timeout_seconds": "3",
                 "ack.host.max_attempts": "2",

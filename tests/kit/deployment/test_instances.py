@@ -23,6 +23,7 @@ from atlassian_connect_kit.storage.models import Tenant
 from atlassian_connect_kit.storage.store import TenantStore
 from atlassian_connect_kit.testing.fakejira import FakeJira
 from atlassian_connect_kit.testing.fakejira.connect import InstalledApp
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from atlassian_connect_kit.testing.processes import GunicornServer
 from tests.kit.deployment.conftest import app_settings, wait_for
 
@@ -52,6 +53,7 @@ def two_instances(
             key_line=key_line,
             here=tmp_path,
             **{
+                **TEST_APP_IDENTITY,
                 "ack.base_url": public_url[0],
                 "ack.tenant_cache_seconds": str(CACHE_SECONDS),
             },

@@ -18,9 +18,12 @@ from atlassian_connect_kit.privacy.inventory import (
 )
 from atlassian_connect_kit.settings import load_settings
 from atlassian_connect_kit.storage.db import VERSION_TABLE, make_engine, upgrade
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
-SETTINGS = load_settings({"ack.base_url": "https://app.example.com"}, environ={})
+SETTINGS = load_settings(
+    {**TEST_APP_IDENTITY, "ack.base_url": "https://app.example.com"}, environ={}
+)
 
 
 def product_inventory():
@@ -67,7 +70,12 @@ def test_tables_kept_by_hash_hold_no_client_key_and_are_never_backed_up():
         assert all(e.column != "client_key" for e in inventory.columns(name))
     assert "at most 13 months" in inventory.columns("ack_removal_journal")[0].retention
     shorter = load_settings(
-        {"ack.base_url": "https://app.example.com", "ack.backup.keep_months": "0"}, environ={}
+        {
+            **TEST_APP_IDENTITY,
+            "ack.base_url": "https://app.example.com",
+            "ack.backup.keep_months": "0",
+        },
+        environ={},
     )
     journal = collect_inventory(make_plugin_manager(()), shorter).columns("ack_removal_journal")
     assert "at most 35 days" in journal[0].retention

@@ -9,6 +9,7 @@ from webob import Request
 from atlassian_connect_kit import hookimpl
 from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.storage.crypto import generate_key_line
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from atlassian_connect_kit.testing.server import serve_kit_app
 
 CAP = 65536
@@ -40,6 +41,7 @@ def echo():
 @pytest.fixture
 def settings(tmp_path):
     return {
+        **TEST_APP_IDENTITY,
         "ack.dev_mode": "true",
         "ack.encryption_keys": generate_key_line(),
         "ack.max_request_body_bytes": str(CAP),

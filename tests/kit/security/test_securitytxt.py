@@ -9,6 +9,7 @@ from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.security.securitytxt import render_security_txt
 from atlassian_connect_kit.settings import load_settings
 from atlassian_connect_kit.storage.crypto import generate_key_line
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 
 HTTPS = {"wsgi.url_scheme": "https"}
 
@@ -28,6 +29,7 @@ def app(tmp_path):
     return TestApp(
         make_app(
             {
+                **TEST_APP_IDENTITY,
                 "ack.base_url": "https://app.example.com",
                 "sqlalchemy.url": f"sqlite:///{tmp_path / 'ack.sqlite'}",
                 "ack.encryption_keys": generate_key_line(),
@@ -60,6 +62,7 @@ def test_security_txt_needs_no_token(app):
 def test_render_is_exact_for_a_given_day():
     settings = load_settings(
         {
+            **TEST_APP_IDENTITY,
             "ack.base_url": "https://app.example.com",
             "ack.security.contact": "https://example.com/report",
         },
@@ -78,6 +81,7 @@ def test_dev_mode_without_a_contact_has_no_security_txt(tmp_path):
     app = TestApp(
         make_app(
             {
+                **TEST_APP_IDENTITY,
                 "ack.base_url": "http://localhost:6543",
                 "ack.dev_mode": "true",
                 "sqlalchemy.url": f"sqlite:///{tmp_path / 'ack.sqlite'}",

@@ -9,6 +9,7 @@ from atlassian_connect_kit import hookimpl
 from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.settings import SettingsError
 from atlassian_connect_kit.storage.crypto import generate_key_line
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from atlassian_connect_kit.testing.server import AppServer
 from tests.addon_for_tests import SampleAddon
 from tests.kit.operator import run_ack
@@ -36,6 +37,7 @@ class FramedPage:
 
 def production_settings(tmp_path, **changes):
     return {
+        **TEST_APP_IDENTITY,
         "ack.base_url": "https://app.example.com",
         "sqlalchemy.url": f"sqlite:///{tmp_path / 'ack.sqlite'}",
         "ack.encryption_keys": generate_key_line(),
@@ -97,8 +99,10 @@ def test_outside_dev_mode_the_server_needs_a_security_contact(tmp_path):
 
 def test_the_descriptor_command_needs_no_security_contact(tmp_path):
     ini = tmp_path / "p.ini"
+    identity = "".join(f"{name} = {value}\n" for name, value in TEST_APP_IDENTITY.items())
     ini.write_text(
         "[app:main]\nuse = egg:atlassian-connect-kit\nack.base_url = https://app.example.com\n"
+        + identity
     )
     result = run_ack("descriptor", "-c", str(ini))
     assert result.status == 0, result.err
@@ -106,6 +110,7 @@ def test_the_descriptor_command_needs_no_security_contact(tmp_path):
 
 def test_dev_mode_serves_http_without_hsts(tmp_path):
     settings = {
+        **TEST_APP_IDENTITY,
         "ack.base_url": "http://localhost:6543",
         "ack.dev_mode": "true",
         "sqlalchemy.url": f"sqlite:///{tmp_path / 'ack.sqlite'}",

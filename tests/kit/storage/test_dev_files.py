@@ -11,6 +11,7 @@ from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.settings import load_settings
 from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.storage.service import engine_for
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +28,14 @@ def mode(path: Path) -> int:
 
 def dev_app(here: Path) -> None:
     """Build the app in dev mode with the default database and a generated key, under ``here``."""
-    make_app({"ack.base_url": "http://localhost:6543", "ack.dev_mode": "true", "here": str(here)})
+    make_app(
+        {
+            **TEST_APP_IDENTITY,
+            "ack.base_url": "http://localhost:6543",
+            "ack.dev_mode": "true",
+            "here": str(here),
+        }
+    )
 
 
 def test_dev_mode_creates_var_and_the_database_for_their_owner_only(tmp_path):
@@ -58,6 +66,7 @@ def test_outside_dev_mode_a_new_database_is_owner_only_and_existing_folders_are_
     os.chmod(shared, 0o755)
     settings = load_settings(
         {
+            **TEST_APP_IDENTITY,
             "ack.base_url": "https://app.example.com",
             "ack.encryption_keys": generate_key_line("k1"),
             "sqlalchemy.url": f"sqlite:///{shared / 'db' / 'ack.sqlite'}",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from tests.blocked_imports import blocked_imports_environment, run_ack_without
 from tests.kit.operator import run_ack
 
@@ -87,6 +88,7 @@ def test_the_server_does_not_start_without_its_driver_and_says_what_to_install(
         tmp_path,
         url,
         **{
+            **TEST_APP_IDENTITY,
             "ack.base_url": "https://app.example.com",
             "ack.encryption_keys": "k1:" + "A" * 43,
             "ack.security.contact": "mailto:security@example.com",

@@ -1,0 +1,167 @@
+"""The connect_auth rule covers the kit's and plugins' views; a host app's views stay its own."""
+
+import pytest
+from pyramid.config import Configurator
+from pyramid.exceptions import ConfigurationError
+from pyramid.security import Allowed, Denied
+from webtest import TestApp
+
+from atlassian_connect_kit import hookimpl
+from atlassian_connect_kit.auth.policy import ConnectSecurityPolicy
+from atlassian_connect_kit.config import make_app
+from atlassian_connect_kit.storage.crypto import generate_key_line
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
+
+STATIC = "tests.kit.auth:static_files"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return {
+        **TEST_APP_IDENTITY,
+        "ack.dev_mode": "true",
+        "ack.base_url": "http://localhost:6543",
+        "ack.encryption_keys": generate_key_line(),
+        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
+        "here": str(tmp_path),
+    }
+
+
+class StaticAssets:
+    """A plugin serving its CSS the documented way, and one page."""
+
+    __name__ = "static_assets"
+
+    @hookimpl
+    def ack_configure(self, config, settings):
+        config.add_static_view("assets", STATIC)
+        config.add_route("styled", "/styled")
+        config.add_view(
+            lambda request: {"css": request.static_url(STATIC + "/app.css")},
+            route_name="styled",
+            renderer="json",
+            connect_auth="jwt",
+        )
+
+
+class CarelessPlugin:
+    __name__ = "careless_plugin"
+
+    @hookimpl
+    def ack_configure(self, config, settings):
+        config.add_route("careless", "/careless")
+        config.add_view(lambda request: {}, route_name="careless", renderer="json")
+
+
+class IncludingPlugin:
+    """A plugin adding its views through config.include: they are the plugin's all the same."""
+
+    __name__ = "including_plugin"
+
+    @hookimpl
+    def ack_configure(self, config, settings):
+        config.include(_careless_include)
+
+
+def _careless_include(config):
+    config.add_route("included", "/included")
+    config.add_view(lambda request: {}, route_name="included", renderer="json")
+
+
+def test_a_plugins_static_view_is_public_without_declaring_anything(settings):
+    app = TestApp(make_app(settings, extra_plugins=[StaticAssets()]))
+    response = app.get("/assets/app.css", status=200)
+    assert response.text == "body { color: #172b4d; }\n"
+    assert response.content_type == "text/css"
+    app.get("/assets/missing.css", status=404)
+    # The plugin's page beside it still requires Jira's signature.
+    assert app.get("/styled", status=401).json == {"error": "authentication required"}
+
+
+@pytest.mark.parametrize("plugin", [CarelessPlugin(), IncludingPlugin()])
+def test_a_plugin_view_without_connect_auth_still_fails_start_up(settings, plugin):
+    with pytest.raises(ConfigurationError, match="must declare connect_auth"):
+        make_app(settings, extra_plugins=[plugin])
+
+
+def _host_app(settings, *, own_policy=None, opt_in=False):
+    """An existing Pyramid app that includes the kit and keeps views of its own."""
+    merged = {**settings, "ack.extra_plugins": (StaticAssets(),)}
+    if opt_in:
+        merged["ack.connect_auth_all_views"] = "true"
+    with Configurator(settings=merged) as config:
+        config.include("atlassian_connect_kit")
+        config.add_route("home", "/")
+        config.add_view(lambda request: {"home": True}, route_name="home", renderer="json")
+        config.add_route("whoami", "/whoami")
+        config.add_view(
+            lambda request: {"user": request.authenticated_userid},
+            route_name="whoami",
+            renderer="json",
+        )
+        config.add_route("admin", "/admin")
+        config.add_view(
+            lambda request: {"admin": True},
+            route_name="admin",
+            renderer="json",
+            permission="admin",
+        )
+        if own_policy is not None:
+            config.set_security_policy(ConnectSecurityPolicy(fallback=own_policy))
+    return TestApp(config.make_wsgi_app())
+
+
+class HeaderPolicy:
+    """The host's own policy: the user named by a header; only 'root' may administer."""
+
+    def identity(self, request):
+        return request.headers.get("X-User")
+
+    def authenticated_userid(self, request):
+        return self.identity(request)
+
+    def permits(self, request, context, permission):
+        if request.headers.get("X-User") == "root":
+            return Allowed("root")
+        return Denied("not root")
+
+    def remember(self, request, userid, **kw):
+        return [("X-Remembered", userid)]
+
+    def forget(self, request, **kw):
+        return []
+
+
+def test_including_the_kit_leaves_the_host_apps_own_views_alone(settings):
+    app = _host_app(settings)
+    assert app.get("/", status=200).json == {"home": True}
+    assert app.get("/whoami", status=200).json == {"user": None}
+    # The kit's own views beside them are served and guarded as usual.
+    assert app.get("/atlassian-connect.json", status=200).json["key"] == "add-on-under-test"
+
+
+def test_a_host_app_opts_in_to_the_rule_for_all_its_views(settings):
+    with pytest.raises(ConfigurationError, match="must declare connect_auth"):
+        _host_app(settings, opt_in=True)
+
+
+def test_the_host_apps_own_security_policy_answers_for_its_views(settings):
+    app = _host_app(settings, own_policy=HeaderPolicy())
+    assert app.get("/whoami", headers={"X-User": "ada"}).json == {"user": "ada"}
+    assert app.get("/admin", headers={"X-User": "root"}, status=200).json == {"admin": True}
+    app.get("/admin", headers={"X-User": "ada"}, status=(401, 403))
+    # A plugin's page still authenticates by its connect_auth mode, whatever the host's says.
+    assert app.get("/styled", headers={"X-User": "root"}, status=401).json == {
+        "error": "authentication required"
+    }
+
+
+def test_host_policy_is_not_asked_about_kit_views(settings):
+    class Exploding(HeaderPolicy):
+        def identity(self, request):
+            raise AssertionError("asked about a kit view")
+
+    app = _host_app(settings, own_policy=Exploding())
+    assert app.get("/atlassian-connect.json", status=200).json["key"] == "add-on-under-test"
+    assert app.get("/styled", status=401).json == {"error": "authentication required"}
+    assert app.get("/assets/app.css", status=200).content_type == "text/css"
