@@ -6,8 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+AUTH_JWT = "jwt"
+"""``connect_auth`` of a page Jira opens with a signed URL (the token's qsh matches the URL)."""
+
+AUTH_CONTEXT = "context"
+"""``connect_auth`` of a page's own XHRs and downloads, sent with a context token."""
+
+AUTH_PUBLIC = "public"
+"""``connect_auth`` of a view that needs no token (the descriptor, lifecycle callbacks)."""
+
 #: The authentication modes a view may declare with ``connect_auth``.
-AUTH_MODES = ("jwt", "context", "public")
+AUTH_MODES = (AUTH_JWT, AUTH_CONTEXT, AUTH_PUBLIC)
 
 
 class AuthenticationFailed(Exception):
