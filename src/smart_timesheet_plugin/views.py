@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from pyramid.response import Response
 from pyramid.static import static_view
 
-from atlassian_connect_kit.host import (
+from atlassian_connect_kit import (
     JiraAuthError,
     JiraBadRequest,
     JiraError,
@@ -25,6 +25,8 @@ from atlassian_connect_kit.host import (
     JiraRateLimited,
     JiraTimeout,
     JiraUnavailable,
+    get_settings,
+    json_error,
 )
 from smart_timesheet_plugin.export import export_filename, export_title, report_csv, report_xlsx
 from smart_timesheet_plugin.params import (
@@ -51,7 +53,8 @@ from smart_timesheet_plugin.source import FetchResult, JqlRejected, fetch_worklo
 
 if TYPE_CHECKING:
     from pyramid.config import Configurator
-    from pyramid.request import Request
+
+    from atlassian_connect_kit import KitRequest as Request
 
 log = logging.getLogger(__name__)
 SIGN_IN_MESSAGE = "sign in to Jira to see this report"
@@ -119,9 +122,7 @@ def fetch_for(
     request: Request, params: ReportParams, *, with_comments: bool = False
 ) -> FetchResult:
     """Fetch the report's worklogs as the viewer, turning Jira's failures into ReportFailed."""
-    from atlassian_connect_kit.config import get_settings
-
-    concurrency = get_settings(request.registry).host_concurrency
+    concurrency = get_settings(request).host_concurrency
     try:
         return fetch_worklogs(
             request.jira, params, max_workers=concurrency, with_comments=with_comments
@@ -235,9 +236,7 @@ def export_xlsx(request: Request) -> Response:
 
 def timesheet_page(request: Request) -> dict[str, Any]:
     """``GET /timesheet``: the page Jira opens in its iframe (also the project page)."""
-    from atlassian_connect_kit.config import get_settings
-
-    settings = get_settings(request.registry)
+    settings = get_settings(request)
     query = _query(request)
     # The project page passes ?project=KEY; Jira's own context parameters are not report filters.
     initial = {name: values for name, values in query.items() if name in INITIAL_PARAMETERS}
@@ -297,14 +296,8 @@ INITIAL_PARAMETERS = frozenset(
 
 def report_failed_view(error: ReportFailed, request: Request) -> Response:
     """A short JSON error for the page to show; never echoes a token."""
-    body: dict[str, Any] = {"error": error.message}
-    if error.parameter:
-        body["parameter"] = error.parameter
-    response = Response(json_body=body, status=error.status)
-    if error.retry_after is not None:
-        response.headers["Retry-After"] = str(max(1, round(error.retry_after)))
-    response.cache_control.no_store = True
-    return response
+    extra = {"parameter": error.parameter} if error.parameter else None
+    return json_error(error.message, error.status, extra=extra, retry_after=error.retry_after)
 
 
 def _add(

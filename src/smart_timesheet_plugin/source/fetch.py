@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from atlassian_connect_kit.host import (
-    HostClient,
+from atlassian_connect_kit import (
+    JiraClient,
     JiraError,
     fan_out,
     iter_start_at,
@@ -72,7 +72,7 @@ class JqlRejected(Exception):
     """Jira's parser refused the viewer's JQL; the message is Jira's, about the viewer's text."""
 
 
-def check_jql(client: HostClient, jql: str) -> None:
+def check_jql(client: JiraClient, jql: str) -> None:
     """Have Jira parse ``jql`` alone, with strict validation, as the client's user.
 
     Raises :class:`JqlRejected` with Jira's messages when it finds errors (or when the text sorts,
@@ -115,7 +115,7 @@ def _started_window_ms(params: ReportParams) -> tuple[int, int]:
 
 
 def _issue_worklogs(
-    client: HostClient, issue: IssueFacts, window: tuple[int, int]
+    client: JiraClient, issue: IssueFacts, window: tuple[int, int]
 ) -> list[Mapping[str, Any]]:
     entries: list[Mapping[str, Any]] = []
     params = {"startedAfter": str(window[0]), "startedBefore": str(window[1])}
@@ -130,12 +130,12 @@ def _issue_worklogs(
     return entries
 
 
-def viewer_zone(client: HostClient) -> str:
+def viewer_zone(client: JiraClient) -> str:
     """The viewer's Jira time zone, or UTC when Jira gives none."""
     return read_user(client.get("/rest/api/3/myself")).time_zone or DEFAULT_ZONE
 
 
-def resolve_users(client: HostClient, account_ids: Iterable[str]) -> dict[str, UserFacts]:
+def resolve_users(client: JiraClient, account_ids: Iterable[str]) -> dict[str, UserFacts]:
     """Look users up in bulk (``/user/bulk``), a page of ids per call, by accountId."""
     wanted = sorted(set(account_ids))
     found: dict[str, UserFacts] = {}
@@ -153,7 +153,7 @@ def resolve_users(client: HostClient, account_ids: Iterable[str]) -> dict[str, U
 
 
 def fetch_worklogs(
-    client: HostClient, params: ReportParams, *, max_workers: int, with_comments: bool = False
+    client: JiraClient, params: ReportParams, *, max_workers: int, with_comments: bool = False
 ) -> FetchResult:
     """Fetch every worklog that may fall in the report's period, as Jira lets the viewer see it.
 
@@ -217,7 +217,7 @@ def fetch_worklogs(
     return result
 
 
-def _with_resolved_authors(client: HostClient, worklogs: list[Worklog]) -> list[Worklog]:
+def _with_resolved_authors(client: JiraClient, worklogs: list[Worklog]) -> list[Worklog]:
     # The author's zone decides the day under tz=author; worklog author objects may omit it, so
     # authors are looked up in bulk, once per report. An author Jira does not return has no zone.
     users = resolve_users(client, (worklog.author_id for worklog in worklogs))

@@ -5,7 +5,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 
 from atlassian_connect_kit import hookimpl
 from atlassian_connect_kit.inventory import InventoryEntry
-from atlassian_connect_kit.storage.service import ENGINE_KEY, get_tenant_store
+from atlassian_connect_kit.storage.service import get_engine, get_tenant_store
 
 metadata = MetaData()
 VIEWS = Table(
@@ -40,7 +40,7 @@ class SavedViewsPlugin:
 
     @hookimpl
     def ack_configure(self, config, settings):
-        self.engine = config.registry[ENGINE_KEY]
+        self.engine = get_engine(config.registry)
         metadata.create_all(self.engine)
         with self.engine.begin() as connection:
             # Another site's view, which no uninstall of this site may touch.
