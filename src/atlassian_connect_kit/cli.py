@@ -180,7 +180,7 @@ def command_keys_rotate(args: argparse.Namespace) -> int:
 
 def command_demo(args: argparse.Namespace) -> int:
     """Run the add-on installed into a fake Jira site, with a host page to use it."""
-    from atlassian_connect_kit.demo import run_demo
+    from atlassian_connect_kit.testing.demo import run_demo
 
     plugins = None
     if args.config:
