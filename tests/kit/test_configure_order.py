@@ -125,3 +125,34 @@ def test_the_old_settings_accessor_still_works_and_warns(tmp_path):
     with pytest.warns(DeprecationWarning, match="from atlassian_connect_kit import get_settings"):
         old = config.get_settings
     assert old(app.registry) is get_settings(app.registry)
+
+
+def test_a_service_registered_as_a_factory_is_built_per_request(tmp_path):
+    built = []
+
+    class PerRequestThing:
+        def __init__(self, request):
+            self.request = request
+
+    class FactoryAddon:
+        __name__ = "factory_addon"
+
+        @hookimpl
+        def ack_configure(self, config, settings):
+            def factory(context, request):
+                built.append(request)
+                return PerRequestThing(request)
+
+            config.register_service_factory(factory, PerRequestThing)
+            config.add_route("thing", "/thing")
+            config.add_view(self.view, route_name="thing", renderer="json", connect_auth="public")
+
+        def view(self, request):
+            thing = find_service(request, PerRequestThing)
+            assert find_service(request, PerRequestThing) is thing
+            return {"same_request": thing.request is request}
+
+    client = TestApp(make_app(_settings(tmp_path), extra_plugins=[FactoryAddon()]))
+    assert client.get("/thing").json == {"same_request": True}
+    assert client.get("/thing").json == {"same_request": True}
+    assert len(built) == 2
