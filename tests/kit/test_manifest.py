@@ -36,8 +36,8 @@ from atlassian_connect_kit.plugins import make_plugin_manager
 from atlassian_connect_kit.settings import load_settings
 from atlassian_connect_kit.testing.fakejira import FakeJira
 from tests import forge_manifest_schema
+from tests.kit.testing.fakejira_support import RecordingApp, tiny_site
 from tests.kit.testing.forge_support import APP_ID
-from tests.kit.testing.test_fakejira_support import RecordingApp, tiny_site
 
 REPO = Path(__file__).resolve().parents[2]
 VALIDATE_JS = """

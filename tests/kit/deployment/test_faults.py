@@ -25,7 +25,7 @@ from atlassian_connect_kit.testing.fakejira import FakeJira
 from atlassian_connect_kit.testing.fakejira.connect import InstalledApp, signed_module_url
 from atlassian_connect_kit.testing.postgres import PrivatePostgres, find_postgres_bin
 from atlassian_connect_kit.testing.processes import GunicornServer
-from tests.kit.deployment.conftest import app_settings, migrate, wait_for
+from tests.kit.deployment.support import app_settings, migrate, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ from atlassian_connect_kit.storage.store import TenantStore
 from atlassian_connect_kit.testing.fakejira import FakeJira
 from atlassian_connect_kit.testing.fakejira.connect import InstalledApp
 from atlassian_connect_kit.testing.processes import GunicornServer
-from tests.kit.deployment.conftest import app_settings, wait_for
+from tests.kit.deployment.support import app_settings, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.database]
 
