@@ -6,6 +6,8 @@
   ``atlassian_connect_kit.testing`` (the kit's fixtures and fake Jira site).
 - No module of the kit outside ``testing/`` imports ``atlassian_connect_kit.testing``: the fake
   site never ships into a production code path (``ack demo`` reaches it through an entry point).
+- A test imports helpers, never a test module or a conftest (shared helpers live in helper
+  modules, fixtures in the conftest of the folder that uses them).
 - Every name of the root's ``__all__`` resolves, is documented in docs/plugins.md, and importing
   the root alone loads no other kit module but the hook markers.
 
@@ -108,6 +110,20 @@ def kit_violations(files: Iterable[tuple[Path, str]], root: Path) -> list[str]:
     return found
 
 
+def test_module_violations(files: Iterable[tuple[Path, str]], root: Path) -> list[str]:
+    """Imports of a test module or a conftest by anything in the test suite."""
+    found = []
+    for path, source in files:
+        for line, module in imported_modules(source, str(path)):
+            last = module.rpartition(".")[2]
+            if module.split(".")[0] == "tests" and (last.startswith("test_") or last == "conftest"):
+                found.append(f"{path.relative_to(root)}:{line} imports {module}")
+    return found
+
+
+test_module_violations.__test__ = False  # type: ignore[attr-defined]  # a rule, not a test
+
+
 def _read(paths: Iterable[Path]) -> list[tuple[Path, str]]:
     return [(path, path.read_text(encoding="utf-8")) for path in paths]
 
@@ -119,6 +135,21 @@ def test_plugins_import_the_kit_only_through_its_root(directory):
 
 def test_no_kit_module_outside_testing_imports_the_testing_package():
     assert kit_violations(_read(python_files(KIT_DIR)), KIT_DIR) == []
+
+
+def test_tests_import_no_test_module_and_no_conftest():
+    files = _read([*python_files(REPO / "tests"), *python_files(REPO / "examples")])
+    assert test_module_violations(files, REPO) == []
+
+
+def test_a_test_importing_another_test_module_or_a_conftest_is_caught():
+    helper = REPO / "tests" / "kit" / "host" / "conftest.py"
+    files = _read([helper])
+    for line in (
+        "from tests.kit.host.test_paging import something\n",
+        "from tests.kit.storage.conftest import database_url\n",
+    ):
+        assert len(test_module_violations(_with(files, helper, line), REPO)) == 1
 
 
 def test_every_public_name_resolves_and_is_documented():
