@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.response import Response
 
-from atlassian_connect_kit.auth.connect import request_qsh
+from atlassian_connect_kit.auth.connect import known_tenant, request_qsh
+from atlassian_connect_kit.auth.identity import AuthenticationFailed
 from atlassian_connect_kit.auth.install_keys import (
     InstallKeyFetcher,
     InstallKeyUnavailable,
@@ -198,9 +199,10 @@ def _verify_tenant_callback(request: Request) -> tuple[TenantRecord, dict[str, A
         client_key = unverified_issuer(token)
     except TokenError as error:
         raise LifecycleRefused(str(error)) from None
-    tenant = find_service(request, ITenantStore).get(client_key, fresh=True)
-    if tenant is None:
-        raise LifecycleRefused("unknown tenant")
+    try:
+        tenant = known_tenant(request, client_key, fresh=True)
+    except AuthenticationFailed as failure:
+        raise LifecycleRefused(failure.reason, failure.status) from None
     try:
         claims = verify_tenant_token(
             token,

@@ -96,6 +96,17 @@ def _verify(
     )
 
 
+def known_tenant(request: Request, client_key: str, *, fresh: bool = False) -> TenantRecord:
+    """The stored tenant of ``client_key`` (``fresh``: read from the database, not a cache).
+
+    Raises :class:`AuthenticationFailed` ("unknown tenant") when the site is not installed.
+    """
+    tenant = find_service(request, ITenantStore).get(client_key, fresh=fresh)
+    if tenant is None:
+        raise AuthenticationFailed("unknown tenant")
+    return tenant
+
+
 def authenticate_connect_request(request: Request, mode: str) -> Identity:
     """Verify the request's Connect JWT for a ``jwt`` or ``context`` view; raise on failure."""
     settings = get_settings(request)
@@ -116,9 +127,7 @@ def authenticate_connect_request(request: Request, mode: str) -> Identity:
         ) or unverified_issuer(token.parsed())
     except TokenError as error:
         raise AuthenticationFailed(str(error)) from None
-    tenant = store.get(client_key)
-    if tenant is None:
-        raise AuthenticationFailed("unknown tenant")
+    tenant = known_tenant(request, client_key)
     try:
         claims = _verify(token, tenant, verified, settings.jwt_leeway, settings.jwt_max_lifetime)
     except TokenError as error:
@@ -159,9 +168,7 @@ def context_token(request: Request) -> str:
     identity: Identity | None = request.identity
     if identity is None:
         raise AuthenticationFailed("authentication required")
-    tenant = find_service(request, ITenantStore).get(identity.client_key)
-    if tenant is None:
-        raise AuthenticationFailed("unknown tenant")
+    tenant = known_tenant(request, identity.client_key)
     return mint_context_token(
         client_key=tenant.client_key,
         shared_secret=tenant.shared_secret,

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from atlassian_connect_kit.auth.identity import AuthenticationFailed, Identity
+from atlassian_connect_kit.auth.connect import known_tenant
+from atlassian_connect_kit.auth.identity import Identity
 from atlassian_connect_kit.hookspecs import hookimpl
 from atlassian_connect_kit.host.client import (
     HostClient,
@@ -24,7 +25,7 @@ from atlassian_connect_kit.host.client import (
 )
 from atlassian_connect_kit.host.errors import SignInRequired
 from atlassian_connect_kit.host.oauth2 import AccessTokenCache
-from atlassian_connect_kit.interfaces import IHostClientFactory, ITenantStore
+from atlassian_connect_kit.interfaces import IHostClientFactory
 from atlassian_connect_kit.services import find_service, get_settings
 
 if TYPE_CHECKING:
@@ -59,9 +60,7 @@ class ConnectHostClients:
         return cls(config, create_session(pool_size=max(8, settings.host_concurrency * 4)))
 
     def _credentials(self, request: Request, client_key: str) -> TenantCredentials:
-        tenant = find_service(request, ITenantStore).get(client_key)
-        if tenant is None:
-            raise AuthenticationFailed("unknown tenant")
+        tenant = known_tenant(request, client_key)
         return TenantCredentials(
             client_key=tenant.client_key,
             base_url=tenant.base_url,
