@@ -24,7 +24,7 @@ import os
 import statistics
 from typing import Any
 
-from atlassian_connect_kit.demo import Demo, busy_site
+from atlassian_connect_kit.testing.demo import Demo, busy_site
 
 TARGET_MS = 1000
 ROWS = 1111

@@ -8,12 +8,13 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import pluggy
 
-from atlassian_connect_kit import __version__
+from atlassian_connect_kit import __version__, hookspecs
 from atlassian_connect_kit.hookspecs import hookimpl
 from atlassian_connect_kit.plugins import PluginError, make_plugin_manager
 from atlassian_connect_kit.settings import (
@@ -27,7 +28,8 @@ from atlassian_connect_kit.storage.db import DatabaseUnavailable
 from atlassian_connect_kit.storage.drivers import DatabaseDriverMissing
 from atlassian_connect_kit.storage.store import MissingKeyError
 
-DEMO_PORT = 6500
+COMMANDS_GROUP = "atlassian_connect_kit.commands"
+"""Entry-point group of commands that need no ini (``ack demo``, from the testing package)."""
 
 
 class CommandError(Exception):
@@ -196,26 +198,6 @@ def command_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- ack demo -----------------------------------------------------------------------------------
-
-
-def command_demo(args: argparse.Namespace) -> int:
-    """Run the add-on installed into a fake Jira site, with a host page to use it."""
-    from atlassian_connect_kit.demo import run_demo
-
-    plugins = None
-    identity = None
-    if args.config:
-        settings = settings_from_args(args, require_base_url=False)
-        plugins = settings.plugins
-        if settings.app_key:  # the ini's own add-on keeps its identity in the demo
-            identity = {
-                name: str(getattr(settings, name.removeprefix("ack.")))
-                for name in (*APP_IDENTITY_SETTINGS, "ack.app_description")
-            }
-    return run_demo(port=args.port, seed=args.seed, plugins=plugins, identity=identity)
-
-
 @hookimpl(trylast=True)
 def ack_cli_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the core commands."""
@@ -265,14 +247,6 @@ def ack_cli_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     add_config_argument(rotate)
     rotate.set_defaults(handler=command_keys_rotate)
 
-    demo = subparsers.add_parser(
-        "demo", help="run the add-on in a fake Jira site with synthetic data, on this machine"
-    )
-    add_config_argument(demo, required=False)
-    demo.add_argument("--port", type=int, default=DEMO_PORT, help=f"host page port ({DEMO_PORT})")
-    demo.add_argument("--seed", type=int, default=1, help="seed of the synthetic data (1)")
-    demo.set_defaults(handler=command_demo)
-
 
 # --- the entry point ----------------------------------------------------------------------------
 
@@ -293,7 +267,27 @@ def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ack {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     pm.hook.ack_cli_commands(subparsers=subparsers)
+    standalone_commands().hook.ack_cli_commands(subparsers=subparsers)
     return parser
+
+
+def standalone_commands() -> pluggy.PluginManager:
+    """The plugins of the ``atlassian_connect_kit.commands`` entry-point group.
+
+    Their commands need no ini, so they are offered whatever ``ack.plugins`` says. The kit's own
+    testing package registers ``ack demo`` here: the command line finds it without any module of
+    the kit importing the testing package.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    for entry_point in sorted(entry_points(group=COMMANDS_GROUP), key=lambda ep: ep.name):
+        try:
+            plugin = entry_point.load()
+        except Exception as exc:  # a broken distribution must name itself, not crash obscurely
+            raise PluginError(f"command {entry_point.name!r} failed to load: {exc}") from exc
+        pm.register(plugin, name=f"{COMMANDS_GROUP}:{entry_point.name}")
+    pm.check_pending()
+    return pm
 
 
 def main(argv: Sequence[str] | None = None) -> int:

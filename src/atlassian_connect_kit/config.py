@@ -1,4 +1,11 @@
-"""The application factory: one ordered configure step, the core first, then the plugins."""
+"""The application factory: one ordered configure step, the core first, then the add-ons.
+
+The core's parts are configured by their ``includeme``, in the fixed order of
+:func:`includeme`; each registers its services (see :mod:`atlassian_connect_kit.services`) and
+its routes. The configuration is then committed, and only then is ``ack_configure`` called for
+the add-ons, so an add-on's route, view or service replaces the core's rather than conflicting
+with it.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +16,24 @@ import pluggy
 from pyramid.config import Configurator
 
 from atlassian_connect_kit.auth.managed_views import managed_configurator
-from atlassian_connect_kit.auth.policy import PLUGIN_MANAGER_KEY
-from atlassian_connect_kit.descriptor import REGISTRY_KEY as DESCRIPTOR_KEY
-from atlassian_connect_kit.descriptor import build_descriptor
+from atlassian_connect_kit.deprecation import moved_names
 from atlassian_connect_kit.plugins import make_plugin_manager
+from atlassian_connect_kit.request import KitRequest
 from atlassian_connect_kit.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from pyramid.router import Router
 
-SETTINGS_KEY = "ack.settings"
 EXTRA_PLUGINS_SETTING = "ack.extra_plugins"
 
-
-def get_settings(registry: Any) -> Settings:
-    """Return the validated settings of the application that owns ``registry``."""
-    settings: Settings = registry[SETTINGS_KEY]
-    return settings
-
-
-def get_plugin_manager(registry: Any) -> pluggy.PluginManager:
-    """Return the plugin manager of the application that owns ``registry``."""
-    pm: pluggy.PluginManager = registry[PLUGIN_MANAGER_KEY]
-    return pm
+# Moved to the package root; these paths warn until the next release.
+__getattr__ = moved_names(
+    __name__,
+    {
+        "get_settings": ("atlassian_connect_kit", "get_settings"),
+        "get_plugin_manager": ("atlassian_connect_kit", "get_plugin_manager"),
+    },
+)
 
 
 def includeme(config: Configurator) -> None:
@@ -39,37 +41,55 @@ def includeme(config: Configurator) -> None:
 
     Reads the ``ack.*`` settings from the configurator, builds the plugin manager (plugins named by
     ``ack.plugins``, plus plugin objects passed in the ``ack.extra_plugins`` setting by code that
-    builds the app itself) and configures the core features, then every plugin, in order.
+    builds the app itself), configures the core's parts in order, commits, and then lets every
+    add-on configure itself through ``ack_configure``.
     """
     raw = config.get_settings()
     settings = load_settings(raw, here=raw.get("here"))
     extra: Iterable[object] = raw.get(EXTRA_PLUGINS_SETTING) or ()
     pm = make_plugin_manager(settings.plugins, extra_plugins=extra)
-    config.registry[SETTINGS_KEY] = settings
-    config.registry[PLUGIN_MANAGER_KEY] = pm
 
+    # The service registry, with the settings and the plugin manager in it; committed at once,
+    # so every part below can find them while it configures itself.
+    config.include("atlassian_connect_kit.services")
+    config.register_service(settings, Settings)
+    config.register_service(pm, pluggy.PluginManager)
+    config.commit()
+    # The kit's request class: request.identity, request.jira, request.jira_as_app, services.
+    config.set_request_factory(KitRequest)
     # Authentication first: every view added afterwards must declare its connect_auth mode.
     config.include("atlassian_connect_kit.auth.policy")
+    # The kit's own parts and the add-ons add their views through this configurator: the
+    # connect_auth rule covers them (a host application's own views are left alone).
+    managed = managed_configurator(config)
     # The descriptor is built and validated now, so a bad template or fragment fails start-up.
-    config.registry[DESCRIPTOR_KEY] = build_descriptor(settings, pm)
-    # The encrypted tenant store (dev mode migrates the database here) and its 503 view.
-    config.include("atlassian_connect_kit.storage.service")
+    managed.include("atlassian_connect_kit.descriptor")
+    # The encrypted tenant store (dev mode migrates the database here) and its 503 views.
+    managed.include("atlassian_connect_kit.storage.service")
+    # The memo of verified Connect tokens (the ack_authenticate hook verifies them).
+    managed.include("atlassian_connect_kit.auth.connect")
+    # The lifecycle callbacks and the install-key fetcher they verify signed installs with.
+    managed.include("atlassian_connect_kit.lifecycle")
+    # The Connect host-client factory behind request.jira and request.jira_as_app.
+    managed.include("atlassian_connect_kit.host.requests_api")
     # Plugins' own tables: their migrations (dev mode) and request.ack_session on the same engine.
-    config.include("atlassian_connect_kit.storage.plugin_migrations")
-    config.include("atlassian_connect_kit.storage.sessions")
+    managed.include("atlassian_connect_kit.storage.plugin_migrations")
+    managed.include("atlassian_connect_kit.storage.sessions")
     # Plugins' own settings (ack_plugin_settings), parsed before any plugin configures itself.
-    config.include("atlassian_connect_kit.plugin_settings")
+    managed.include("atlassian_connect_kit.plugin_settings")
     # HTTPS only and security headers on every response (needs ack.security.contact in prod).
-    config.include("atlassian_connect_kit.security.transport")
+    managed.include("atlassian_connect_kit.security.transport")
     # Request bodies over ack.max_request_body_bytes get 413, whatever the WSGI server.
-    config.include("atlassian_connect_kit.security.limits")
+    managed.include("atlassian_connect_kit.security.limits")
     # /.well-known/security.txt (RFC 9116), from the ack.security.* settings.
-    config.include("atlassian_connect_kit.security.securitytxt")
+    managed.include("atlassian_connect_kit.security.securitytxt")
     # Chameleon templates for the core's and plugins' pages.
     config.include("pyramid_chameleon")
-    # Core features and plugins, through the same hook: core plugins are registered trylast.
-    # Their views are the ones that must declare connect_auth (not a host app's own).
-    pm.hook.ack_configure(config=managed_configurator(config), settings=settings)
+    # The core is complete: what an add-on adds from here replaces it instead of conflicting.
+    config.commit()
+    # The add-ons, in the order of ack.plugins. Their views, like the core's, are the ones that
+    # must declare connect_auth (not a host app's own).
+    pm.hook.ack_configure(config=managed, settings=settings)
 
 
 def make_app(

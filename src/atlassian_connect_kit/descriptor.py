@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from atlassian_connect_kit.hookspecs import hookimpl
+from atlassian_connect_kit.services import get_plugin_manager, get_settings
 
 if TYPE_CHECKING:
     import pluggy
@@ -49,7 +49,6 @@ SCOPES = frozenset(
         "ACCESS_EMAIL_ADDRESSES",
     }
 )
-REGISTRY_KEY = "ack.descriptor"
 
 
 class DescriptorError(ValueError):
@@ -196,15 +195,20 @@ def build_descriptor(settings: Settings, pm: pluggy.PluginManager) -> dict[str, 
     return descriptor
 
 
-def descriptor_view(request: Request) -> dict[str, Any]:
-    """Serve the descriptor computed at start-up (``GET /atlassian-connect.json``)."""
-    descriptor: dict[str, Any] = request.registry[REGISTRY_KEY]
-    return descriptor
+class AppDescriptor(dict[str, Any]):
+    """The app's built descriptor, registered as a service (``find_service(request,
+    AppDescriptor)``) for the parts that read it, such as the scopes a user's token asks for."""
 
 
-@hookimpl(trylast=True)
-def ack_configure(config: Configurator, settings: Settings) -> None:
-    """Serve ``/atlassian-connect.json`` (public: Jira fetches it without a token)."""
+def includeme(config: Configurator) -> None:
+    """Build and validate the descriptor now (a bad template or fragment fails start-up) and
+    serve it at ``/atlassian-connect.json`` (public: Jira fetches it without a token)."""
+    descriptor = build_descriptor(get_settings(config), get_plugin_manager(config))
+    config.register_service(AppDescriptor(descriptor), AppDescriptor)
+
+    def descriptor_view(request: Request) -> dict[str, Any]:
+        return descriptor
+
     config.add_route("ack.descriptor", "/atlassian-connect.json", request_method="GET")
     config.add_view(
         descriptor_view,

@@ -2,8 +2,10 @@
 
 Plugins implement these with ``@atlassian_connect_kit.hookimpl``. Hooks are always called with
 keyword arguments, so an implementation may accept any subset of the arguments it needs. The kit's
-own features are implemented as plugins too (see ``plugins.DEFAULT_PLUGINS``), registered
-``trylast`` so an add-on can override them.
+hook implementations are plugins too (see ``plugins.DEFAULT_PLUGINS``), registered ``trylast``
+so an add-on's implementation runs first. No argument of any hook holds a secret: tenants are
+handed over as a :class:`~atlassian_connect_kit.tenants.TenantView`, and host clients keep their
+credentials to themselves.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ if TYPE_CHECKING:
     from atlassian_connect_kit.auth.forge import ForgeInvocation
     from atlassian_connect_kit.auth.identity import Identity
     from atlassian_connect_kit.backup.targets import BackupTarget
-    from atlassian_connect_kit.host.client import HostClient
+    from atlassian_connect_kit.host.protocol import JiraClient
     from atlassian_connect_kit.inventory import InventoryEntry
     from atlassian_connect_kit.plugin_settings import PluginSetting
     from atlassian_connect_kit.settings import Settings
     from atlassian_connect_kit.storage.plugin_migrations import PluginMigrations
-    from atlassian_connect_kit.storage.store import TenantRecord
+    from atlassian_connect_kit.tenants import TenantView
 
 PROJECT_NAME = "atlassian_connect_kit"
 
@@ -73,9 +75,12 @@ def ack_manifest_fragment(settings: Settings) -> Mapping[str, Any] | None:
 
 @hookspec
 def ack_configure(config: Configurator, settings: Settings) -> None:
-    """Add a plugin's routes, views, templates and static assets to the Pyramid configuration.
+    """Add a plugin's routes, views, templates, static assets and services to the configuration.
 
-    Called once at start-up, after the kit's core is configured. Every view must declare its
+    Called once at start-up, for the add-ons only, after the kit's core is configured and
+    committed: a route, view or service an add-on registers under the same name as the core's
+    replaces it (``config.register_service(my_store, ITenantStore)`` replaces the tenant store).
+    Add-ons are called in the order ``ack.plugins`` names them. Every view must declare its
     authentication mode with the ``connect_auth`` view option: ``"jwt"`` (a Jira-signed URL whose
     qsh matches the request, for pages), ``"context"`` (a context token, for the page's own XHRs
     and downloads), ``"context+forge"`` (a context token or a Forge Invocation Token: the view
@@ -102,7 +107,7 @@ def ack_authenticate(request: Request, mode: str) -> Identity | None:
 
 
 @hookspec(firstresult=True)
-def ack_host_client(request: Request, identity: Identity, as_user: bool) -> HostClient | None:
+def ack_host_client(request: Request, identity: Identity, as_user: bool) -> JiraClient | None:
     """Return the client a view uses to call the request's Jira site.
 
     ``as_user`` asks for a client acting as the viewing user (``request.jira``), otherwise as the
@@ -120,22 +125,25 @@ def ack_host_client(request: Request, identity: Identity, as_user: bool) -> Host
 
 
 @hookspec
-def ack_tenant_installed(tenant: TenantRecord, request: Request) -> None:
+def ack_tenant_installed(tenant: TenantView, request: Request) -> None:
     """Tell a plugin that a tenant installed the app, or re-installed it.
 
     A re-install comes with an upgrade, a secret rotation or a site rename. Called after the
     tenant is stored, from the verified ``/installed`` callback; ``tenant`` is a
-    :class:`~atlassian_connect_kit.storage.store.TenantRecord`.
+    :class:`~atlassian_connect_kit.tenants.TenantView` (no secret).
     """
 
 
 @hookspec
 def ack_tenant_uninstalled(client_key: str, request: Request | None) -> None:
-    """Tell a plugin that a tenant is being removed, before its row is deleted.
+    """Tell a plugin that a tenant is being removed, before its rows are deleted.
 
     A plugin deletes everything it keeps for ``client_key`` here. ``request`` is ``None`` when
     the removal comes from ``ack tenants purge`` or ``ack tenants purge-stale`` rather than a
-    callback. For a pure Forge installation ``client_key`` is its installation id (from
+    callback. The kit's own implementation (the privacy part, registered last) then deletes the
+    site's rows from every table the data inventory declares, the tenant row included; a signed
+    uninstall of a site already removed is passed on too, so rows left behind go as well. For a
+    pure Forge installation ``client_key`` is its installation id (from
     ``/forge/uninstall``, Forge's ``preUninstall`` call, or the purge commands).
     """
 
@@ -161,12 +169,12 @@ def ack_tenant_forge_installed(
 
 
 @hookspec
-def ack_tenant_enabled(tenant: TenantRecord, request: Request) -> None:
+def ack_tenant_enabled(tenant: TenantView, request: Request) -> None:
     """Tell a plugin that a tenant enabled the app."""
 
 
 @hookspec
-def ack_tenant_disabled(tenant: TenantRecord, request: Request) -> None:
+def ack_tenant_disabled(tenant: TenantView, request: Request) -> None:
     """Tell a plugin that a tenant disabled the app; its requests get 401 until re-enabled."""
 
 

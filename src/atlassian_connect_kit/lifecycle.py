@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.response import Response
 
-from atlassian_connect_kit.auth.connect import request_qsh
+from atlassian_connect_kit.auth.connect import known_tenant, request_qsh
+from atlassian_connect_kit.auth.identity import AuthenticationFailed
 from atlassian_connect_kit.auth.install_keys import (
     InstallKeyFetcher,
     InstallKeyUnavailable,
     InvalidKeyId,
 )
-from atlassian_connect_kit.auth.policy import PLUGIN_MANAGER_KEY, unauthorized
 from atlassian_connect_kit.auth.tokens import (
     TokenError,
     token_from_request,
@@ -36,8 +36,11 @@ from atlassian_connect_kit.auth.tokens import (
     verify_install_token,
     verify_tenant_token,
 )
-from atlassian_connect_kit.hookspecs import hookimpl
+from atlassian_connect_kit.interfaces import IInstallKeyFetcher, ILifecycleTokens, ITenantStore
+from atlassian_connect_kit.plugins import is_core_plugin
+from atlassian_connect_kit.responses import json_error
 from atlassian_connect_kit.security.limits import RequestBodyTooLarge, read_limited_body
+from atlassian_connect_kit.services import find_service, get_plugin_manager, get_settings
 from atlassian_connect_kit.storage.store import InstallPayload
 
 if TYPE_CHECKING:
@@ -48,7 +51,6 @@ if TYPE_CHECKING:
     from atlassian_connect_kit.storage.store import TenantRecord
 
 log = logging.getLogger(__name__)
-KEY_FETCHER_KEY = "ack.install_key_fetcher"
 
 MAX_BODY_BYTES = 64 * 1024
 """The largest lifecycle body read (Jira's are about a kilobyte); larger gets 413."""
@@ -67,9 +69,7 @@ class LifecycleRefused(Exception):
 
 
 def _settings(request: Request) -> Settings:
-    from atlassian_connect_kit.config import get_settings
-
-    return get_settings(request.registry)
+    return get_settings(request)
 
 
 def _header_token(request: Request) -> str:
@@ -135,7 +135,7 @@ def verify_install_callback_token(request: Request) -> dict[str, Any]:
         raise LifecycleRefused(str(error)) from None
     if header.get("alg") != "RS256":
         raise LifecycleRefused("lifecycle callbacks must be signed with RS256")
-    fetcher: InstallKeyFetcher = request.registry[KEY_FETCHER_KEY]
+    fetcher = find_service(request, IInstallKeyFetcher)
     try:
         public_key = fetcher.public_key(header.get("kid"))
     except InvalidKeyId as error:
@@ -159,11 +159,9 @@ def verify_install_callback_token(request: Request) -> dict[str, Any]:
 
 def _accept_once(request: Request, raw_body: bytes, claims: dict[str, Any]) -> None:
     """Refuse a verified token already accepted with another body (every worker remembers it)."""
-    from atlassian_connect_kit.storage.service import get_lifecycle_tokens
-
     token = _header_token(request)
     expires_at = float(claims["exp"]) + _settings(request).jwt_leeway
-    if not get_lifecycle_tokens(request.registry).accept(token, raw_body, expires_at=expires_at):
+    if not find_service(request, ILifecycleTokens).accept(token, raw_body, expires_at=expires_at):
         raise LifecycleRefused("this token was already used with another body")
 
 
@@ -195,17 +193,16 @@ def verify_tenant_callback_token(request: Request) -> TenantRecord:
 
 
 def _verify_tenant_callback(request: Request) -> tuple[TenantRecord, dict[str, Any]]:
-    from atlassian_connect_kit.storage.service import get_tenant_store
-
     settings = _settings(request)
     token = _header_token(request)
     try:
         client_key = unverified_issuer(token)
     except TokenError as error:
         raise LifecycleRefused(str(error)) from None
-    tenant = get_tenant_store(request.registry).get(client_key, fresh=True)
-    if tenant is None:
-        raise LifecycleRefused("unknown tenant")
+    try:
+        tenant = known_tenant(request, client_key, fresh=True)
+    except AuthenticationFailed as failure:
+        raise LifecycleRefused(failure.reason, failure.status) from None
     try:
         claims = verify_tenant_token(
             token,
@@ -237,52 +234,43 @@ def verify_tenant_lifecycle(request: Request) -> tuple[TenantRecord, dict[str, A
 
 def installed_view(request: Request) -> Response:
     """Store (or update) the tenant from a verified signed install."""
-    from atlassian_connect_kit.storage.service import get_tenant_store
-
     body = verify_signed_lifecycle(request)
     try:
         payload = InstallPayload.from_lifecycle_body(body, allow_http=_settings(request).dev_mode)
     except ValueError as error:
         raise LifecycleRefused(str(error), 400) from None
-    tenant = get_tenant_store(request.registry).save_install(payload)
+    tenant = find_service(request, ITenantStore).save_install(payload)
     log.info("tenant installed: %s", tenant.client_key)
-    request.registry[PLUGIN_MANAGER_KEY].hook.ack_tenant_installed(tenant=tenant, request=request)
+    get_plugin_manager(request).hook.ack_tenant_installed(tenant=tenant.view(), request=request)
     return HTTPNoContent()
 
 
 def uninstalled_view(request: Request) -> Response:
-    """Tell plugins, then delete every row the tenant owns, from a verified signed uninstall."""
-    from atlassian_connect_kit.privacy.inventory import collect_inventory
-    from atlassian_connect_kit.privacy.journal import RemovalJournal
-    from atlassian_connect_kit.privacy.purge import purge_tenant
-    from atlassian_connect_kit.storage.service import ENGINE_KEY, get_tenant_store
+    """Tell plugins the tenant is removed, from a verified signed uninstall.
 
+    The kit's privacy part deletes every row the tenant owns in its own implementation of
+    ``ack_tenant_uninstalled``, registered last, so add-ons are told while the rows are there.
+    """
     body = verify_signed_lifecycle(request)
     client_key = str(body["clientKey"])
-    store = get_tenant_store(request.registry)
-    pm = request.registry[PLUGIN_MANAGER_KEY]
-    if store.get(client_key, fresh=True) is not None:
-        pm.hook.ack_tenant_uninstalled(client_key=client_key, request=request)
-    # Every declared table, the tenant row included, in one transaction with the removal
-    # journal's entry (logged there, by hash). Rows a plugin left for a tenant row already gone
-    # are removed too: the signed callback names this clientKey.
-    settings = _settings(request)
-    inventory = collect_inventory(pm, settings)
-    journal = RemovalJournal.from_settings(settings)
-    purge_tenant(request.registry[ENGINE_KEY], client_key, inventory, journal, reason="uninstall")
-    store.clear_cache()
+    pm = get_plugin_manager(request)
+    hook = pm.hook.ack_tenant_uninstalled
+    if find_service(request, ITenantStore).get(client_key, fresh=True) is None:
+        # Already removed (a retry, maybe on another worker): the add-ons were told then. The
+        # kit's own implementation still runs, so rows left for this clientKey go too.
+        addons = [plugin for name, plugin in pm.list_name_plugin() if not is_core_plugin(name)]
+        hook = pm.subset_hook_caller("ack_tenant_uninstalled", remove_plugins=addons)
+    hook(client_key=client_key, request=request)
     return HTTPNoContent()
 
 
 def _toggle(request: Request, enabled: bool) -> Response:
-    from atlassian_connect_kit.storage.service import get_tenant_store
-
     tenant, _ = verify_tenant_lifecycle(request)
     client_key = tenant.client_key
-    store = get_tenant_store(request.registry)
+    store = find_service(request, ITenantStore)
     store.set_enabled(client_key, enabled)
-    updated = store.get(client_key, fresh=True) or tenant
-    pm = request.registry[PLUGIN_MANAGER_KEY]
+    updated = (store.get(client_key, fresh=True) or tenant).view()
+    pm = get_plugin_manager(request)
     if enabled:
         pm.hook.ack_tenant_enabled(tenant=updated, request=request)
     else:
@@ -304,7 +292,7 @@ def disabled_view(request: Request) -> Response:
 def lifecycle_refused_view(exc: LifecycleRefused, request: Request) -> Response:
     """A short refusal that names no token, secret or claim value."""
     log.info("lifecycle %s refused: %s", request.path, exc.reason)
-    return unauthorized(exc.reason, exc.status)
+    return json_error(exc.reason, exc.status)
 
 
 def request_only(view: Callable[[Request], Response]) -> Callable[[Request], Response]:
@@ -321,10 +309,10 @@ def request_only(view: Callable[[Request], Response]) -> Callable[[Request], Res
     return lifecycle_view
 
 
-@hookimpl(trylast=True)
-def ack_configure(config: Configurator, settings: Settings) -> None:
-    """Register the lifecycle routes (paths as in the descriptor template)."""
-    config.registry[KEY_FETCHER_KEY] = InstallKeyFetcher(settings.install_keys_url)
+def includeme(config: Configurator) -> None:
+    """Register the install-key fetcher and the lifecycle routes (paths as in the template)."""
+    settings = get_settings(config)
+    config.register_service(InstallKeyFetcher(settings.install_keys_url), IInstallKeyFetcher)
     views = {
         "installed": installed_view,
         "uninstalled": uninstalled_view,

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from atlassian_connect_kit.auth.forge import is_app_id
+from atlassian_connect_kit.descriptor import build_descriptor
 from atlassian_connect_kit.forge_modules import CONNECT_JIRA_MODULE_TYPES, FORGE_MODULE_TYPES
 
 if TYPE_CHECKING:
@@ -204,8 +205,6 @@ def build_manifest(
     given; every plugin's ``ack_manifest_fragment`` is collected in registration order.
     """
     if descriptor is None:
-        from atlassian_connect_kit.descriptor import build_descriptor
-
         descriptor = build_descriptor(settings, pm)
     fragments: list[tuple[str, Mapping[str, Any]]] = []
     for impl in reversed(pm.hook.ack_manifest_fragment.get_hookimpls()):

@@ -2,8 +2,12 @@
 
 Add-ons are found through the ``atlassian_connect_kit`` entry-point group, but only the ones named
 in ``ack.plugins`` are registered, so installing a distribution never switches a feature on by
-itself. The kit's own features are plugins too, registered ``trylast`` (through their hookimpl
-markers) so an add-on can override them.
+itself. The core parts that answer hooks (Connect authentication and host clients, the ``ack``
+commands, the data inventory, backup targets, the uninstall purge) are plugins too, registered
+``trylast`` (through their hookimpl markers) so an add-on's implementation runs first and, for
+``firstresult`` hooks, wins. What the core configures in Pyramid (routes, views, services) is not
+a hook: :func:`atlassian_connect_kit.config.includeme` includes each part in a fixed order, before
+any add-on's ``ack_configure``.
 """
 
 from __future__ import annotations
@@ -19,13 +23,11 @@ from atlassian_connect_kit import hookspecs
 
 ENTRY_POINT_GROUP = "atlassian_connect_kit"
 
-# The core, in the order its features are configured.
+# The core's hook implementations (its Pyramid configuration is in config.includeme).
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "atlassian_connect_kit.descriptor",
     # Before Connect, so its trylast hooks answer first: Forge's for bearer tokens, else None.
     "atlassian_connect_kit.auth.forge_request",
     "atlassian_connect_kit.auth.connect",
-    "atlassian_connect_kit.lifecycle",
     # Before the Connect client, for the same reason: it answers for Forge identities only.
     "atlassian_connect_kit.host.forge_client",
     "atlassian_connect_kit.host.requests_api",
@@ -39,6 +41,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "atlassian_connect_kit.backup.targets",
     "atlassian_connect_kit.backup.commands",
     "atlassian_connect_kit.privacy.commands",
+    "atlassian_connect_kit.privacy.uninstall",
 )
 
 
@@ -81,6 +84,11 @@ def make_plugin_manager(
         pm.register(plugin, name=plugin_name(plugin))
     pm.check_pending()
     return pm
+
+
+def is_core_plugin(name: str) -> bool:
+    """Whether the plugin registered as ``name`` is one of the kit's own."""
+    return name in DEFAULT_PLUGINS
 
 
 def plugin_name(plugin: object) -> str:

@@ -14,7 +14,7 @@ from atlassian_connect_kit import hookimpl
 if TYPE_CHECKING:
     from pyramid.config import Configurator
 
-    from atlassian_connect_kit.settings import Settings
+    from atlassian_connect_kit import Settings
 
 PAGE_URL = "/timesheet"
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from pyramid.response import Response
 from pyramid.static import static_view
 
-from atlassian_connect_kit.host import (
+from atlassian_connect_kit import (
     JiraAuthError,
     JiraBadRequest,
     JiraError,
@@ -27,6 +27,8 @@ from atlassian_connect_kit.host import (
     JiraRateLimited,
     JiraTimeout,
     JiraUnavailable,
+    get_settings,
+    json_error,
 )
 from smart_timesheet_plugin.export import export_filename, export_title, report_csv, report_xlsx
 from smart_timesheet_plugin.params import (
@@ -66,7 +68,8 @@ from smart_timesheet_plugin.source.people import (
 
 if TYPE_CHECKING:
     from pyramid.config import Configurator
-    from pyramid.request import Request
+
+    from atlassian_connect_kit import KitRequest as Request
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -171,9 +174,7 @@ def _members_of(request: Request, group_id: str) -> list[str]:
 
 
 def _concurrency(request: Request) -> int:
-    from atlassian_connect_kit.config import get_settings
-
-    return get_settings(request.registry).host_concurrency
+    return get_settings(request).host_concurrency
 
 
 def fetch_for(
@@ -371,9 +372,7 @@ def export_xlsx(request: Request) -> Response:
 
 def timesheet_page(request: Request) -> dict[str, Any]:
     """``GET /timesheet``: the page Jira opens in its iframe (also the project page)."""
-    from atlassian_connect_kit.config import get_settings
-
-    settings = get_settings(request.registry)
+    settings = get_settings(request)
     query = _query(request)
     # The project page passes ?project=KEY; Jira's own context parameters are not report filters.
     initial = {name: values for name, values in query.items() if name in INITIAL_PARAMETERS}
@@ -440,14 +439,8 @@ INITIAL_PARAMETERS = frozenset(
 
 def report_failed_view(error: ReportFailed, request: Request) -> Response:
     """A short JSON error for the page to show; never echoes a token."""
-    body: dict[str, Any] = {"error": error.message}
-    if error.parameter:
-        body["parameter"] = error.parameter
-    response = Response(json_body=body, status=error.status)
-    if error.retry_after is not None:
-        response.headers["Retry-After"] = str(max(1, round(error.retry_after)))
-    response.cache_control.no_store = True
-    return response
+    extra = {"parameter": error.parameter} if error.parameter else None
+    return json_error(error.message, error.status, extra=extra, retry_after=error.retry_after)
 
 
 def _add(

@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -178,3 +179,39 @@ def site(tmp_path: Path) -> Site:
     return (
         Site(tmp_path / "site", f"sqlite:///{tmp_path / 'site' / 'ack.sqlite'}").write().migrate()
     )
+
+
+def one_line_error(result: Result) -> str:
+    """The one line a failed command printed to stderr."""
+    assert result.status != 0
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    return lines[0]
+
+
+def fresh_site(site: Site, name: str, database_url: str | None = None) -> Site:
+    """Another deployment sharing the site's keys (as a disaster-recovery host would)."""
+    url = database_url or f"sqlite:///{site.root.parent / name / 'ack.sqlite'}"
+    return Site(
+        site.root.parent / name,
+        url,
+        encryption_keys=site.encryption_keys,
+        backup_key=site.backup_key,
+        name=name,
+    ).write()
+
+
+def comparable(tenants: Mapping[str, Any]) -> dict[str, tuple[Any, ...]]:
+    """Stored tenants as plain values, to compare two databases' tenants."""
+    return {
+        key: (
+            t.base_url,
+            t.shared_secret,
+            t.oauth_client_id,
+            t.enabled,
+            t.installed_at,
+            t.updated_at,
+            t.last_seen_at,
+        )
+        for key, t in tenants.items()
+    }

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from atlassian_connect_kit.demo import Demo
+from atlassian_connect_kit.testing.demo import Demo
 from tests.addon_for_tests import PAGE_KEY, SampleAddon
 
 REPO = Path(__file__).resolve().parents[2]

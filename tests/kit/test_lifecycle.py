@@ -11,6 +11,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from webob import Request
 
+from atlassian_connect_kit import IInstallKeyFetcher, find_service
 from atlassian_connect_kit.auth.qsh import query_string_hash
 from atlassian_connect_kit.storage.models import sha256_hex
 from atlassian_connect_kit.storage.service import get_tenant_store
@@ -171,7 +172,7 @@ def test_forged_reinstalls_are_refused_and_the_stored_secret_still_works(
 
 def test_install_key_server_down_is_a_503_and_nothing_is_written(fake_jira, ack_server, caplog):
     app = fake_jira.install(ack_server.base_url)
-    fetcher = ack_server.app.registry["ack.install_key_fetcher"]
+    fetcher = find_service(ack_server.app.registry, IInstallKeyFetcher)
     fetcher.keys_url = "http://127.0.0.1:9"  # nothing listens there
     fetcher._cache.clear()
     caplog.set_level(logging.WARNING, logger="atlassian_connect_kit.lifecycle")
@@ -334,7 +335,7 @@ def test_refusals_of_every_kind_carry_the_security_headers(fake_jira, ack_server
     no_token = requests.post(f"{ack_server.base_url}/installed", json={}, timeout=10)
     assert no_token.status_code == 401
     _assert_security_headers(no_token)
-    fetcher = ack_server.app.registry["ack.install_key_fetcher"]
+    fetcher = find_service(ack_server.app.registry, IInstallKeyFetcher)
     fetcher.keys_url = "http://127.0.0.1:9"  # nothing listens there
     fetcher._cache.clear()
     unavailable = _post_install(ack_server, _new_site_token(fake_jira, ack_server), b"{}")

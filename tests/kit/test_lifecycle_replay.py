@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.storage.models import LifecycleToken
-from atlassian_connect_kit.storage.service import ENGINE_KEY, get_tenant_store
+from atlassian_connect_kit.storage.service import get_engine, get_tenant_store
 from atlassian_connect_kit.testing.server import AppServer
 from tests.addon_for_tests import SampleAddon
 
@@ -71,7 +71,7 @@ def test_a_retried_install_is_answered_again(fake_jira, ack_server):
     assert stored_secret(ack_server, app.client_key) == app.shared_secret
     # Remembered, by hash, exactly as long as the token itself is accepted (leeway included).
     expires = jwt.decode(call.token, options={"verify_signature": False})["exp"]
-    engine = ack_server.app.registry[ENGINE_KEY]
+    engine = get_engine(ack_server.app.registry)
     with engine.connect() as connection:
         [row] = connection.execute(select(LifecycleToken)).all()
     assert row.token_sha256 == hashlib.sha256(call.token.encode()).hexdigest()

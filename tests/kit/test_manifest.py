@@ -37,8 +37,8 @@ from atlassian_connect_kit.settings import load_settings
 from atlassian_connect_kit.testing.fakejira import FakeJira
 from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from tests import forge_manifest_schema
+from tests.kit.testing.fakejira_support import RecordingApp, tiny_site
 from tests.kit.testing.forge_support import APP_ID
-from tests.kit.testing.test_fakejira_support import RecordingApp, tiny_site
 
 REPO = Path(__file__).resolve().parents[2]
 VALIDATE_JS = """

@@ -18,7 +18,7 @@ from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.testing.server import AppServer
 from tests.addon_for_tests import SampleAddon
 from tests.kit.operator import Site, ack_environment_cleared  # noqa: F401 - shared fixture
-from tests.kit.storage.conftest import new_database
+from tests.kit.storage.databases import new_database
 
 BOUND_SECONDS = 1.5
 """A small ``ack.tenant_cache_seconds``, so the test waits for it rather than for 30 s."""

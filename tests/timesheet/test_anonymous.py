@@ -7,16 +7,10 @@ its behalf (which would reveal every project the app can read).
 
 import json
 
-import pytest
 import requests
 
 PERIOD = "from=2026-01-05&to=2026-01-11"
 MESSAGE = "sign in to Jira to see this report"
-
-
-@pytest.fixture
-def ack_plugins():
-    return ("smart_timesheet",)
 
 
 def _routes(fake_jira):

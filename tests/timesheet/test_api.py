@@ -20,11 +20,6 @@ SECRET_COMMENT = "Pairing on the confidential payroll migration"
 
 
 @pytest.fixture
-def ack_plugins():
-    return ["smart_timesheet"]
-
-
-@pytest.fixture
 def fake_jira_site():
     users = [
         User(

@@ -74,7 +74,7 @@ def browser(playwright_api):
 @pytest.fixture(scope="module")
 def demo(browser):
     """The demo: fake Jira site, the add-on installed into it and the host page."""
-    from atlassian_connect_kit.demo import Demo
+    from atlassian_connect_kit.testing.demo import Demo
 
     running = Demo(port=0, seed=11, plugins=["smart_timesheet"])
     try:
@@ -86,7 +86,7 @@ def demo(browser):
 @pytest.fixture(scope="module")
 def busy_demo(browser):
     """The demo on a busy site: a year of worklogs on 1,111 issues."""
-    from atlassian_connect_kit.demo import Demo, busy_site
+    from atlassian_connect_kit.testing.demo import Demo, busy_site
 
     running = Demo(port=0, seed=5, plugins=["smart_timesheet"], site=busy_site(5))
     try:
@@ -439,7 +439,7 @@ def test_the_zone_menu_opens_on_the_viewers_own_jira_zone(page, demo, playwright
 def test_presets_follow_the_viewers_calendar_and_the_form_matches_the_report(
     browser, playwright_api
 ):
-    from atlassian_connect_kit.demo import Demo
+    from atlassian_connect_kit.testing.demo import Demo
 
     expect = playwright_api.expect
     # 01:30 on Tuesday 1 December in Moscow, the viewer's Jira zone; on the computer's clock (New

@@ -24,18 +24,18 @@ from atlassian_connect_kit.auth.tokens import (
 )
 from atlassian_connect_kit.auth.verified_tokens import VerifiedTokens
 from atlassian_connect_kit.hookspecs import hookimpl
+from atlassian_connect_kit.interfaces import ITenantStore
+from atlassian_connect_kit.services import find_service, get_settings
 from atlassian_connect_kit.storage.db import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from pyramid.config import Configurator
     from pyramid.request import Request
 
-    from atlassian_connect_kit.settings import Settings
     from atlassian_connect_kit.storage.store import TenantRecord
 
 
 log = logging.getLogger(__name__)
-VERIFIED_TOKENS_KEY = "ack.verified_tokens"
 
 
 def raw_path(request: Request) -> str:
@@ -96,14 +96,22 @@ def _verify(
     )
 
 
+def known_tenant(request: Request, client_key: str, *, fresh: bool = False) -> TenantRecord:
+    """The stored tenant of ``client_key`` (``fresh``: read from the database, not a cache).
+
+    Raises :class:`AuthenticationFailed` ("unknown tenant") when the site is not installed.
+    """
+    tenant = find_service(request, ITenantStore).get(client_key, fresh=fresh)
+    if tenant is None:
+        raise AuthenticationFailed("unknown tenant")
+    return tenant
+
+
 def authenticate_connect_request(request: Request, mode: str) -> Identity:
     """Verify the request's Connect JWT for a ``jwt`` or ``context`` view; raise on failure."""
-    from atlassian_connect_kit.config import get_settings
-    from atlassian_connect_kit.storage.service import get_tenant_store
-
-    settings = get_settings(request.registry)
-    store = get_tenant_store(request.registry)
-    verified: VerifiedTokens = request.registry[VERIFIED_TOKENS_KEY]
+    settings = get_settings(request)
+    store = find_service(request, ITenantStore)
+    verified = find_service(request, VerifiedTokens)
     # The header wins over the query; the query is parsed only when the header carries none.
     text = token_from_request(None, request.environ.get("HTTP_AUTHORIZATION"))
     if text is None:
@@ -119,9 +127,7 @@ def authenticate_connect_request(request: Request, mode: str) -> Identity:
         ) or unverified_issuer(token.parsed())
     except TokenError as error:
         raise AuthenticationFailed(str(error)) from None
-    tenant = store.get(client_key)
-    if tenant is None:
-        raise AuthenticationFailed("unknown tenant")
+    tenant = known_tenant(request, client_key)
     try:
         claims = _verify(token, tenant, verified, settings.jwt_leeway, settings.jwt_max_lifetime)
     except TokenError as error:
@@ -159,20 +165,15 @@ def authenticate_connect_request(request: Request, mode: str) -> Identity:
 
 def context_token(request: Request) -> str:
     """Mint a short-lived context token for the authenticated viewer, for the page's XHRs."""
-    from atlassian_connect_kit.config import get_settings
-    from atlassian_connect_kit.storage.service import get_tenant_store
-
     identity: Identity | None = request.identity
     if identity is None:
         raise AuthenticationFailed("authentication required")
-    tenant = get_tenant_store(request.registry).get(identity.client_key)
-    if tenant is None:
-        raise AuthenticationFailed("unknown tenant")
+    tenant = known_tenant(request, identity.client_key)
     return mint_context_token(
         client_key=tenant.client_key,
         shared_secret=tenant.shared_secret,
         account_id=identity.account_id,
-        lifetime_seconds=get_settings(request.registry).context_token_seconds,
+        lifetime_seconds=get_settings(request).context_token_seconds,
     )
 
 
@@ -185,8 +186,6 @@ def ack_authenticate(request: Request, mode: str) -> Identity | None:
     return authenticate_connect_request(request, "context" if mode == "context+forge" else mode)
 
 
-@hookimpl(trylast=True)
-def ack_configure(config: Configurator, settings: Settings) -> None:
-    """Give views ``request.ack_context_token()`` to hand a context token to their page."""
-    config.registry[VERIFIED_TOKENS_KEY] = VerifiedTokens()
-    config.add_request_method(context_token, "ack_context_token")
+def includeme(config: Configurator) -> None:
+    """Register the memo of verified tokens (``request.ack_context_token()`` mints tokens)."""
+    config.register_service(VerifiedTokens(), VerifiedTokens)

@@ -6,9 +6,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-#: The authentication modes a view may declare with ``connect_auth``: ``context+forge`` accepts
-#: a Connect context token or a Forge Invocation Token, ``forge`` a Forge Invocation Token only.
-AUTH_MODES = ("jwt", "context", "public", "context+forge", "forge")
+AUTH_JWT = "jwt"
+"""``connect_auth`` of a page Jira opens with a signed URL (the token's qsh matches the URL)."""
+
+AUTH_CONTEXT = "context"
+"""``connect_auth`` of a page's own XHRs and downloads, sent with a context token."""
+
+AUTH_PUBLIC = "public"
+"""``connect_auth`` of a view that needs no token (the descriptor, lifecycle callbacks)."""
+
+AUTH_CONTEXT_FORGE = "context+forge"
+"""``connect_auth`` of a view that accepts a Connect context token or a Forge Invocation Token."""
+
+AUTH_FORGE = "forge"
+"""``connect_auth`` of a view that accepts a Forge Invocation Token only."""
+
+#: The authentication modes a view may declare with ``connect_auth``.
+AUTH_MODES = (AUTH_JWT, AUTH_CONTEXT, AUTH_PUBLIC, AUTH_CONTEXT_FORGE, AUTH_FORGE)
 
 
 class AuthenticationFailed(Exception):

@@ -23,6 +23,8 @@ from pyramid.response import Response
 from atlassian_connect_kit.auth.identity import AUTH_MODES, AuthenticationFailed, Identity
 from atlassian_connect_kit.auth.managed_views import MANAGED_OPTION, is_static, rule_applies
 from atlassian_connect_kit.host.errors import SignInRequired
+from atlassian_connect_kit.responses import WWW_AUTHENTICATE, json_error
+from atlassian_connect_kit.services import get_plugin_manager
 
 if TYPE_CHECKING:
     from pyramid.config import Configurator
@@ -30,18 +32,8 @@ if TYPE_CHECKING:
     from pyramid.request import Request
 
 log = logging.getLogger(__name__)
-PLUGIN_MANAGER_KEY = "ack.plugin_manager"
 # The request attribute holding (mode, identity or refusal) once a request is authenticated.
 _IDENTITY_MEMO = "_ack_identity_outcome"
-
-
-def unauthorized(reason: str, status: int = 401) -> Response:
-    """A short JSON 401 (or other 4xx/503) response that never echoes a credential."""
-    response = Response(json_body={"error": reason}, status=status)
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'JWT realm="atlassian-connect"'
-    response.cache_control.no_store = True
-    return response
 
 
 class ConnectSecurityPolicy:
@@ -81,7 +73,7 @@ class ConnectSecurityPolicy:
                 # referring back to this request).
                 raise AuthenticationFailed(outcome.reason, status=outcome.status)
             return outcome
-        pm = request.registry[PLUGIN_MANAGER_KEY]
+        pm = get_plugin_manager(request)
         try:
             result: Identity | None = pm.hook.ack_authenticate(request=request, mode=mode)
         except AuthenticationFailed as failure:
@@ -140,10 +132,10 @@ def sign_in_required_view(error: SignInRequired, request: Request) -> Response:
             f"<body><p>{escape(error.message)}</p></body></html>\n"
         )
         response = Response(page, status=401, content_type="text/html", charset="utf-8")
-        response.headers["WWW-Authenticate"] = 'JWT realm="atlassian-connect"'
+        response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
         response.cache_control.no_store = True
         return response
-    return unauthorized(error.message)
+    return json_error(error.message, 401)
 
 
 def _required_user_message(info: IViewDeriverInfo, mode: str, name: str) -> str | None:
@@ -191,9 +183,9 @@ def connect_auth_deriver(view: Callable[..., Any], info: IViewDeriverInfo) -> Ca
             log.info(
                 "authentication refused for %s %s: %s", request.method, request.path, failure.reason
             )
-            return unauthorized(failure.reason, failure.status)
+            return json_error(failure.reason, failure.status)
         if identity is None:
-            return unauthorized("authentication required")
+            return json_error("authentication required", 401)
         if required_user_message is not None and identity.account_id is None:
             log.info("sign-in required for %s %s: no user", request.method, request.path)
             raise SignInRequired(required_user_message)
@@ -222,7 +214,7 @@ def includeme(config: Configurator) -> None:
     config.add_view_deriver(connect_auth_deriver, name="connect_auth")
 
     def forbidden(request: Request) -> Response:
-        return unauthorized("authentication required")
+        return json_error("authentication required", 401)
 
     # Pyramid answers an unauthenticated request with 403 by default; Connect expects 401.
     config.add_forbidden_view(forbidden)

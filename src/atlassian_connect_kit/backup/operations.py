@@ -35,6 +35,7 @@ from atlassian_connect_kit.privacy.journal import JOURNAL_TABLE, RemovalJournal
 from atlassian_connect_kit.settings import Settings
 from atlassian_connect_kit.storage.crypto import DecryptionError, KeyRing
 from atlassian_connect_kit.storage.db import make_engine, unavailability_as_error
+from atlassian_connect_kit.storage.service import engine_for, load_keyring
 from atlassian_connect_kit.storage.store import TenantStore
 
 
@@ -112,8 +113,6 @@ def create_backup(
     Raises :class:`BackupError` naming the targets that could not be written (the others keep
     their copy).
     """
-    from atlassian_connect_kit.storage.service import engine_for
-
     keyring = backup_keyring(settings)
     targets = backup_targets(settings, pm)
     inventory = collect_inventory(pm, settings)
@@ -178,8 +177,6 @@ def prune_backups(
 
 def prune_removal_journal(settings: Settings, *, now: dt.datetime, dry_run: bool) -> int:
     """Forget the removals no kept backup predates any more; return how many (would) go."""
-    from atlassian_connect_kit.storage.service import engine_for
-
     journal = RemovalJournal.from_settings(settings)
     engine = engine_for(settings)
     try:
@@ -210,8 +207,6 @@ def restore_into_database(
     settings: Settings, pm: pluggy.PluginManager, reference: str, *, force: bool
 ) -> tuple[str, RestoreResult, float]:
     """Restore a backup into ``sqlalchemy.url``; return its label, the result and the seconds."""
-    from atlassian_connect_kit.storage.service import engine_for
-
     label, blob = load_backup_file(settings, pm, reference)
     backup = open_backup(blob, backup_keyring(settings), label=label)
     _require_data_keys(settings, backup, label)
@@ -233,8 +228,6 @@ def _require_data_keys(settings: Settings, backup: Backup, label: str) -> None:
     Restored, those tenants would fail every request (their secrets cannot be decrypted), and
     the restore would have replaced working rows with them.
     """
-    from atlassian_connect_kit.storage.service import load_keyring
-
     needed = backup.manifest.secret_key_ids
     if not needed:
         return
@@ -277,8 +270,6 @@ def verify_backups(
     kept backup is unreadable or needs an encryption key ``ack.encryption_keys`` no longer
     holds, or when the drill fails or takes longer than the RTO.
     """
-    from atlassian_connect_kit.storage.service import load_keyring
-
     report = VerifyReport()
     keyring = backup_keyring(settings)
     data_keys = load_keyring(settings, create_in_dev_mode=False)

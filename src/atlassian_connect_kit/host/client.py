@@ -334,7 +334,8 @@ class HostClient:
     ) -> None:
         """Prefer :meth:`as_app` and :meth:`as_user`, which choose the authorizer."""
         url_origin(credentials.base_url)  # fail now, not on the first call, on a malformed baseUrl
-        self.credentials = credentials
+        # Private: plugins get this client, and must never reach the tenant's shared secret.
+        self._credentials = credentials
         self.config = config
         self.account_id = account_id
         self._authorizer = authorizer
@@ -407,6 +408,16 @@ class HostClient:
             sleep=sleep,
             rng=rng if rng is not None else random.SystemRandom(),
         )
+
+    @property
+    def client_key(self) -> str:
+        """The clientKey of the tenant this client calls."""
+        return self._credentials.client_key
+
+    @property
+    def base_url(self) -> str:
+        """The ``baseUrl`` of the tenant this client calls."""
+        return self._credentials.base_url
 
     @property
     def calls(self) -> int:
@@ -493,14 +504,14 @@ class HostClient:
                 waited += wait
 
     def _build_url(self, path_or_url: str, params: QueryParams | None) -> str:
-        base = self.credentials.base_url
+        base = self._credentials.base_url
         parts = urlsplit(path_or_url)
         if parts.scheme or parts.netloc:
             # Compared here as well as when signing: a bearer token must not leave the tenant's
             # origin either, and nothing may be sent before the check.
             if url_origin(path_or_url) != url_origin(base):
                 raise ValueError(
-                    f"refusing to send a request for tenant {self.credentials.client_key}"
+                    f"refusing to send a request for tenant {self._credentials.client_key}"
                     " to a URL outside its origin"
                 )
             url = urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
@@ -532,7 +543,7 @@ class HostClient:
                 exc, retriable=True, retry_after=getattr(exc, "retry_after", None)
             ) from exc
         prepared.headers["Authorization"] = authorization
-        with _tenant_slot(self.credentials.client_key, self.config.concurrency):
+        with _tenant_slot(self._credentials.client_key, self.config.concurrency):
             self._count_call()
             started = time.monotonic()
             outcome = "no answer"

@@ -17,7 +17,7 @@ from atlassian_connect_kit.host.client import QueryParams, flatten_query_params
 from atlassian_connect_kit.host.errors import JiraError
 
 if TYPE_CHECKING:
-    from atlassian_connect_kit.host.client import HostClient
+    from atlassian_connect_kit.host.protocol import JiraClient
 
 __all__ = ["iter_start_at", "iter_token_pages"]
 
@@ -25,7 +25,7 @@ _PAGE_PARAMETERS = frozenset({"startAt", "maxResults"})
 
 
 def iter_token_pages(
-    client: HostClient,
+    client: JiraClient,
     path: str,
     *,
     body: Mapping[str, Any],
@@ -65,7 +65,7 @@ def iter_token_pages(
 
 
 def iter_start_at(
-    client: HostClient,
+    client: JiraClient,
     path: str,
     *,
     params: QueryParams | None,

@@ -30,10 +30,12 @@ from atlassian_connect_kit.privacy.inventory import (
 from atlassian_connect_kit.privacy.journal import RemovalJournal
 from atlassian_connect_kit.privacy.purge import PurgeResult, count_tenant_rows, purge_tenant
 from atlassian_connect_kit.settings import Settings
+from atlassian_connect_kit.storage.installations import installations_for, tenant_installation_ids
+from atlassian_connect_kit.storage.service import engine_for, load_keyring
+from atlassian_connect_kit.storage.store import TenantStore
 
 
 def _engine(settings: Settings) -> Engine:
-    from atlassian_connect_kit.storage.service import engine_for
 
     return engine_for(settings)
 
@@ -56,13 +58,6 @@ def command_privacy(args: argparse.Namespace) -> int:
 
 def command_tenants_list(args: argparse.Namespace) -> int:
     """List the installed tenants (never their secrets), Connect and pure Forge ones."""
-    from atlassian_connect_kit.storage.installations import (
-        installations_for,
-        tenant_installation_ids,
-    )
-    from atlassian_connect_kit.storage.service import load_keyring
-    from atlassian_connect_kit.storage.store import TenantStore
-
     settings = settings_from_args(args, require_base_url=False)
     engine = _engine(settings)
     try:
@@ -149,13 +144,6 @@ def command_tenants_purge(args: argparse.Namespace) -> int:
 
 def command_tenants_purge_stale(args: argparse.Namespace) -> int:
     """Remove every tenant not seen for ``--days`` days, Connect and pure Forge ones."""
-    from atlassian_connect_kit.storage.installations import (
-        installations_for,
-        tenant_installation_ids,
-    )
-    from atlassian_connect_kit.storage.service import load_keyring
-    from atlassian_connect_kit.storage.store import TenantStore
-
     settings = settings_from_args(args, require_base_url=False)
     try:
         now = parse_timestamp(args.now) if args.now else dt.datetime.now(dt.UTC)

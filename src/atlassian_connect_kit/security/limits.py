@@ -18,6 +18,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from pyramid.response import Response
 
+from atlassian_connect_kit.responses import json_error
+from atlassian_connect_kit.services import get_settings
+
 if TYPE_CHECKING:
     from pyramid.config import Configurator
     from pyramid.request import Request
@@ -104,15 +107,11 @@ def read_limited_body(request: Request, limit: int) -> bytes:
 
 def too_large(error: RequestBodyTooLarge) -> Response:
     """The 413 answer: a short JSON reason, never cached."""
-    response = Response(json_body={"error": str(error)}, status=413)
-    response.cache_control.no_store = True
-    return response
+    return json_error(str(error), 413)
 
 
 def body_limit_tween_factory(handler: Handler, registry: Any) -> Handler:
     """Refuse request bodies over ``ack.max_request_body_bytes`` with 413."""
-    from atlassian_connect_kit.config import get_settings
-
     limit = get_settings(registry).max_request_body_bytes
 
     def body_limit_tween(request: Request) -> Response:

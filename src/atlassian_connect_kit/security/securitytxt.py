@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 
+from atlassian_connect_kit.services import get_settings
 from atlassian_connect_kit.settings import Settings
 
 if TYPE_CHECKING:
@@ -40,9 +41,7 @@ def render_security_txt(settings: Settings, *, now: dt.datetime) -> str:
 
 def security_txt_view(request: Request) -> Response:
     """Serve security.txt; 404 in dev mode when no contact is configured."""
-    from atlassian_connect_kit.config import get_settings
-
-    settings = get_settings(request.registry)
+    settings = get_settings(request)
     if not settings.security_contact:
         return HTTPNotFound("no security contact is configured (ack.security.contact)")
     body = render_security_txt(settings, now=dt.datetime.now(dt.UTC))

@@ -30,6 +30,8 @@ from pyramid.httpexceptions import HTTPPermanentRedirect
 from pyramid.response import Response
 from pyramid.tweens import INGRESS
 
+from atlassian_connect_kit.responses import json_error
+from atlassian_connect_kit.services import get_settings
 from atlassian_connect_kit.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -93,15 +95,11 @@ def _https_url(settings: Settings, request: Request) -> str:
 def _refuse_plain_http(settings: Settings, request: Request) -> Response:
     if request.method in ("GET", "HEAD"):
         return HTTPPermanentRedirect(location=_https_url(settings, request))
-    response = Response(json_body={"error": "https is required"}, status=403)
-    response.cache_control.no_store = True
-    return response
+    return json_error("https is required", 403)
 
 
 def _internal_error() -> Response:
-    response = Response(json_body={"error": "internal error"}, status=500)
-    response.cache_control.no_store = True
-    return response
+    return json_error("internal error", 500)
 
 
 def _add_frame_ancestors(response: Response, directive: str) -> None:
@@ -113,8 +111,6 @@ def _add_frame_ancestors(response: Response, directive: str) -> None:
 
 def security_tween_factory(handler: Handler, registry: Any) -> Handler:
     """Wrap the application: refuse plain http outside dev mode, add the security headers."""
-    from atlassian_connect_kit.config import get_settings
-
     settings = get_settings(registry)
     headers = security_headers(settings)
     directive = frame_ancestors(settings)
@@ -146,7 +142,5 @@ def security_tween_factory(handler: Handler, registry: Any) -> Handler:
 
 def includeme(config: Configurator) -> None:
     """Check the security contact and install the tween outermost, so every response has it."""
-    from atlassian_connect_kit.config import get_settings
-
-    require_security_contact(get_settings(config.registry))
+    require_security_contact(get_settings(config))
     config.add_tween(f"{__name__}.security_tween_factory", under=INGRESS)

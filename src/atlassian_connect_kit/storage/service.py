@@ -12,6 +12,9 @@ from pyramid.response import Response
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from atlassian_connect_kit.interfaces import IKeyRing, ILifecycleTokens, ITenantStore
+from atlassian_connect_kit.responses import json_error
+from atlassian_connect_kit.services import find_service, get_settings
 from atlassian_connect_kit.settings import Settings, SettingsError
 from atlassian_connect_kit.storage.crypto import (
     DecryptionError,
@@ -34,9 +37,6 @@ if TYPE_CHECKING:
     from pyramid.request import Request
 
 log = logging.getLogger(__name__)
-STORE_KEY = "ack.tenant_store"
-ENGINE_KEY = "ack.engine"
-LIFECYCLE_TOKENS_KEY = "ack.lifecycle_tokens"
 DEV_KEY_FILE = "encryption.key"
 PRIVATE_FOLDER_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -157,25 +157,25 @@ def _same_path(first: Path, second: Path) -> bool:
     return first.resolve() == second.resolve()
 
 
-def get_tenant_store(registry: Any) -> TenantStore:
-    """Return the tenant store of the application that owns ``registry``."""
-    store: TenantStore = registry[STORE_KEY]
-    return store
+def get_tenant_store(source: Any) -> ITenantStore:
+    """Return the tenant store of the app that ``source`` (a request or registry) belongs to."""
+    return find_service(source, ITenantStore)
 
 
-def get_lifecycle_tokens(registry: Any) -> LifecycleTokens:
-    """Return the memory of accepted lifecycle tokens of the application that owns ``registry``."""
-    tokens: LifecycleTokens = registry[LIFECYCLE_TOKENS_KEY]
-    return tokens
+def get_engine(source: Any) -> Engine:
+    """Return the database engine of the app that ``source`` (a request or registry) belongs to."""
+    return find_service(source, Engine)
+
+
+def get_lifecycle_tokens(source: Any) -> ILifecycleTokens:
+    """Return the memory of accepted lifecycle tokens of the app ``source`` belongs to."""
+    return find_service(source, ILifecycleTokens)
 
 
 def database_unavailable_view(exc: DatabaseUnavailable, request: Request) -> Response:
     """Answer 503 with a short message when the database cannot be reached."""
     log.error("database unavailable during %s %s: %s", request.method, request.path, exc)
-    response = Response(json_body={"error": "service temporarily unavailable"}, status=503)
-    response.headers["Retry-After"] = "30"
-    response.cache_control.no_store = True
-    return response
+    return json_error("service temporarily unavailable", 503, retry_after=30)
 
 
 def undecryptable_secret_view(exc: DecryptionError, request: Request) -> Response:
@@ -192,9 +192,7 @@ def undecryptable_secret_view(exc: DecryptionError, request: Request) -> Respons
         exc.key_id or "unknown",
         exc,
     )
-    response = Response(json_body={"error": "service temporarily unavailable"}, status=503)
-    response.cache_control.no_store = True
-    return response
+    return json_error("service temporarily unavailable", 503)
 
 
 def _warn_if_not_migrated(engine: Engine) -> None:
@@ -214,20 +212,22 @@ def _warn_if_not_migrated(engine: Engine) -> None:
 
 
 def includeme(config: Configurator) -> None:
-    """Create the tenant store (migrating the database first in dev mode) and the 503 view."""
-    from atlassian_connect_kit.config import get_settings
+    """Register the key ring, engine, tenant store and token memory, and the 503 views.
 
-    settings = get_settings(config.registry)
+    Dev mode migrates the database first; otherwise a database behind the code is logged.
+    """
+    settings = get_settings(config)
     keyring = load_keyring(settings)
     engine = engine_for(settings)
     if settings.dev_mode:
         upgrade(engine)
     else:
         _warn_if_not_migrated(engine)
-    config.registry[ENGINE_KEY] = engine
-    config.registry[STORE_KEY] = TenantStore(
-        engine, keyring, cache_seconds=settings.tenant_cache_seconds
+    config.register_service(keyring, IKeyRing)
+    config.register_service(engine, Engine)
+    config.register_service(
+        TenantStore(engine, keyring, cache_seconds=settings.tenant_cache_seconds), ITenantStore
     )
-    config.registry[LIFECYCLE_TOKENS_KEY] = LifecycleTokens(engine)
+    config.register_service(LifecycleTokens(engine), ILifecycleTokens)
     config.add_exception_view(database_unavailable_view, context=DatabaseUnavailable)
     config.add_exception_view(undecryptable_secret_view, context=DecryptionError)

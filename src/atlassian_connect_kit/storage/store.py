@@ -32,6 +32,7 @@ from sqlalchemy.sql.expression import Executable
 from atlassian_connect_kit.storage.crypto import KeyRing
 from atlassian_connect_kit.storage.db import unavailability_as_error
 from atlassian_connect_kit.storage.models import RemovalJournalEntry, Tenant, sha256_hex
+from atlassian_connect_kit.tenants import TenantView
 
 MAX_IDENTIFIER_LENGTH = 255
 """Longest clientKey, baseUrl, oauthClientId or installationId the tenant table holds."""
@@ -56,6 +57,18 @@ class TenantRecord:
     installed_at: dt.datetime
     updated_at: dt.datetime
     last_seen_at: dt.datetime | None
+
+    def view(self) -> TenantView:
+        """The tenant without its credentials, as plugins see it."""
+        return TenantView(
+            client_key=self.client_key,
+            base_url=self.base_url,
+            enabled=self.enabled,
+            installation_id=self.installation_id,
+            installed_at=self.installed_at,
+            updated_at=self.updated_at,
+            last_seen_at=self.last_seen_at,
+        )
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Pytest fixtures for testing add-ons built on atlassian-connect-kit against a fake Jira Cloud.
 
 An add-on's test suite enables them in its ``conftest.py`` with
-``pytest_plugins = ["atlassian_connect_kit.testing.pytest_plugin"]``; the kit registers no
-``pytest11`` entry point, so they stay out of every other pytest run (docs/decisions.md says why).
+``pytest_plugins = ["atlassian_connect_kit.testing.pytest_plugin"]``. The kit registers no
+``pytest11`` entry point, so they stay out of every other pytest run (docs/decisions.md says why);
+the testing package's only entry point is ``ack demo``, in ``atlassian_connect_kit.commands``.
 They need only pytest besides the kit: ``pip install 'atlassian-connect-kit[testing]'``.
 Override ``ack_plugins`` (entry-point names) or ``ack_extra_plugins`` (plugin objects) to choose
 what the app under test runs, ``fake_jira_site`` to choose the data. Forge Remote invocations

@@ -21,9 +21,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from atlassian_connect_kit.host import (
-    HostClient,
+from atlassian_connect_kit import (
     JiraBadRequest,
+    JiraClient,
     JiraError,
     fan_out,
     iter_start_at,
@@ -92,7 +92,7 @@ class JqlRejected(Exception):
     """Jira's parser refused the viewer's JQL; the message is Jira's, about the viewer's text."""
 
 
-def check_jql(client: HostClient, jql: str) -> None:
+def check_jql(client: JiraClient, jql: str) -> None:
     """Have Jira parse ``jql`` alone, with strict validation, as the client's user.
 
     Raises :class:`JqlRejected` with Jira's messages when it finds errors (or when the text sorts,
@@ -169,7 +169,7 @@ class IssueFields:
 
 
 def issue_fields(
-    client: HostClient, params: ReportParams, base: Sequence[str] = SEARCH_FIELDS
+    client: JiraClient, params: ReportParams, base: Sequence[str] = SEARCH_FIELDS
 ) -> IssueFields:
     """The fields to ask for: ``base`` plus what the report groups by.
 
@@ -189,7 +189,7 @@ def issue_fields(
     return IssueFields(tuple(names), sprint_field, custom_field)
 
 
-def sprint_field_id(client: HostClient) -> str | None:
+def sprint_field_id(client: JiraClient) -> str | None:
     """The id of the site's sprint field (Jira Software), ``None`` when it has none."""
     answer = client.get("/rest/api/3/field")
     for field in answer if isinstance(answer, list) else []:
@@ -218,7 +218,7 @@ def started_window_ms(span: DaySpan) -> tuple[int, int]:
 
 
 def issue_worklogs(
-    client: HostClient, issue: IssueFacts, window: tuple[int, int]
+    client: JiraClient, issue: IssueFacts, window: tuple[int, int]
 ) -> list[Mapping[str, Any]]:
     """The raw worklogs of ``issue`` started within ``window`` (epoch ms, ``[low, high)``).
 
@@ -238,7 +238,7 @@ def issue_worklogs(
 
 
 @contextlib.contextmanager
-def jql_checked_on_failure(client: HostClient, jql: str) -> Iterator[None]:
+def jql_checked_on_failure(client: JiraClient, jql: str) -> Iterator[None]:
     """Within the block, a search Jira rejects has ``jql`` (if any) checked on its own.
 
     Jira's messages about the whole search point into our wrapper; when the viewer's text is at
@@ -253,12 +253,12 @@ def jql_checked_on_failure(client: HostClient, jql: str) -> Iterator[None]:
         raise
 
 
-def viewer_zone(client: HostClient) -> str:
+def viewer_zone(client: JiraClient) -> str:
     """The viewer's Jira time zone, or UTC when Jira gives none."""
     return read_user(client.get("/rest/api/3/myself")).time_zone or DEFAULT_ZONE
 
 
-def resolve_users(client: HostClient, account_ids: Iterable[str]) -> dict[str, UserFacts]:
+def resolve_users(client: JiraClient, account_ids: Iterable[str]) -> dict[str, UserFacts]:
     """Look users up in bulk (``/user/bulk``), a page of ids per call, by accountId."""
     wanted = sorted(set(account_ids))
     found: dict[str, UserFacts] = {}
@@ -276,7 +276,7 @@ def resolve_users(client: HostClient, account_ids: Iterable[str]) -> dict[str, U
 
 
 def fetch_worklogs(
-    client: HostClient,
+    client: JiraClient,
     params: ReportParams,
     *,
     max_workers: int,
@@ -353,7 +353,7 @@ def fetch_worklogs(
     return result
 
 
-def with_resolved_authors(client: HostClient, worklogs: list[Worklog]) -> list[Worklog]:
+def with_resolved_authors(client: JiraClient, worklogs: list[Worklog]) -> list[Worklog]:
     """``worklogs`` with each author's zone and name as ``/user/bulk`` gives them (one look-up)."""
     # The author's zone decides the day under tz=author; worklog author objects may omit it, so
     # authors are looked up in bulk, once per report. An author Jira does not return has no zone.

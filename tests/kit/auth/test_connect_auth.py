@@ -15,9 +15,10 @@ from pyramid.interfaces import IExceptionResponse
 from webob import Request
 from webtest import TestApp
 
+from atlassian_connect_kit import get_plugin_manager
 from atlassian_connect_kit.auth.connect import request_qsh
 from atlassian_connect_kit.auth.identity import AUTH_MODES
-from atlassian_connect_kit.auth.policy import PLUGIN_MANAGER_KEY, sign_in_required_view
+from atlassian_connect_kit.auth.policy import sign_in_required_view
 from atlassian_connect_kit.auth.qsh import query_string_hash
 from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.host import SignInRequired
@@ -580,7 +581,7 @@ def test_a_request_no_protocol_recognises_is_unauthenticated(tmp_path):
         "here": str(tmp_path),
     }
     wsgi = make_app(settings, extra_plugins=[ForeignProtocol(), SampleAddon()])
-    wsgi.registry[PLUGIN_MANAGER_KEY].set_blocked("atlassian_connect_kit.auth.connect")
+    get_plugin_manager(wsgi.registry).set_blocked("atlassian_connect_kit.auth.connect")
     app = TestApp(wsgi)
     response = app.get("/test/api/whoami", status=401)
     assert response.json == {"error": "authentication required"}

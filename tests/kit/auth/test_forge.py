@@ -31,8 +31,8 @@ from atlassian_connect_kit.auth.forge import (
 )
 from atlassian_connect_kit.auth.jwks import JwksKeySource, JwksUnavailable
 from atlassian_connect_kit.testing.fakejira import FakeJira, ForgeInstallation
+from tests.kit.testing.fakejira_support import BOB, tiny_site
 from tests.kit.testing.forge_support import APP_ID, OTHER_APP_ID, forge_manifest
-from tests.kit.testing.test_fakejira_support import BOB, tiny_site
 
 
 @pytest.fixture(scope="module")

@@ -26,8 +26,7 @@ from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from tests.blocked_imports import run_ack_without
 from tests.kit.backup.azurite import ACCOUNT, Azurite
-from tests.kit.backup.test_backup_commands import comparable, fresh_site, one_line_error
-from tests.kit.operator import Site, synthetic_secret
+from tests.kit.operator import Site, comparable, fresh_site, one_line_error, synthetic_secret
 
 NOW = "2026-11-27T12:00:00Z"
 START = dt.datetime(2026, 10, 1, 2, 0, tzinfo=dt.UTC)

@@ -17,44 +17,10 @@ from atlassian_connect_kit.backup.operations import create_backup
 from atlassian_connect_kit.plugins import make_plugin_manager
 from atlassian_connect_kit.storage.crypto import KeyRing, generate_key_line
 from atlassian_connect_kit.storage.db import current_revision, head_revision
-from tests.kit.operator import Site, synthetic_secret
+from tests.kit.operator import comparable, fresh_site, one_line_error, synthetic_secret
 
 NOW = "2026-11-27T12:00:00Z"
 NOW_DT = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
-
-
-def one_line_error(result):
-    assert result.status != 0
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1, result.err
-    return lines[0]
-
-
-def fresh_site(site, name, database_url=None):
-    """Another deployment sharing the site's keys (as a disaster-recovery host would)."""
-    url = database_url or f"sqlite:///{site.root.parent / name / 'ack.sqlite'}"
-    return Site(
-        site.root.parent / name,
-        url,
-        encryption_keys=site.encryption_keys,
-        backup_key=site.backup_key,
-        name=name,
-    ).write()
-
-
-def comparable(tenants):
-    return {
-        key: (
-            t.base_url,
-            t.shared_secret,
-            t.oauth_client_id,
-            t.enabled,
-            t.installed_at,
-            t.updated_at,
-            t.last_seen_at,
-        )
-        for key, t in tenants.items()
-    }
 
 
 # --- create ---------------------------------------------------------------------------------

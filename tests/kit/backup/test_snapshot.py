@@ -16,12 +16,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError
 
-from atlassian_connect_kit import hookimpl
 from atlassian_connect_kit.backup.fileformat import BackupError, backup_keyring, open_backup
 from atlassian_connect_kit.backup.operations import create_backup, verify_backups
 from atlassian_connect_kit.backup.restore import restore_backup
 from atlassian_connect_kit.backup.snapshot import read_transaction, take_snapshot
-from atlassian_connect_kit.inventory import InventoryEntry
 from atlassian_connect_kit.plugins import make_plugin_manager
 from atlassian_connect_kit.storage.db import make_engine, upgrade
 from atlassian_connect_kit.storage.models import Tenant
@@ -40,25 +38,16 @@ NOTES = Table(
 )
 
 
-class NotesPlugin:
-    """A plugin that stores notes per tenant and declares them."""
-
-    __name__ = "notes_plugin"
-
-    @hookimpl
-    def ack_data_inventory(self, settings):
-        return [
-            InventoryEntry("notes_plugin_notes", column, "a note", "until uninstall")
-            for column in ("id", "client_key", "text", "pinned", "written_at")
-        ]
+@pytest.fixture
+def notes_plugin(table_plugin):
+    """A plugin that stores notes per site and declares them."""
+    return table_plugin(NOTES, purpose="a note")
 
 
-def add_notes(site, rows):
+def add_notes(site, plugin, rows):
     engine = site.engine()
     try:
-        notes_metadata.create_all(engine)
-        with engine.begin() as connection:
-            connection.execute(NOTES.insert(), rows)
+        plugin.create(engine, rows)
     finally:
         engine.dispose()
 
@@ -96,16 +85,17 @@ def test_a_snapshot_does_not_see_writes_committed_while_it_reads(database_url):
         writer.dispose()
 
 
-def test_a_declared_plugin_table_is_backed_up_and_restored_with_its_types(site):
+def test_a_declared_plugin_table_is_backed_up_and_restored_with_its_types(site, notes_plugin):
     site.install([1])
     add_notes(
         site,
+        notes_plugin,
         [
             {"client_key": "jira:1", "text": "ünïcode ✓", "pinned": True, "written_at": NOW},
             {"client_key": "jira:1", "text": "second", "pinned": False, "written_at": NOW},
         ],
     )
-    pm = make_plugin_manager((), extra_plugins=[NotesPlugin()])
+    pm = make_plugin_manager((), extra_plugins=[notes_plugin])
     created = create_backup(site.settings(), pm, now=NOW)
     assert dict(created.manifest.row_counts) == {
         "ack_tenants": 1,
@@ -132,10 +122,14 @@ def test_a_declared_plugin_table_is_backed_up_and_restored_with_its_types(site):
         engine.dispose()
 
 
-def test_the_drill_recreates_plugin_tables_it_cannot_migrate(site):
+def test_the_drill_recreates_plugin_tables_it_cannot_migrate(site, notes_plugin):
     site.install([1, 2])
-    add_notes(site, [{"client_key": "jira:2", "text": "n", "pinned": True, "written_at": NOW}])
-    pm = make_plugin_manager((), extra_plugins=[NotesPlugin()])
+    add_notes(
+        site,
+        notes_plugin,
+        [{"client_key": "jira:2", "text": "n", "pinned": True, "written_at": NOW}],
+    )
+    pm = make_plugin_manager((), extra_plugins=[notes_plugin])
     create_backup(site.settings(), pm, now=NOW)
     report = verify_backups(site.settings(), pm, now=NOW + dt.timedelta(hours=1))
     assert report.failures == []
@@ -143,8 +137,8 @@ def test_the_drill_recreates_plugin_tables_it_cannot_migrate(site):
     assert len(report.drill_seconds) == 1
 
 
-def test_a_declared_table_missing_from_the_database_stops_the_backup(site):
-    pm = make_plugin_manager((), extra_plugins=[NotesPlugin()])
+def test_a_declared_table_missing_from_the_database_stops_the_backup(site, notes_plugin):
+    pm = make_plugin_manager((), extra_plugins=[notes_plugin])
     with pytest.raises(BackupError, match="lacks declared tables notes_plugin_notes"):
         create_backup(site.settings(), pm, now=NOW)
     assert site.backups() == []

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,9 @@ from typing import Any
 import pytest
 
 from atlassian_connect_kit.storage.crypto import generate_key_line
-from atlassian_connect_kit.storage.db import make_engine, upgrade
-from atlassian_connect_kit.testing.fakejira import FakeJira
 from atlassian_connect_kit.testing.processes import GunicornServer, listening_socket, write_ini
-from tests.kit.storage.conftest import _create_server_database, require_local_database_url
+from tests.kit.deployment.support import migrate, server_environment
+from tests.kit.storage.databases import create_server_database, require_local_database_url
 from tests.shared_data import REPO_ROOT
 
 ServerFactory = Callable[..., GunicornServer]
@@ -39,55 +37,13 @@ def postgres_url() -> Iterator[str]:
     server_url = os.environ.get("ACK_TEST_POSTGRES_URL")
     if not server_url:
         pytest.skip("ACK_TEST_POSTGRES_URL is not set; set it to a local PostgreSQL server URL")
-    url, drop = _create_server_database(require_local_database_url(server_url))
+    url, drop = create_server_database(require_local_database_url(server_url))
     rendered = url.render_as_string(hide_password=False)
     migrate(rendered)
     try:
         yield rendered
     finally:
         drop()
-
-
-def migrate(database_url: str) -> None:
-    """Bring the database to the newest schema before any server starts (they would race)."""
-    engine = make_engine(database_url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-
-
-def app_settings(
-    fake_jira: FakeJira, *, database_url: str, key_line: str, here: Path, **extra: str
-) -> dict[str, str]:
-    """Dev-mode settings serving the Timesheet against the fake site on ``database_url``."""
-    return {
-        "ack.dev_mode": "true",
-        "ack.plugins": "smart_timesheet",
-        "ack.encryption_keys": key_line,
-        "ack.install_keys_url": fake_jira.install_keys_url,
-        "ack.oauth2_token_url": fake_jira.oauth2_token_url,
-        "ack.oauth2_audience": fake_jira.oauth_audience,
-        "ack.host.max_wait_seconds": "5",
-        "sqlalchemy.url": database_url,
-        "here": str(here),
-        **extra,
-    }
-
-
-def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` seconds pass; return whether it held."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
-
-
-def server_environment() -> dict[str, str]:
-    """This environment without ACK_* variables, which would override the servers' settings."""
-    return {name: value for name, value in os.environ.items() if not name.startswith("ACK_")}
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from atlassian_connect_kit.testing.fakejira.connect import InstalledApp, signed_
 from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from atlassian_connect_kit.testing.postgres import PrivatePostgres, find_postgres_bin
 from atlassian_connect_kit.testing.processes import GunicornServer
-from tests.kit.deployment.conftest import app_settings, migrate, wait_for
+from tests.kit.deployment.support import app_settings, migrate, wait_for
 
 pytestmark = pytest.mark.slow
 

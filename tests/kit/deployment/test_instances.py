@@ -25,7 +25,7 @@ from atlassian_connect_kit.testing.fakejira import FakeJira
 from atlassian_connect_kit.testing.fakejira.connect import InstalledApp
 from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from atlassian_connect_kit.testing.processes import GunicornServer
-from tests.kit.deployment.conftest import app_settings, wait_for
+from tests.kit.deployment.support import app_settings, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.database]
 

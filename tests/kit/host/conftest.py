@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from atlassian_connect_kit.host import TenantCredentials
-from tests.kit.host.test_scripted_jira import ScriptedJira, running_jira, tenant_on
+from tests.kit.host.scripted_jira import ScriptedJira, running_jira, tenant_on
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from atlassian_connect_kit.host import (
     encode_query,
     flatten_query_params,
 )
-from tests.kit.host.test_scripted_jira import (
+from tests.kit.host.scripted_jira import (
     SHARED_SECRET,
     Answer,
     Received,

@@ -16,7 +16,7 @@ from atlassian_connect_kit.host import (
     JiraUnavailable,
     TenantCredentials,
 )
-from tests.kit.host.test_scripted_jira import (
+from tests.kit.host.scripted_jira import (
     SHARED_SECRET,
     Answer,
     HighestJitter,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from atlassian_connect_kit.host import HostClient, HostConfig, JiraNotFound, fan_out
-from tests.kit.host.test_scripted_jira import (
+from tests.kit.host.scripted_jira import (
     Answer,
     ScriptedJira,
     running_jira,

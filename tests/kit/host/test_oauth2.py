@@ -22,7 +22,7 @@ from atlassian_connect_kit.host import (
     fetch_access_token,
 )
 from atlassian_connect_kit.host.oauth2 import normalize_scopes, token_key
-from tests.kit.host.test_scripted_jira import (
+from tests.kit.host.scripted_jira import (
     SHARED_SECRET,
     Answer,
     Received,

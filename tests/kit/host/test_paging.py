@@ -14,7 +14,7 @@ from atlassian_connect_kit.host import (
     iter_start_at,
     iter_token_pages,
 )
-from tests.kit.host.test_scripted_jira import (
+from tests.kit.host.scripted_jira import (
     Answer,
     Received,
     RecordedSleep,

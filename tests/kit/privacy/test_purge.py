@@ -4,8 +4,6 @@ import pytest
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, func, select
 from sqlalchemy.exc import IntegrityError
 
-from atlassian_connect_kit import hookimpl
-from atlassian_connect_kit.inventory import InventoryEntry
 from atlassian_connect_kit.plugins import make_plugin_manager
 from atlassian_connect_kit.privacy.inventory import collect_inventory
 from atlassian_connect_kit.privacy.journal import RemovalJournal
@@ -29,30 +27,11 @@ AUDIT = Table(
 )
 
 
-class PreferencesPlugin:
-    """Keeps preferences per site, in a table whose tenant column is called ``site``."""
-
-    __name__ = "prefs_plugin"
-
-    @hookimpl
-    def ack_data_inventory(self, settings):
-        return [
-            InventoryEntry(
-                "prefs_plugin_preferences",
-                c,
-                "a preference",
-                "until uninstall",
-                tenant_column="site",
-            )
-            for c in ("id", "site", "name")
-        ]
-
-
 @pytest.fixture
-def inventory(site):
-    return collect_inventory(
-        make_plugin_manager((), extra_plugins=[PreferencesPlugin()]), site.settings()
-    )
+def inventory(site, table_plugin):
+    # Preferences per site, in a table whose tenant column is called ``site``.
+    plugin = table_plugin(PREFERENCES, purpose="a preference", tenant_column="site")
+    return collect_inventory(make_plugin_manager((), extra_plugins=[plugin]), site.settings())
 
 
 @pytest.fixture

@@ -1,11 +1,9 @@
 """Uninstalling the app from a site removes all the site's data, the plugins' included."""
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
+from sqlalchemy import Column, Integer, MetaData, String, Table
 
-from atlassian_connect_kit import hookimpl
-from atlassian_connect_kit.inventory import InventoryEntry
-from atlassian_connect_kit.storage.service import ENGINE_KEY, get_tenant_store
+from atlassian_connect_kit.storage.service import get_tenant_store
 
 metadata = MetaData()
 VIEWS = Table(
@@ -17,51 +15,15 @@ VIEWS = Table(
 )
 
 
-class SavedViewsPlugin:
-    """Stores a saved view per tenant at install, and declares its table."""
-
-    __name__ = "views_plugin"
-
-    def __init__(self):
-        self.engine = None
-        self.rows_when_told = []
-
-    def rows(self, client_key):
-        with self.engine.connect() as connection:
-            query = select(func.count()).select_from(VIEWS).where(VIEWS.c.client_key == client_key)
-            return connection.scalar(query)
-
-    @hookimpl
-    def ack_data_inventory(self, settings):
-        return [
-            InventoryEntry("views_plugin_views", c, "a saved view", "until uninstall")
-            for c in ("id", "client_key", "name")
-        ]
-
-    @hookimpl
-    def ack_configure(self, config, settings):
-        self.engine = config.registry[ENGINE_KEY]
-        metadata.create_all(self.engine)
-        with self.engine.begin() as connection:
-            # Another site's view, which no uninstall of this site may touch.
-            connection.execute(VIEWS.insert(), {"client_key": "jira:other", "name": "theirs"})
-
-    @hookimpl
-    def ack_tenant_installed(self, tenant, request):
-        with self.engine.begin() as connection:
-            connection.execute(
-                VIEWS.insert(),
-                [{"client_key": tenant.client_key, "name": n} for n in ("mine", "team")],
-            )
-
-    @hookimpl
-    def ack_tenant_uninstalled(self, client_key, request):
-        self.rows_when_told.append(self.rows(client_key))
-
-
 @pytest.fixture
-def plugin():
-    return SavedViewsPlugin()
+def plugin(table_plugin):
+    """Keeps two saved views per site from its install; another site's view is there already."""
+    return table_plugin(
+        VIEWS,
+        purpose="a saved view",
+        rows_at_start=[{"client_key": "jira:other", "name": "theirs"}],
+        rows_at_install=[{"name": "mine"}, {"name": "team"}],
+    )
 
 
 @pytest.fixture

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, select
 
 from atlassian_connect_kit.storage import models  # noqa: F401 - registers the tables on Base
 from atlassian_connect_kit.storage.crypto import KeyRing
 from atlassian_connect_kit.storage.db import (
-    VERSION_TABLE,
-    Base,
     LargeBytes,
     LargeText,
     UnicodeString,
@@ -20,31 +16,11 @@ from atlassian_connect_kit.storage.db import (
     current_revision,
     downgrade,
     head_revision,
-    is_kit_table,
     make_engine,
     upgrade,
 )
 from atlassian_connect_kit.storage.store import InstallPayload, TenantStore
-
-
-def _schema_differences(database_url: str) -> list[object]:
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection,
-                opts={
-                    "version_table": VERSION_TABLE,
-                    "compare_type": True,
-                    # Only the kit's tables: others in the database are not the kit's business.
-                    "include_name": lambda name, kind, parents: (
-                        kind != "table" or is_kit_table(name)
-                    ),
-                },
-            )
-            return list(compare_metadata(context, Base.metadata))
-    finally:
-        engine.dispose()
+from tests.kit.storage.schema import schema_differences
 
 
 def test_upgrade_of_an_empty_database_builds_the_models_schema(database_url: str) -> None:
@@ -56,7 +32,7 @@ def test_upgrade_of_an_empty_database_builds_the_models_schema(database_url: str
         assert inspect(engine).has_table("ack_tenants")
     finally:
         engine.dispose()
-    assert _schema_differences(database_url) == []
+    assert schema_differences(database_url) == []
 
 
 def test_constraints_carry_the_naming_convention_names(database_url: str) -> None:
@@ -83,7 +59,7 @@ def test_downgrade_to_base_removes_the_tables_and_upgrade_restores_them(database
         assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
-    assert _schema_differences(database_url) == []
+    assert schema_differences(database_url) == []
 
 
 def test_migrations_leave_the_host_applications_alembic_history_alone(database_url: str) -> None:
@@ -139,7 +115,7 @@ def test_a_database_before_the_portable_types_upgrades_to_head_keeping_every_val
         upgrade(engine)
     finally:
         engine.dispose()
-    assert _schema_differences(database_url) == []
+    assert schema_differences(database_url) == []
 
 
 PORTABLE = Table(

@@ -25,7 +25,8 @@ from atlassian_connect_kit.storage.store import (
     RotationResult,
     TenantStore,
 )
-from tests.kit.storage.conftest import START_OF_TEST_CLOCK, FakeClock, require_local_database_url
+from tests.kit.storage.clock import START_OF_TEST_CLOCK, FakeClock
+from tests.kit.storage.databases import require_local_database_url
 
 StoreFactory = Callable[..., TenantStore]
 

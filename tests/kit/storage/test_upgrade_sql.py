@@ -24,7 +24,7 @@ from atlassian_connect_kit.storage.installations import ForgeInstallation
 from atlassian_connect_kit.storage.models import Tenant
 from tests.blocked_imports import run_ack_without
 from tests.kit.operator import run_ack
-from tests.kit.storage.test_migrations import _schema_differences
+from tests.kit.storage.schema import schema_differences
 
 SQL_SERVER_URL = (
     "mssql+pyodbc://@127.0.0.1:1433/ack?driver=ODBC+Driver+18+for+SQL+Server&Encrypt=yes"
@@ -145,7 +145,7 @@ def test_the_script_applied_by_hand_builds_what_the_online_upgrade_builds(databa
         assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
-    assert _schema_differences(database_url) == []
+    assert schema_differences(database_url) == []
 
 
 def test_sql_rendering_needs_no_keys_and_touches_no_database(tmp_path):

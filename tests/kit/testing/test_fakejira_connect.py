@@ -13,7 +13,7 @@ import requests
 
 from atlassian_connect_kit.auth.qsh import query_string_hash
 from atlassian_connect_kit.testing.fakejira import ConnectError, FakeJira, InstalledApp
-from tests.kit.testing.test_fakejira_support import (
+from tests.kit.testing.fakejira_support import (
     ANN,
     BOB,
     CID,

@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from atlassian_connect_kit.testing.fakejira import FakeJira, ForgeError, ForgeInstallation
+from tests.kit.testing.fakejira_support import ANN, BOB, CID, RecordingApp, tiny_site
 from tests.kit.testing.forge_support import APP_ID, forge_manifest
-from tests.kit.testing.test_fakejira_support import ANN, BOB, CID, RecordingApp, tiny_site
 
 SEARCH = "/rest/api/3/search/jql"
 

@@ -17,7 +17,7 @@ from atlassian_connect_kit.testing.fakejira import (
     Worklog,
     generate_site,
 )
-from tests.kit.testing.test_fakejira_support import ANN, BOB, tiny_site
+from tests.kit.testing.fakejira_support import ANN, BOB, tiny_site
 
 START = date(2026, 3, 1)
 DAYS = 61  # March and April 2026: New York, Berlin and Adelaide all change their clocks.

@@ -22,7 +22,7 @@ from atlassian_connect_kit.testing.fakejira.jql import (
     select_issues,
     tokenize_jql,
 )
-from tests.kit.testing.test_fakejira_support import ANN, BOB, tiny_site
+from tests.kit.testing.fakejira_support import ANN, BOB, tiny_site
 
 SITE = tiny_site()
 EVERYTHING = frozenset({"ALPHA", "BETA"})

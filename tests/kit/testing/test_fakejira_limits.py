@@ -13,7 +13,7 @@ import requests
 
 from atlassian_connect_kit.testing.fakejira import FakeJira, InstalledApp, RateLimitConfig
 from atlassian_connect_kit.testing.fakejira.ratelimit import RateLimiter
-from tests.kit.testing.test_fakejira_support import (
+from tests.kit.testing.fakejira_support import (
     ANN,
     BOB,
     RecordingApp,

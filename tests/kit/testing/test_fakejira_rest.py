@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from atlassian_connect_kit.testing.fakejira import FakeJira, InstalledApp, generate_site
-from tests.kit.testing.test_fakejira_support import (
+from tests.kit.testing.fakejira_support import (
     ANN,
     BOB,
     CID,

@@ -146,7 +146,8 @@ class DemoHost:
 def _all_js(request: Request) -> Any:
     from pyramid.response import FileResponse
 
-    path = Path(__file__).parent / "static" / "demo" / "all.js"
+    # The kit's static folder, one level up from this package.
+    path = Path(__file__).parent.parent / "static" / "demo" / "all.js"
     return FileResponse(str(path), request=request, content_type="application/javascript")
 
 
