@@ -18,7 +18,6 @@ from atlassian_connect_kit import __version__, hookspecs
 from atlassian_connect_kit.hookspecs import hookimpl
 from atlassian_connect_kit.plugins import PluginError, make_plugin_manager
 from atlassian_connect_kit.settings import (
-    APP_IDENTITY_SETTINGS,
     Settings,
     SettingsError,
     load_settings,

@@ -66,12 +66,20 @@ def includeme(config: Configurator) -> None:
     managed.include("atlassian_connect_kit.descriptor")
     # The encrypted tenant store (dev mode migrates the database here) and its 503 views.
     managed.include("atlassian_connect_kit.storage.service")
+    # The pure Forge installations (their invocations and lifecycle are known by them).
+    managed.include("atlassian_connect_kit.storage.installations")
+    # The Forge Invocation Token verifier (with ack.forge.app_id) and the Forge 403 answers.
+    managed.include("atlassian_connect_kit.auth.forge_request")
     # The memo of verified Connect tokens (the ack_authenticate hook verifies them).
     managed.include("atlassian_connect_kit.auth.connect")
     # The lifecycle callbacks and the install-key fetcher they verify signed installs with.
     managed.include("atlassian_connect_kit.lifecycle")
+    # Forge's lifecycle: /forge/lifecycle and /forge/uninstall (Forge Invocation Tokens only).
+    managed.include("atlassian_connect_kit.forge_lifecycle")
     # The Connect host-client factory behind request.jira and request.jira_as_app.
     managed.include("atlassian_connect_kit.host.requests_api")
+    # The Forge host clients (Forge's app tokens), on the Connect clients' HTTP session.
+    managed.include("atlassian_connect_kit.host.forge_client")
     # Plugins' own tables: their migrations (dev mode) and request.ack_session on the same engine.
     managed.include("atlassian_connect_kit.storage.plugin_migrations")
     managed.include("atlassian_connect_kit.storage.sessions")

@@ -24,20 +24,20 @@ from typing import TYPE_CHECKING, Any
 
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.response import Response
+from sqlalchemy import Engine
 
 from atlassian_connect_kit.auth.forge_request import FORGE_ONLY_MODE, ForgeIdentity
-from atlassian_connect_kit.auth.policy import PLUGIN_MANAGER_KEY
 from atlassian_connect_kit.hookspecs import hookimpl
 from atlassian_connect_kit.lifecycle import LifecycleRefused, read_lifecycle_body, request_only
 from atlassian_connect_kit.manifest import LIFECYCLE_PATH, UNINSTALL_PATH
+from atlassian_connect_kit.services import find_service, get_plugin_manager, get_settings
 
 if TYPE_CHECKING:
     from pyramid.config import Configurator
     from pyramid.request import Request
 
     from atlassian_connect_kit.auth.forge import ForgeInvocation
-    from atlassian_connect_kit.settings import Settings
-    from atlassian_connect_kit.storage.store import TenantRecord
+    from atlassian_connect_kit.tenants import TenantView
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,7 @@ def _identity(request: Request) -> ForgeIdentity:
 
 def announce_installation(request: Request, invocation: ForgeInvocation, event: str | None) -> None:
     """Tell plugins of a pure Forge installation (first seen, installed or upgraded)."""
-    pm = request.registry[PLUGIN_MANAGER_KEY]
-    pm.hook.ack_tenant_forge_installed(
+    get_plugin_manager(request).hook.ack_tenant_forge_installed(
         installation_id=invocation.installation_id,
         cloud_id=invocation.cloud_id,
         event=event,
@@ -95,9 +94,7 @@ def forge_lifecycle_view(request: Request) -> Response:
         # The Connect tenant holds this installation: its own installed callback told plugins.
         log.info("Forge %s for a Connect tenant", event)
         return HTTPNoContent()
-    get_installations(request.registry).seen(
-        invocation.installation_id, invocation.cloud_id, force=True
-    )
+    get_installations(request).seen(invocation.installation_id, invocation.cloud_id, force=True)
     announce_installation(request, invocation, event)
     log.info("Forge %s recorded", event)
     return HTTPNoContent()
@@ -125,26 +122,24 @@ def remove_pure_installation(request: Request, installation_id: str, *, reason: 
     declared table loses its rows and the removal journal records the id's hash, in one
     transaction.
     """
-    from atlassian_connect_kit.config import get_settings
     from atlassian_connect_kit.privacy.inventory import collect_inventory
     from atlassian_connect_kit.privacy.journal import RemovalJournal
     from atlassian_connect_kit.privacy.purge import purge_tenant
     from atlassian_connect_kit.storage.installations import get_installations
-    from atlassian_connect_kit.storage.service import ENGINE_KEY
 
-    pm = request.registry[PLUGIN_MANAGER_KEY]
-    installations = get_installations(request.registry)
+    pm = get_plugin_manager(request)
+    installations = get_installations(request)
     if installations.get(installation_id) is not None:
         pm.hook.ack_tenant_uninstalled(client_key=installation_id, request=request)
-    settings = get_settings(request.registry)
+    settings = get_settings(request)
     inventory = collect_inventory(pm, settings)
     journal = RemovalJournal.from_settings(settings)
-    purge_tenant(request.registry[ENGINE_KEY], installation_id, inventory, journal, reason=reason)
+    purge_tenant(find_service(request, Engine), installation_id, inventory, journal, reason=reason)
     installations.forget(installation_id)
 
 
 @hookimpl(trylast=True)
-def ack_tenant_installed(tenant: TenantRecord, request: Request) -> None:
+def ack_tenant_installed(tenant: TenantView, request: Request) -> None:
     """A Connect install naming a pure Forge installation takes it over: one site, one tenant.
 
     What was kept under the installation id goes, as at an uninstall (plugins hear
@@ -152,18 +147,17 @@ def ack_tenant_installed(tenant: TenantRecord, request: Request) -> None:
     with the clientKey just before), and the installation's invocations are the tenant's from
     now on.
     """
-    from atlassian_connect_kit.storage.installations import INSTALLATIONS_KEY, get_installations
+    from atlassian_connect_kit.storage.installations import get_installations
 
-    if not tenant.installation_id or INSTALLATIONS_KEY not in request.registry:
+    if not tenant.installation_id:
         return
-    installations = get_installations(request.registry)
+    installations = get_installations(request)
     if installations.get(tenant.installation_id) is not None:
         remove_pure_installation(request, tenant.installation_id, reason="linked to Connect")
     installations.forget(tenant.installation_id)
 
 
-@hookimpl(trylast=True)
-def ack_configure(config: Configurator, settings: Settings) -> None:
+def includeme(config: Configurator) -> None:
     """Register ``POST /forge/lifecycle`` and ``POST /forge/uninstall`` (FITs only)."""
     for name, path, view in (
         ("ack.forge.lifecycle", LIFECYCLE_PATH, forge_lifecycle_view),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from atlassian_connect_kit.services import find_service, get_plugin_manager, get_settings
 from atlassian_connect_kit.settings import (
     Settings,
     SettingsError,
@@ -31,8 +32,6 @@ from atlassian_connect_kit.settings import (
 if TYPE_CHECKING:
     import pluggy
     from pyramid.config import Configurator
-
-REGISTRY_KEY = "ack.plugin_settings"
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 
@@ -124,21 +123,22 @@ def load_plugin_settings(
     return MappingProxyType(values)
 
 
-def get_plugin_settings(registry: Any) -> Mapping[str, Any]:
-    """Return the parsed plugin settings of the application that owns ``registry``.
+class PluginSettingValues(dict[str, Any]):
+    """The parsed plugin settings, registered as a service (read them with
+    :func:`get_plugin_settings`)."""
 
-    In a view: ``get_plugin_settings(request.registry)["myplugin.greeting"]``.
+
+def get_plugin_settings(source: Any) -> Mapping[str, Any]:
+    """Return the parsed plugin settings of the app ``source`` (a request or registry) is of.
+
+    In a view: ``get_plugin_settings(request)["myplugin.greeting"]``.
     """
-    values: Mapping[str, Any] = registry[REGISTRY_KEY]
-    return values
+    return MappingProxyType(find_service(source, PluginSettingValues))
 
 
 def includeme(config: Configurator) -> None:
     """Read the enabled plugins' settings once, before any plugin configures itself."""
-    from atlassian_connect_kit.config import get_plugin_manager, get_settings
-
-    settings: Settings = get_settings(config.registry)
+    settings: Settings = get_settings(config)
     # Settings.raw holds every text value of the ini section, the plugins' keys included.
-    config.registry[REGISTRY_KEY] = load_plugin_settings(
-        get_plugin_manager(config.registry), settings.raw
-    )
+    values = load_plugin_settings(get_plugin_manager(config), settings.raw)
+    config.register_service(PluginSettingValues(values), PluginSettingValues)

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyramid.response import Response
 
-from atlassian_connect_kit.host import (
+from atlassian_connect_kit import (
     JiraAuthError,
     JiraBadRequest,
     JiraError,
     JiraRateLimited,
     JiraTimeout,
     JiraUnavailable,
+    get_settings,
 )
 from smart_timesheet_plugin.saved import (
     APP_PROPERTY,
@@ -104,9 +105,7 @@ def saved_failed_view(error: SavedFailed, request: Request) -> Response:
 
 
 def _app_key(request: Request) -> str:
-    from atlassian_connect_kit.config import get_settings
-
-    return get_settings(request.registry).app_key
+    return get_settings(request).app_key
 
 
 def _viewer(request: Request) -> str:

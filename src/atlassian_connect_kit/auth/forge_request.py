@@ -31,29 +31,32 @@ from atlassian_connect_kit.auth.forge import (
     ForgeTokenError,
     bearer_token,
 )
-from atlassian_connect_kit.auth.identity import AuthenticationFailed, Identity
+from atlassian_connect_kit.auth.identity import (
+    AUTH_CONTEXT_FORGE,
+    AUTH_FORGE,
+    AuthenticationFailed,
+    Identity,
+)
 from atlassian_connect_kit.auth.jwks import JwksKeySource, JwksUnavailable
 from atlassian_connect_kit.hookspecs import hookimpl
 from atlassian_connect_kit.host.errors import SignInRequired
+from atlassian_connect_kit.interfaces import ITenantStore
+from atlassian_connect_kit.services import find_service, get_settings
 from atlassian_connect_kit.storage.db import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from pyramid.config import Configurator
     from pyramid.request import Request
 
-    from atlassian_connect_kit.settings import Settings
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-FORGE_MODE = "context+forge"
+FORGE_MODE = AUTH_CONTEXT_FORGE
 """The ``connect_auth`` value of views that accept a Connect context token or a FIT."""
 
-FORGE_ONLY_MODE = "forge"
+FORGE_ONLY_MODE = AUTH_FORGE
 """The ``connect_auth`` value of views that accept a FIT only."""
-
-VERIFIER_KEY = "ack.forge.verifier"
-"""Registry key of the application's :class:`ForgeInvocationVerifier` (absent without app id)."""
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,10 @@ def authenticate_forge_request(request: Request, mode: str) -> ForgeIdentity | N
         return None
     if mode not in (FORGE_MODE, FORGE_ONLY_MODE):
         raise AuthenticationFailed("this URL does not accept Forge invocations")
-    verifier: ForgeInvocationVerifier | None = request.registry.get(VERIFIER_KEY)
-    if verifier is None:
-        raise AuthenticationFailed("Forge invocations are not enabled (ack.forge.app_id)")
+    try:
+        verifier = find_service(request, ForgeInvocationVerifier)
+    except LookupError:
+        raise AuthenticationFailed("Forge invocations are not enabled (ack.forge.app_id)") from None
     try:
         invocation = verifier.verify(token)
     except ForgeTokenError as error:
@@ -124,13 +128,13 @@ def authenticate_forge_request(request: Request, mode: str) -> ForgeIdentity | N
 
 def _identity(request: Request, invocation: ForgeInvocation, mode: str) -> ForgeIdentity:
     from atlassian_connect_kit.storage.installations import get_installations
-    from atlassian_connect_kit.storage.service import get_tenant_store
 
-    installations = get_installations(request.registry)
+    installations = get_installations(request)
     client_key = installations.linked_client_key(invocation.installation_id)
-    tenant = get_tenant_store(request.registry).get(client_key) if client_key else None
+    store = find_service(request, ITenantStore)
+    tenant = store.get(client_key) if client_key else None
     if tenant is not None:
-        _bookkeeping(lambda: get_tenant_store(request.registry).touch(tenant.client_key))
+        _bookkeeping(lambda: store.touch(tenant.client_key))
         return ForgeIdentity(
             client_key=tenant.client_key,
             account_id=invocation.principal,
@@ -208,22 +212,19 @@ def ack_authenticate(request: Request, mode: str) -> Identity | None:
     return authenticate_forge_request(request, mode)
 
 
-@hookimpl(trylast=True)
-def ack_configure(config: Configurator, settings: Settings) -> None:
-    """Create the FIT verifier (when ``ack.forge.app_id`` is set) and the 403 answers."""
-    from atlassian_connect_kit.storage.installations import INSTALLATIONS_KEY, ForgeInstallations
-    from atlassian_connect_kit.storage.service import ENGINE_KEY
-
-    config.registry[INSTALLATIONS_KEY] = ForgeInstallations(config.registry[ENGINE_KEY])
+def includeme(config: Configurator) -> None:
+    """Register the FIT verifier service (when ``ack.forge.app_id`` is set) and the 403 answers."""
+    settings = get_settings(config)
     if settings.forge_app_id:
         keys = JwksKeySource(settings.forge_jwks_url, dev_mode=settings.dev_mode)
-        config.registry[VERIFIER_KEY] = ForgeInvocationVerifier(
+        verifier = ForgeInvocationVerifier(
             keys,
             app_id=settings.forge_app_id,
             leeway=settings.jwt_leeway,
             max_lifetime=settings.jwt_max_lifetime,
             dev_mode=settings.dev_mode,
         )
+        config.register_service(verifier, ForgeInvocationVerifier)
     config.add_view_predicate("ack_forge_request", _ForgeRequestPredicate)
     config.add_exception_view(forge_token_missing_view, context=ForgeTokenMissing)
     config.add_exception_view(forge_sign_in_view, context=SignInRequired, ack_forge_request=True)

@@ -23,10 +23,14 @@ from typing import TYPE_CHECKING
 
 from atlassian_connect_kit.auth.forge_request import ForgeIdentity, ForgeTokenMissing
 from atlassian_connect_kit.hookspecs import hookimpl
-from atlassian_connect_kit.host.client import HostClient, TenantCredentials
+from atlassian_connect_kit.host.client import HostClient, HostConfig, TenantCredentials
 from atlassian_connect_kit.host.errors import SignInRequired
+from atlassian_connect_kit.host.requests_api import ConnectHostClients
+from atlassian_connect_kit.services import find_service, get_settings
 
 if TYPE_CHECKING:
+    import requests
+    from pyramid.config import Configurator
     from pyramid.request import Request
 
     from atlassian_connect_kit.auth.identity import Identity
@@ -75,15 +79,21 @@ def app_token(request: Request, header: str) -> str | None:
     return value
 
 
+class ForgeHostClients:
+    """Builds Forge host clients, sharing the Connect clients' configuration and HTTP session."""
+
+    def __init__(self, config: HostConfig, session: requests.Session) -> None:
+        self.config = config
+        self.session = session
+
+
 def forge_host_client(request: Request, identity: ForgeIdentity, *, as_user: bool) -> HostClient:
     """The client for a Forge invocation: as its user (user token) or as the app (system token).
 
     Raises :class:`SignInRequired` when a user's client is asked for an invocation without a
     principal, and :class:`ForgeTokenMissing` when Forge sent no token of the kind needed.
     """
-    from atlassian_connect_kit.host.requests_api import HOST_KEY, HostServices
-
-    services: HostServices = request.registry[HOST_KEY]
+    services = find_service(request, ForgeHostClients)
     invocation = identity.forge
     if as_user:
         if identity.account_id is None:
@@ -124,3 +134,17 @@ def ack_host_client(request: Request, identity: Identity, as_user: bool) -> Host
     if not isinstance(identity, ForgeIdentity):
         return None
     return forge_host_client(request, identity, as_user=as_user)
+
+
+def includeme(config: Configurator) -> None:
+    """Register the Forge host-client builder, on the Connect clients' session when it is the
+    kit's own factory (a replaced factory leaves the Forge clients a session of their own)."""
+    from atlassian_connect_kit.interfaces import IHostClientFactory
+
+    connect = find_service(config, IHostClientFactory)
+    if isinstance(connect, ConnectHostClients):
+        config.register_service(ForgeHostClients(connect.config, connect.session), ForgeHostClients)
+        return
+    settings = get_settings(config)
+    own = ConnectHostClients.from_settings(settings)
+    config.register_service(ForgeHostClients(own.config, own.session), ForgeHostClients)

@@ -60,6 +60,16 @@ class ConnectHostClients:
         )
         return cls(config, create_session(pool_size=max(8, settings.host_concurrency * 4)))
 
+    @property
+    def config(self) -> HostConfig:
+        """The ``ack.host.*`` configuration every client shares (the Forge client too)."""
+        return self._config
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session every client shares (the Forge client too)."""
+        return self._session
+
     def _credentials(self, request: Request, client_key: str) -> TenantCredentials:
         tenant = known_tenant(request, client_key)
         return TenantCredentials(

@@ -32,15 +32,15 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from atlassian_connect_kit.hookspecs import hookimpl
 from atlassian_connect_kit.inventory import InventoryEntry
+from atlassian_connect_kit.services import find_service
 from atlassian_connect_kit.storage.db import Base, UnicodeString, UTCDateTime
 from atlassian_connect_kit.storage.db import unavailability_as_error as _unavailable
 from atlassian_connect_kit.storage.models import RemovalJournalEntry, Tenant, sha256_hex
 
 if TYPE_CHECKING:
-    from atlassian_connect_kit.settings import Settings
+    from pyramid.config import Configurator
 
-INSTALLATIONS_KEY = "ack.forge_installations"
-"""Registry key of the application's :class:`ForgeInstallations`."""
+    from atlassian_connect_kit.settings import Settings
 
 LINK_CACHE_SECONDS = 30.0
 """How long a process trusts what it found out about an installation id's tenant."""
@@ -250,10 +250,14 @@ def _record(row: ForgeInstallation) -> ForgeInstallationRecord:
     return ForgeInstallationRecord(row.installation_id, row.cloud_id, row.last_seen_at)
 
 
-def get_installations(registry: Any) -> ForgeInstallations:
-    """The :class:`ForgeInstallations` of the application that owns ``registry``."""
-    installations: ForgeInstallations = registry[INSTALLATIONS_KEY]
-    return installations
+def get_installations(source: Any) -> ForgeInstallations:
+    """The :class:`ForgeInstallations` service of the app ``source`` (request or registry) is of."""
+    return find_service(source, ForgeInstallations)
+
+
+def includeme(config: Configurator) -> None:
+    """Register the pure Forge installations (a service on the kit's engine)."""
+    config.register_service(ForgeInstallations(find_service(config, Engine)), ForgeInstallations)
 
 
 def installations_for(engine: Engine) -> ForgeInstallations:

@@ -192,14 +192,13 @@ def plugins_upgrade_sql(url: str, all_migrations: Sequence[PluginMigrations]) ->
 
 def includeme(config: Configurator) -> None:
     """Migrate the enabled plugins' tables at start-up in dev mode; warn when behind otherwise."""
-    from atlassian_connect_kit.config import get_plugin_manager, get_settings
-    from atlassian_connect_kit.storage.service import ENGINE_KEY
+    from atlassian_connect_kit.services import find_service, get_plugin_manager, get_settings
 
-    settings = get_settings(config.registry)
-    all_migrations = collect_plugin_migrations(get_plugin_manager(config.registry), settings)
+    settings = get_settings(config)
+    all_migrations = collect_plugin_migrations(get_plugin_manager(config), settings)
     if not all_migrations:
         return
-    engine: Engine = config.registry[ENGINE_KEY]
+    engine = find_service(config, Engine)
     if settings.dev_mode:
         upgrade_plugins(engine, all_migrations)
         return

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from atlassian_connect_kit.services import find_service
 from atlassian_connect_kit.storage.db import unavailability_as_error
 
 if TYPE_CHECKING:
@@ -26,18 +27,17 @@ if TYPE_CHECKING:
     from pyramid.request import Request
     from pyramid.response import Response
 
-SESSION_FACTORY_KEY = "ack.session_factory"
 
-
-def session_factory(registry: Any) -> sessionmaker[Session]:
-    """Return the ``sessionmaker`` bound to the kit's engine of the app that owns ``registry``."""
-    factory: sessionmaker[Session] = registry[SESSION_FACTORY_KEY]
+def session_factory(source: Any) -> sessionmaker[Session]:
+    """Return the ``sessionmaker`` bound to the kit's engine of the app ``source`` (a request, a
+    configurator or a registry) belongs to: a service registered under ``sessionmaker``."""
+    factory: sessionmaker[Session] = find_service(source, sessionmaker)
     return factory
 
 
 def request_session(request: Request) -> Session:
     """The request's session (``request.ack_session``): committed with the response."""
-    session = session_factory(request.registry)()
+    session = session_factory(request)()
 
     def commit_or_roll_back(request: Request, response: Response) -> None:
         if request.exception is not None or response.status_int >= 400:
@@ -56,9 +56,7 @@ def request_session(request: Request) -> Session:
 
 def includeme(config: Configurator) -> None:
     """Offer ``request.ack_session`` and :func:`session_factory` on the kit's engine."""
-    from atlassian_connect_kit.storage.service import ENGINE_KEY
-
-    engine: Engine = config.registry[ENGINE_KEY]
+    engine = find_service(config, Engine)
     # expire_on_commit=False: objects stay readable after the commit that ends the request.
-    config.registry[SESSION_FACTORY_KEY] = sessionmaker(engine, expire_on_commit=False)
+    config.register_service(sessionmaker(engine, expire_on_commit=False), sessionmaker)
     config.add_request_method(request_session, "ack_session", reify=True)

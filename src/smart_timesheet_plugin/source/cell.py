@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from atlassian_connect_kit.host import HostClient, iter_token_pages
+from atlassian_connect_kit import JiraClient, iter_token_pages
 from smart_timesheet_plugin.params import TZ_AUTHOR, TZ_VIEWER, ReportParams
 from smart_timesheet_plugin.report.model import Worklog
 from smart_timesheet_plugin.source.fetch import (
@@ -72,7 +72,7 @@ def row_clauses(row: RowValues) -> list[str]:
 
 
 def fetch_cell_worklogs(
-    client: HostClient,
+    client: JiraClient,
     params: ReportParams,
     *,
     row: RowValues,
@@ -99,7 +99,7 @@ def fetch_cell_worklogs(
 
 
 def _fetch_issue_cell(
-    client: HostClient, params: ReportParams, *, row: RowValues, span: DaySpan
+    client: JiraClient, params: ReportParams, *, row: RowValues, span: DaySpan
 ) -> FetchResult:
     calls_before = client.calls
     viewer_tz = viewer_zone(client) if params.tz in (TZ_VIEWER, TZ_AUTHOR) else params.tz

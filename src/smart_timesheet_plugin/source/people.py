@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from atlassian_connect_kit.host import HostClient, iter_start_at
+from atlassian_connect_kit import JiraClient, iter_start_at
 from smart_timesheet_plugin.source.fetch import resolve_users
 from smart_timesheet_plugin.source.wire import UserFacts, read_user
 
@@ -46,7 +46,7 @@ def _person(facts: UserFacts) -> Person | None:
     return Person(facts.account_id, facts.display_name or facts.account_id)
 
 
-def search_people(client: HostClient, query: str) -> list[Person]:
+def search_people(client: JiraClient, query: str) -> list[Person]:
     """Users matching ``query`` (``/user/search``, as the viewer), a few at most.
 
     Apps and other non-human accounts are left out: they log no work.
@@ -64,13 +64,13 @@ def search_people(client: HostClient, query: str) -> list[Person]:
     return found[:USER_SEARCH_LIMIT]
 
 
-def name_people(client: HostClient, account_ids: Iterable[str]) -> list[Person]:
+def name_people(client: JiraClient, account_ids: Iterable[str]) -> list[Person]:
     """The named users (``/user/bulk``), so a form holding ids can show names."""
     users = resolve_users(client, account_ids)
     return [person for person in map(_person, users.values()) if person is not None]
 
 
-def search_groups(client: HostClient, query: str) -> list[GroupFacts]:
+def search_groups(client: JiraClient, query: str) -> list[GroupFacts]:
     """Groups whose name contains ``query`` (``/groups/picker``, as the viewer)."""
     answer: Any = client.get(
         "/rest/api/3/groups/picker",
@@ -87,7 +87,7 @@ def search_groups(client: HostClient, query: str) -> list[GroupFacts]:
     return found
 
 
-def group_member_ids(client: HostClient, group_id: str) -> list[str]:
+def group_member_ids(client: JiraClient, group_id: str) -> list[str]:
     """The accountIds of a group's active members (``/group/member``, paged, as the viewer).
 
     Raises the client's errors: Jira answers 403 to a viewer it does not let list members and

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from atlassian_connect_kit.host import HostClient, JiraNotFound
+from atlassian_connect_kit import JiraClient, JiraNotFound
 
 
 def _user_path(key: str) -> str:
@@ -26,7 +26,7 @@ def _value(answer: object) -> object:
     return answer.get("value") if isinstance(answer, Mapping) else None
 
 
-def read_user_property(client: HostClient, account_id: str, key: str) -> object:
+def read_user_property(client: JiraClient, account_id: str, key: str) -> object:
     """A user property's value, ``None`` when it is not set."""
     try:
         return _value(client.get(_user_path(key), params={"accountId": account_id}))
@@ -34,12 +34,12 @@ def read_user_property(client: HostClient, account_id: str, key: str) -> object:
         return None
 
 
-def write_user_property(client: HostClient, account_id: str, key: str, value: Any) -> None:
+def write_user_property(client: JiraClient, account_id: str, key: str, value: Any) -> None:
     """Set a user property (Jira lets a user write only their own)."""
     client.put(_user_path(key), params={"accountId": account_id}, json=value)
 
 
-def read_app_property(client: HostClient, app_key: str, key: str) -> object:
+def read_app_property(client: JiraClient, app_key: str, key: str) -> object:
     """An app property's value, ``None`` when it is not set."""
     try:
         return _value(client.get(_app_path(app_key, key)))
@@ -47,12 +47,12 @@ def read_app_property(client: HostClient, app_key: str, key: str) -> object:
         return None
 
 
-def write_app_property(client: HostClient, app_key: str, key: str, value: Any) -> None:
+def write_app_property(client: JiraClient, app_key: str, key: str, value: Any) -> None:
     """Set an app property; ``client`` must act as the app."""
     client.put(_app_path(app_key, key), json=value)
 
 
-def is_jira_admin(client: HostClient) -> bool:
+def is_jira_admin(client: JiraClient) -> bool:
     """Whether the client's user holds Jira's Administer Jira permission, as Jira says."""
     answer = client.get("/rest/api/3/mypermissions", params={"permissions": "ADMINISTER"})
     permissions = answer.get("permissions") if isinstance(answer, Mapping) else None
