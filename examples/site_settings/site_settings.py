@@ -25,11 +25,16 @@ from pyramid.response import Response
 from sqlalchemy import MetaData, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from atlassian_connect_kit import hookimpl
-from atlassian_connect_kit.inventory import InventoryEntry
-from atlassian_connect_kit.plugin_settings import PluginSetting, get_plugin_settings, text
-from atlassian_connect_kit.storage.db import NAMING_CONVENTION, UnicodeString, UTCDateTime
-from atlassian_connect_kit.storage.plugin_migrations import PluginMigrations
+from atlassian_connect_kit import (
+    NAMING_CONVENTION,
+    InventoryEntry,
+    PluginMigrations,
+    PluginSetting,
+    UnicodeString,
+    UTCDateTime,
+    get_plugin_settings,
+    hookimpl,
+)
 
 PAGE_URL = "/site-settings"
 API_URL = PAGE_URL + "/api/greeting"
@@ -86,7 +91,7 @@ def ack_data_inventory(settings: Any) -> Sequence[InventoryEntry]:
 @hookimpl
 def ack_plugin_settings() -> Sequence[PluginSetting]:
     """The greeting of sites that chose none."""
-    return [PluginSetting(GREETING_SETTING, "Hello", text, "greeting of sites that set none")]
+    return [PluginSetting(GREETING_SETTING, "Hello", help="greeting of sites that set none")]
 
 
 @hookimpl
@@ -128,7 +133,7 @@ def greeting_of(request: Request) -> str:
     stored = request.ack_session.scalar(
         select(SiteSetting.greeting).where(SiteSetting.client_key == request.identity.client_key)
     )
-    default: str = get_plugin_settings(request.registry)[GREETING_SETTING]
+    default: str = get_plugin_settings(request)[GREETING_SETTING]
     return stored if stored is not None else default
 
 

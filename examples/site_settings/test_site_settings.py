@@ -149,12 +149,10 @@ def test_the_default_greeting_comes_from_the_environment(
 
 
 def test_the_inventory_backs_up_the_table_and_names_its_tenant_column(ack_settings):
-    from atlassian_connect_kit.plugins import make_plugin_manager
-    from atlassian_connect_kit.privacy.inventory import collect_inventory
-    from atlassian_connect_kit.settings import load_settings
+    from atlassian_connect_kit.testing.kit import plugin_inventory
 
-    settings = load_settings({**ack_settings, "ack.base_url": "http://127.0.0.1:1"})
-    inventory = collect_inventory(make_plugin_manager((), extra_plugins=[site_settings]), settings)
+    settings = {**ack_settings, "ack.base_url": "http://127.0.0.1:1"}
+    inventory = plugin_inventory(settings, [site_settings])
     assert "site_settings" in inventory.backed_up_tables
     assert inventory.tenant_columns["site_settings"] == "client_key"
 
@@ -225,12 +223,12 @@ def test_ack_db_upgrade_creates_the_plugins_table_once_installed(tmp_path, datab
 
 
 def test_the_plugins_rows_are_in_the_inventory_backups_purge_and_restore(tmp_path, database_url):
-    from atlassian_connect_kit.storage.crypto import generate_key_line
+    from atlassian_connect_kit.testing.kit import encryption_key_line
 
     environment = _installed(tmp_path)
     keys = {
-        "ack.encryption_keys": generate_key_line(),
-        "ack.backup.key": generate_key_line(),
+        "ack.encryption_keys": encryption_key_line(),
+        "ack.backup.key": encryption_key_line(),
         "ack.backup.dir": str(tmp_path / "backups"),
     }
     ini = _write_ini(tmp_path / "app.ini", database_url, **keys)

@@ -22,8 +22,11 @@ if TYPE_CHECKING:
     from pyramid.config import Configurator
     from pyramid.router import Router
 
+    from atlassian_connect_kit.auth.forge_request import ForgeTokenMissing
     from atlassian_connect_kit.auth.identity import (
         AUTH_CONTEXT,
+        AUTH_CONTEXT_FORGE,
+        AUTH_FORGE,
         AUTH_JWT,
         AUTH_MODES,
         AUTH_PUBLIC,
@@ -53,16 +56,28 @@ if TYPE_CHECKING:
         ITenantStore,
     )
     from atlassian_connect_kit.inventory import InventoryEntry
+    from atlassian_connect_kit.plugin_settings import PluginSetting, get_plugin_settings
     from atlassian_connect_kit.request import KitRequest
     from atlassian_connect_kit.responses import json_error
     from atlassian_connect_kit.services import find_service, get_plugin_manager, get_settings
     from atlassian_connect_kit.settings import Settings, SettingsError
+    from atlassian_connect_kit.storage.db import NAMING_CONVENTION, UnicodeString, UTCDateTime
+    from atlassian_connect_kit.storage.plugin_migrations import PluginMigrations
     from atlassian_connect_kit.tenants import TenantView
 
 __version__ = "0.1.0"
 
 # Public name -> the module defining it, imported on first access.
 _EXPORTS: dict[str, str] = {
+    "AUTH_CONTEXT_FORGE": "atlassian_connect_kit.auth.identity",
+    "AUTH_FORGE": "atlassian_connect_kit.auth.identity",
+    "ForgeTokenMissing": "atlassian_connect_kit.auth.forge_request",
+    "PluginSetting": "atlassian_connect_kit.plugin_settings",
+    "get_plugin_settings": "atlassian_connect_kit.plugin_settings",
+    "PluginMigrations": "atlassian_connect_kit.storage.plugin_migrations",
+    "NAMING_CONVENTION": "atlassian_connect_kit.storage.db",
+    "UnicodeString": "atlassian_connect_kit.storage.db",
+    "UTCDateTime": "atlassian_connect_kit.storage.db",
     "AUTH_CONTEXT": "atlassian_connect_kit.auth.identity",
     "AUTH_JWT": "atlassian_connect_kit.auth.identity",
     "AUTH_MODES": "atlassian_connect_kit.auth.identity",
@@ -103,11 +118,15 @@ _EXPORTS: dict[str, str] = {
 # Written out (not computed) so type checkers and linters see the public names.
 __all__ = [
     "AUTH_CONTEXT",
+    "AUTH_CONTEXT_FORGE",
+    "AUTH_FORGE",
     "AUTH_JWT",
     "AUTH_MODES",
     "AUTH_PUBLIC",
+    "NAMING_CONVENTION",
     "AuthenticationFailed",
     "BackupTarget",
+    "ForgeTokenMissing",
     "IHostClientFactory",
     "IInstallKeyFetcher",
     "IKeyRing",
@@ -124,16 +143,21 @@ __all__ = [
     "JiraTimeout",
     "JiraUnavailable",
     "KitRequest",
+    "PluginMigrations",
+    "PluginSetting",
     "QueryParams",
     "Settings",
     "SettingsError",
     "SignInRequired",
     "StoredFile",
     "TenantView",
+    "UTCDateTime",
+    "UnicodeString",
     "__version__",
     "fan_out",
     "find_service",
     "get_plugin_manager",
+    "get_plugin_settings",
     "get_settings",
     "hookimpl",
     "includeme",

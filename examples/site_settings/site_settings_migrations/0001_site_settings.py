@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from atlassian_connect_kit.storage.db import UnicodeString, UTCDateTime
+from atlassian_connect_kit import UnicodeString, UTCDateTime
 
 revision: str = "site_settings_0001"
 down_revision: str | None = None
