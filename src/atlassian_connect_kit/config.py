@@ -66,6 +66,8 @@ def includeme(config: Configurator) -> None:
     managed.include("atlassian_connect_kit.descriptor")
     # The encrypted tenant store (dev mode migrates the database here) and its 503 views.
     managed.include("atlassian_connect_kit.storage.service")
+    # Committed: the parts below build their services on the store's engine.
+    config.commit()
     # The pure Forge installations (their invocations and lifecycle are known by them).
     managed.include("atlassian_connect_kit.storage.installations")
     # The Forge Invocation Token verifier (with ack.forge.app_id) and the Forge 403 answers.
@@ -78,6 +80,8 @@ def includeme(config: Configurator) -> None:
     managed.include("atlassian_connect_kit.forge_lifecycle")
     # The Connect host-client factory behind request.jira and request.jira_as_app.
     managed.include("atlassian_connect_kit.host.requests_api")
+    # Committed: the Forge clients share the Connect factory's HTTP session.
+    config.commit()
     # The Forge host clients (Forge's app tokens), on the Connect clients' HTTP session.
     managed.include("atlassian_connect_kit.host.forge_client")
     # Plugins' own tables: their migrations (dev mode) and request.ack_session on the same engine.

@@ -22,10 +22,12 @@ from atlassian_connect_kit import (
 )
 from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.storage.crypto import generate_key_line
+from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 
 
 def _settings(tmp_path):
     return {
+        **TEST_APP_IDENTITY,
         "ack.base_url": "http://127.0.0.1:9",
         "ack.dev_mode": "true",
         "ack.encryption_keys": generate_key_line(),

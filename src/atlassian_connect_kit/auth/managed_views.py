@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING, Any
 from pyramid.config import Configurator
 from pyramid.static import static_view
 
+from atlassian_connect_kit.services import get_settings
+
 if TYPE_CHECKING:
     from pyramid.interfaces import IViewDeriverInfo
 
 MANAGED_OPTION = "connect_managed"
 """The view option marking views added through ``ack_configure`` (set by the kit, not by hand)."""
-
-ALL_VIEWS_KEY = "ack.connect_auth_all_views"
-"""Registry key: the host application asked for the rule on every view."""
 
 
 class ManagedViewsConfigurator(Configurator):  # type: ignore[misc]  # Pyramid is untyped
@@ -65,4 +64,7 @@ def is_static(info: IViewDeriverInfo) -> bool:
 
 def rule_applies(info: IViewDeriverInfo) -> bool:
     """Whether the view must declare ``connect_auth``: managed, or the host opted in."""
-    return bool(info.options.get(MANAGED_OPTION)) or bool(info.registry.get(ALL_VIEWS_KEY))
+    if info.options.get(MANAGED_OPTION):
+        return True
+    # ack.connect_auth_all_views: the host application asked for the rule on every view.
+    return get_settings(info.registry).connect_auth_all_views

@@ -206,10 +206,6 @@ connect_auth_deriver.options = (  # type: ignore[attr-defined]
 
 def includeme(config: Configurator) -> None:
     """Install the security policy and the ``connect_auth``/``connect_require_user`` options."""
-    from atlassian_connect_kit.auth.managed_views import ALL_VIEWS_KEY
-    from atlassian_connect_kit.config import get_settings
-
-    config.registry[ALL_VIEWS_KEY] = get_settings(config.registry).connect_auth_all_views
     config.set_security_policy(ConnectSecurityPolicy())
     config.add_view_deriver(connect_auth_deriver, name="connect_auth")
 
