@@ -1,11 +1,12 @@
 """Which views the ``connect_auth`` rule covers: the kit's and its plugins', not a host app's.
 
-Every view added through the ``ack_configure`` hook (the kit's core and every plugin, including
-what they ``include`` or ``scan`` from there) is *managed*: it must declare ``connect_auth``, and
-start-up fails when one does not. A Pyramid application that includes the kit
-(``config.include("atlassian_connect_kit")``) keeps its own views as they are: the kit neither
-authenticates them nor refuses them for lacking the option. Such an application opts in with
-``ack.connect_auth_all_views = true``, and any view of its own may declare ``connect_auth``.
+Every view of the kit's core parts (configured in ``config.includeme``) and every view a plugin
+adds through the ``ack_configure`` hook (with what it includes or scans from there) is *managed*:
+it must declare ``connect_auth``, and start-up fails when one does not. A Pyramid application
+that includes the kit (``config.include("atlassian_connect_kit")``) keeps its own views as they
+are: the kit neither authenticates them nor refuses them for lacking the option. Such an
+application opts in with ``ack.connect_auth_all_views = true``, and any view of its own may
+declare ``connect_auth``.
 
 Static views (``config.add_static_view``) are public by design, managed or not: a plugin's CSS,
 scripts and images are fetched by the browser without a token.
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
     from pyramid.interfaces import IViewDeriverInfo
 
 MANAGED_OPTION = "connect_managed"
-"""The view option marking views added through ``ack_configure`` (set by the kit, not by hand)."""
+"""The view option marking the core's views and those added through ``ack_configure`` (set by the
+kit, not by hand)."""
 
 
 class ManagedViewsConfigurator(Configurator):  # type: ignore[misc]  # Pyramid is untyped

@@ -165,3 +165,22 @@ def test_host_policy_is_not_asked_about_kit_views(settings):
     assert app.get("/atlassian-connect.json", status=200).json["key"] == "add-on-under-test"
     assert app.get("/styled", status=401).json == {"error": "authentication required"}
     assert app.get("/assets/app.css", status=200).content_type == "text/css"
+
+
+def test_the_kits_own_views_are_covered_by_the_rule_in_a_host_app(settings):
+    # The core's parts add their views in their includeme, not through ack_configure: they
+    # must be managed all the same, or a core view could slip through unauthenticated.
+    with Configurator(settings={**settings, "ack.extra_plugins": (StaticAssets(),)}) as config:
+        config.include("atlassian_connect_kit")
+        config.add_route("home", "/")
+        config.add_view(lambda request: {"home": True}, route_name="home", renderer="json")
+    managed = {}
+    for item in config.registry.introspector.get_category("views"):
+        view = item["introspectable"]
+        if view["route_name"]:
+            managed[view["route_name"]] = bool(view.get("connect_managed"))
+    assert managed.pop("home") is False
+    assert {"ack.descriptor", "ack.lifecycle.installed", "ack.forge.lifecycle", "styled"} <= set(
+        managed
+    )
+    assert [name for name, is_managed in managed.items() if not is_managed] == []
