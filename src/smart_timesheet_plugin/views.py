@@ -260,6 +260,7 @@ def timesheet_page(request: Request) -> dict[str, Any]:
         "context_token": request.ack_context_token(),
         "token_lifetime": settings.context_token_seconds,
         "all_js_url": settings.all_js_url,
+        "forge_bridge": None,  # only the Forge folder's copy loads @forge/bridge
         "initial": json.dumps(shown, separators=(",", ":")),
         "project_page": bool(params.projects) and "project" in query,
         "projects": list(params.projects),
