@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from pyramid.config import Configurator
     from pyramid.request import Request
 
+    from atlassian_connect_kit.auth.forge import ForgeInvocation
     from atlassian_connect_kit.auth.identity import Identity
     from atlassian_connect_kit.backup.targets import BackupTarget
     from atlassian_connect_kit.host.client import HostClient
@@ -130,7 +131,28 @@ def ack_tenant_uninstalled(client_key: str, request: Request | None) -> None:
 
     A plugin deletes everything it keeps for ``client_key`` here. ``request`` is ``None`` when
     the removal comes from ``ack tenants purge`` or ``ack tenants purge-stale`` rather than a
-    callback.
+    callback. For a pure Forge installation ``client_key`` is its installation id (from
+    ``/forge/uninstall``, Forge's ``preUninstall`` call, or the purge commands).
+    """
+
+
+@hookspec
+def ack_tenant_forge_installed(
+    installation_id: str,
+    cloud_id: str,
+    event: str | None,
+    invocation: ForgeInvocation,
+    request: Request,
+) -> None:
+    """Tell a plugin of a pure Forge installation: installed, upgraded, or first seen.
+
+    ``event`` is ``avi:forge:installed:app`` or ``avi:forge:upgraded:app`` from the lifecycle
+    trigger, ``None`` when the first invocation of an installation the app had not heard of
+    arrives first. ``installation_id`` is then the tenant's key (``Identity.client_key``,
+    ``ack_tenant_uninstalled``'s ``client_key``); ``invocation`` is the verified
+    :class:`~atlassian_connect_kit.auth.forge.ForgeInvocation`. Forge redelivers events, so an
+    implementation must be idempotent and quick (Forge waits 5 seconds). Installations that
+    adopted Forge from Connect are announced by ``ack_tenant_installed`` instead.
     """
 
 

@@ -22,9 +22,15 @@ ENTRY_POINT_GROUP = "atlassian_connect_kit"
 # The core, in the order its features are configured.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "atlassian_connect_kit.descriptor",
+    # Before Connect, so its trylast hooks answer first: Forge's for bearer tokens, else None.
+    "atlassian_connect_kit.auth.forge_request",
     "atlassian_connect_kit.auth.connect",
     "atlassian_connect_kit.lifecycle",
+    # Before the Connect client, for the same reason: it answers for Forge identities only.
+    "atlassian_connect_kit.host.forge_client",
     "atlassian_connect_kit.host.requests_api",
+    "atlassian_connect_kit.storage.installations",
+    "atlassian_connect_kit.forge_lifecycle",
     "atlassian_connect_kit.cli",
     "atlassian_connect_kit.storage.inventory",
     # Before the local directory, so the commands list that first (trylast hooks answer LIFO).

@@ -331,7 +331,11 @@ def _add(
 
 
 def includeme(config: Configurator) -> None:
-    """Register the Timesheet's routes and views (the URLs are public contracts)."""
+    """Register the Timesheet's routes and views (the URLs are public contracts).
+
+    The page is Jira's Connect iframe; the API and the exports also answer Forge invocations
+    (``context+forge``), calling Jira with the invoking user's Forge token.
+    """
     _add(
         config,
         "timesheet.page",
@@ -345,7 +349,7 @@ def includeme(config: Configurator) -> None:
         "timesheet.api.report",
         "/timesheet/api/report",
         report_json,
-        auth="context",
+        auth="context+forge",
         renderer="json",
     )
     _add(
@@ -353,11 +357,13 @@ def includeme(config: Configurator) -> None:
         "timesheet.api.worklogs",
         "/timesheet/api/worklogs",
         worklogs_json,
-        auth="context",
+        auth="context+forge",
         renderer="json",
     )
-    _add(config, "timesheet.export.csv", "/timesheet/export.csv", export_csv, auth="context")
-    _add(config, "timesheet.export.xlsx", "/timesheet/export.xlsx", export_xlsx, auth="context")
+    _add(config, "timesheet.export.csv", "/timesheet/export.csv", export_csv, auth="context+forge")
+    _add(
+        config, "timesheet.export.xlsx", "/timesheet/export.xlsx", export_xlsx, auth="context+forge"
+    )
     config.add_route("timesheet.static", "/timesheet/static/*subpath")
     config.add_view(
         static_view("smart_timesheet_plugin:static", use_subpath=True, cache_max_age=3600),

@@ -401,8 +401,10 @@ def test_reports_leave_no_trace_but_tenant_rows(
             "ack_alembic_version",
             "ack_removal_journal",
             "ack_lifecycle_tokens",
+            "ack_forge_installations",
         }
         assert connection.execute("SELECT count(*) FROM ack_tenants").fetchone() == (1,)
+        assert connection.execute("SELECT count(*) FROM ack_forge_installations").fetchone() == (0,)
         # The kit's hash-only bookkeeping holds the install and enable callbacks, nothing more.
         assert connection.execute("SELECT count(*) FROM ack_removal_journal").fetchone() == (0,)
         assert connection.execute("SELECT count(*) FROM ack_lifecycle_tokens").fetchone() == (2,)

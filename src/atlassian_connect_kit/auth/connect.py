@@ -179,7 +179,10 @@ def context_token(request: Request) -> str:
 @hookimpl(trylast=True)
 def ack_authenticate(request: Request, mode: str) -> Identity | None:
     """Authenticate with Atlassian Connect JWTs (the kit's default host protocol)."""
-    return authenticate_connect_request(request, mode)
+    if mode == "forge":
+        raise AuthenticationFailed("a Forge invocation token is required")
+    # A view that also accepts Forge invocations takes Connect context tokens as "context" does.
+    return authenticate_connect_request(request, "context" if mode == "context+forge" else mode)
 
 
 @hookimpl(trylast=True)

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-#: The authentication modes a view may declare with ``connect_auth``.
-AUTH_MODES = ("jwt", "context", "public")
+#: The authentication modes a view may declare with ``connect_auth``: ``context+forge`` accepts
+#: a Connect context token or a Forge Invocation Token, ``forge`` a Forge Invocation Token only.
+AUTH_MODES = ("jwt", "context", "public", "context+forge", "forge")
 
 
 class AuthenticationFailed(Exception):

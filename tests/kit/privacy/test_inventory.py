@@ -55,7 +55,7 @@ def test_the_shared_secret_is_the_one_encrypted_column_and_everything_goes_at_un
     per_tenant = [e for e in entries if e.tenant_column is not None]
     assert {e.retention for e in per_tenant} == {"until uninstall"}
     assert all(e.purpose.strip() for e in entries)
-    assert inventory.backed_up_tables == ("ack_tenants",)
+    assert inventory.backed_up_tables == ("ack_tenants", "ack_forge_installations")
 
 
 def test_tables_kept_by_hash_hold_no_client_key_and_are_never_backed_up():
@@ -125,9 +125,10 @@ def test_a_plugin_s_entries_follow_the_kit_s():
         "ack_tenants",
         "ack_removal_journal",
         "ack_lifecycle_tokens",
+        "ack_forge_installations",
         "p_things",
     )
-    assert inventory.backed_up_tables == ("ack_tenants", "p_things")
+    assert inventory.backed_up_tables == ("ack_tenants", "ack_forge_installations", "p_things")
     assert inventory.tenant_column("p_things") == "client_key"
 
 

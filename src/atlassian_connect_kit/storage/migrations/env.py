@@ -16,7 +16,7 @@ from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.schema import SchemaItem
 
-from atlassian_connect_kit.storage import models  # noqa: F401 - registers the tables on Base
+from atlassian_connect_kit.storage import installations, models  # noqa: F401 - registers the tables on Base
 from atlassian_connect_kit.storage.db import (
     VERSION_TABLE,
     Base,
