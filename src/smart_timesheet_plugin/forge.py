@@ -10,13 +10,17 @@ worklogs and users, nothing more.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from atlassian_connect_kit.manifest import REMOTE_ENDPOINT_KEY
+
+if TYPE_CHECKING:
+    from pyramid.request import Request
 
 CUSTOM_UI_DIR = Path(__file__).resolve().parent / "custom_ui"
 """The built Custom UI resource folder, shipped in the package (``index.html`` at its root)."""
@@ -107,3 +111,24 @@ def render_index_html() -> str:
         api=API_PATHS,
     )
     return html if html.endswith("\n") else html + "\n"
+
+
+class ExportFile(TypedDict):
+    """An export as a Forge page receives it: ``invokeRemote`` carries JSON only."""
+
+    filename: str
+    mediaType: str
+    content: str  # the file's bytes, base64
+
+
+def export_file(body: bytes, media_type: str, filename: str) -> ExportFile:
+    """The JSON answer of an export asked for through Forge (the page saves it as a download)."""
+    content = base64.b64encode(body).decode("ascii")
+    return {"filename": filename, "mediaType": media_type, "content": content}
+
+
+def invoked_through_forge(request: Request) -> bool:
+    """Whether ``request`` came from Forge (a verified Forge Invocation Token), not Connect."""
+    from atlassian_connect_kit.auth.forge_request import is_forge_request
+
+    return is_forge_request(request)

@@ -206,9 +206,15 @@ def worklogs_json(request: Request) -> DetailJson:
     return detail_to_json(details)
 
 
-def _download(body: bytes, content_type: str, filename: str) -> Response:
-    response = Response(body=body, content_type=content_type)
-    response.content_disposition = f'attachment; filename="{filename}"'
+def _download(request: Request, body: bytes, content_type: str, filename: str) -> Response:
+    from smart_timesheet_plugin.forge import export_file, invoked_through_forge
+
+    if invoked_through_forge(request):
+        # Forge's invokeRemote passes JSON only: the file travels in it, base64-encoded.
+        response = Response(json_body=export_file(body, content_type, filename))
+    else:
+        response = Response(body=body, content_type=content_type)
+        response.content_disposition = f'attachment; filename="{filename}"'
     response.cache_control.no_store = True
     return response
 
@@ -220,17 +226,21 @@ def report_for(request: Request, params: ReportParams) -> Report:
 
 
 def export_csv(request: Request) -> Response:
-    """``GET /timesheet/export.csv``: the report as RFC 4180 CSV, in decimal hours."""
+    """``GET /timesheet/export.csv``: the report as RFC 4180 CSV, in decimal hours.
+
+    Asked for through Forge, the file comes as JSON ``{"filename", "mediaType", "content"}``
+    (``content`` base64), as for the XLSX export.
+    """
     report = report_for(request, request_params(request))
     body = report_csv(report)
-    return _download(body, "text/csv; charset=utf-8", export_filename(report, "csv"))
+    return _download(request, body, "text/csv; charset=utf-8", export_filename(report, "csv"))
 
 
 def export_xlsx(request: Request) -> Response:
     """``GET /timesheet/export.xlsx``: the report as an Excel workbook built in memory."""
     report = report_for(request, request_params(request))
     body = report_xlsx(report, title=export_title(report))
-    return _download(body, XLSX_TYPE, export_filename(report, "xlsx"))
+    return _download(request, body, XLSX_TYPE, export_filename(report, "xlsx"))
 
 
 def timesheet_page(request: Request) -> dict[str, Any]:
