@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from atlassian_connect_kit.auth.forge import ForgeInvocation
     from atlassian_connect_kit.settings import Settings
+    from atlassian_connect_kit.storage.store import TenantRecord
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,26 @@ def forge_lifecycle_view(request: Request) -> Response:
 
 def forge_uninstall_view(request: Request) -> Response:
     """Remove a pure Forge installation (plugins first, then every declared table); 204."""
+    identity = _identity(request)
+    installation_id = identity.forge.installation_id
+    context = read_lifecycle_body(request).get("context")
+    cloud_id = context.get("cloudId") if isinstance(context, dict) else None
+    if cloud_id is not None and cloud_id != identity.forge.cloud_id:
+        raise LifecycleRefused("the payload names another site than the token", 400)
+    if identity.linked:
+        log.info("Forge preUninstall for a Connect tenant: left to its uninstalled callback")
+        return HTTPNoContent()
+    remove_pure_installation(request, installation_id, reason="preUninstall")
+    return HTTPNoContent()
+
+
+def remove_pure_installation(request: Request, installation_id: str, *, reason: str) -> None:
+    """Remove what is kept under a pure Forge installation's id, as an uninstall removes a tenant.
+
+    Plugins hear ``ack_tenant_uninstalled`` first (when the installation is stored), then every
+    declared table loses its rows and the removal journal records the id's hash, in one
+    transaction.
+    """
     from atlassian_connect_kit.config import get_settings
     from atlassian_connect_kit.privacy.inventory import collect_inventory
     from atlassian_connect_kit.privacy.journal import RemovalJournal
@@ -111,11 +132,6 @@ def forge_uninstall_view(request: Request) -> Response:
     from atlassian_connect_kit.storage.installations import get_installations
     from atlassian_connect_kit.storage.service import ENGINE_KEY
 
-    identity = _identity(request)
-    installation_id = identity.forge.installation_id
-    if identity.linked:
-        log.info("Forge preUninstall for a Connect tenant: left to its uninstalled callback")
-        return HTTPNoContent()
     pm = request.registry[PLUGIN_MANAGER_KEY]
     installations = get_installations(request.registry)
     if installations.get(installation_id) is not None:
@@ -123,11 +139,27 @@ def forge_uninstall_view(request: Request) -> Response:
     settings = get_settings(request.registry)
     inventory = collect_inventory(pm, settings)
     journal = RemovalJournal.from_settings(settings)
-    purge_tenant(
-        request.registry[ENGINE_KEY], installation_id, inventory, journal, reason="preUninstall"
-    )
+    purge_tenant(request.registry[ENGINE_KEY], installation_id, inventory, journal, reason=reason)
     installations.forget(installation_id)
-    return HTTPNoContent()
+
+
+@hookimpl(trylast=True)
+def ack_tenant_installed(tenant: TenantRecord, request: Request) -> None:
+    """A Connect install naming a pure Forge installation takes it over: one site, one tenant.
+
+    What was kept under the installation id goes, as at an uninstall (plugins hear
+    ``ack_tenant_uninstalled`` with the installation id; they heard ``ack_tenant_installed``
+    with the clientKey just before), and the installation's invocations are the tenant's from
+    now on.
+    """
+    from atlassian_connect_kit.storage.installations import INSTALLATIONS_KEY, get_installations
+
+    if not tenant.installation_id or INSTALLATIONS_KEY not in request.registry:
+        return
+    installations = get_installations(request.registry)
+    if installations.get(tenant.installation_id) is not None:
+        remove_pure_installation(request, tenant.installation_id, reason="linked to Connect")
+    installations.forget(tenant.installation_id)
 
 
 @hookimpl(trylast=True)

@@ -76,7 +76,9 @@ def ack_configure(config: Configurator, settings: Settings) -> None:
     Called once at start-up, after the kit's core is configured. Every view must declare its
     authentication mode with the ``connect_auth`` view option: ``"jwt"`` (a Jira-signed URL whose
     qsh matches the request, for pages), ``"context"`` (a context token, for the page's own XHRs
-    and downloads) or ``"public"``; start-up fails when one does not. A view may add
+    and downloads), ``"context+forge"`` (a context token or a Forge Invocation Token: the view
+    also serves Forge Remote invocations), ``"forge"`` (a Forge Invocation Token only) or
+    ``"public"``; start-up fails when one does not. A view may add
     ``connect_require_user`` (``True`` or a message) to refuse tokens without a user (anonymous
     visitors) with 401 before it runs.
     """

@@ -3,6 +3,10 @@
 ``ack tenants purge`` and ``purge-stale`` exist for sites that leave without an ``uninstalled``
 callback (a site deleted by Atlassian, an app moved to Forge): they tell the plugins first, as the
 callback would, then delete the tenant's rows from every declared table.
+
+Pure Forge installations are tenants too, keyed by their installation id (see
+:mod:`atlassian_connect_kit.storage.installations`); a Connect tenant whose install named a Forge
+installation is one tenant, listed and purged as one.
 """
 
 from __future__ import annotations
@@ -51,7 +55,11 @@ def command_privacy(args: argparse.Namespace) -> int:
 
 
 def command_tenants_list(args: argparse.Namespace) -> int:
-    """List the installed tenants (never their secrets)."""
+    """List the installed tenants (never their secrets), Connect and pure Forge ones."""
+    from atlassian_connect_kit.storage.installations import (
+        installations_for,
+        tenant_installation_ids,
+    )
     from atlassian_connect_kit.storage.service import load_keyring
     from atlassian_connect_kit.storage.store import TenantStore
 
@@ -61,16 +69,29 @@ def command_tenants_list(args: argparse.Namespace) -> int:
         # Listing decrypts nothing; the key ring is only needed to build the store.
         store = TenantStore(engine, load_keyring(settings, create_in_dev_mode=False))
         tenants = store.list_tenants()
+        linked = tenant_installation_ids(engine)
+        forge = [
+            installation
+            for installation in installations_for(engine).list_installations()
+            if installation.installation_id not in linked.values()
+        ]
     finally:
         engine.dispose()
-    print(f"{len(tenants)} tenants")
+    print(f"{len(tenants) + len(forge)} tenants")
     for tenant in tenants:
         seen = format_timestamp(tenant.last_seen_at) if tenant.last_seen_at else "never"
+        installation = linked.get(tenant.client_key)
         print(
             f"  {tenant.client_key}  {tenant.base_url}  "
             f"{'enabled' if tenant.enabled else 'disabled'}  "
             f"installed {format_timestamp(tenant.installed_at)}  last seen {seen}  "
             f"key {tenant.secret_key_id}"
+            + (f"  installation {installation}" if installation else "")
+        )
+    for record in forge:
+        print(
+            f"  {record.installation_id}  Forge  cloud {record.cloud_id}  "
+            f"last seen {format_timestamp(record.last_seen_at)}"
         )
     return 0
 
@@ -93,25 +114,45 @@ def _purge(
         engine.dispose()
 
 
+def _tenant_keys(engine: Engine, client_key: str | None, installation_id: str | None) -> list[str]:
+    """Every key a tenant is stored under: its clientKey and its Forge installation id."""
+    from atlassian_connect_kit.storage.installations import tenant_installation_ids
+
+    linked = tenant_installation_ids(engine)
+    if client_key is not None:
+        return [client_key] + ([linked[client_key]] if client_key in linked else [])
+    assert installation_id is not None
+    holders = [key for key, installation in linked.items() if installation == installation_id]
+    return [*holders, installation_id]
+
+
 def command_tenants_purge(args: argparse.Namespace) -> int:
-    """Remove everything stored for one clientKey."""
+    """Remove everything stored for one tenant, by clientKey or Forge installation id."""
     settings = settings_from_args(args, require_base_url=False)
     pm = plugin_manager_for(settings)
     inventory = collect_inventory(pm, settings)
     engine = _engine(settings)
     try:
-        stored = count_tenant_rows(engine, args.client_key, inventory)
+        keys = _tenant_keys(engine, args.client_key, args.installation_id)
+        stored = {key: count_tenant_rows(engine, key, inventory) for key in keys}
     finally:
         engine.dispose()
-    if not any(stored.values()):
-        raise ValueError(f"nothing is stored for client key {args.client_key!r}")
-    result = _purge(pm, settings, inventory, args.client_key, reason="purge")
-    print(f"purged {result.client_key}: {result.describe()}")
+    present = [key for key in keys if any(stored[key].values())]
+    if not present:
+        named = "client key" if args.client_key is not None else "installation id"
+        raise ValueError(f"nothing is stored for {named} {keys[0]!r}")
+    for key in present:
+        result = _purge(pm, settings, inventory, key, reason="purge")
+        print(f"purged {result.client_key}: {result.describe()}")
     return 0
 
 
 def command_tenants_purge_stale(args: argparse.Namespace) -> int:
-    """Remove every tenant not seen for ``--days`` days."""
+    """Remove every tenant not seen for ``--days`` days, Connect and pure Forge ones."""
+    from atlassian_connect_kit.storage.installations import (
+        installations_for,
+        tenant_installation_ids,
+    )
     from atlassian_connect_kit.storage.service import load_keyring
     from atlassian_connect_kit.storage.store import TenantStore
 
@@ -125,6 +166,14 @@ def command_tenants_purge_stale(args: argparse.Namespace) -> int:
     try:
         store = TenantStore(engine, load_keyring(settings, create_in_dev_mode=False))
         stale = store.stale_client_keys(cutoff)
+        # Pure Forge installations count from their last invocation; linked ones go with their
+        # Connect tenant (its last-seen time is kept by both kinds of request).
+        linked = tenant_installation_ids(engine)
+        stale += [
+            installation_id
+            for installation_id in installations_for(engine).stale_installation_ids(cutoff)
+            if installation_id not in linked.values()
+        ]
     finally:
         engine.dispose()
     verb = "would purge" if args.dry_run else "purged"
@@ -175,7 +224,9 @@ def ack_cli_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
 
     purge = commands.add_parser("purge", help="remove everything stored for one tenant")
     add_config_argument(purge)
-    purge.add_argument("--client-key", required=True, help="the tenant's clientKey")
+    which = purge.add_mutually_exclusive_group(required=True)
+    which.add_argument("--client-key", help="the tenant's clientKey")
+    which.add_argument("--installation-id", help="the tenant's Forge installation id")
     purge.set_defaults(handler=command_tenants_purge)
 
     stale = commands.add_parser(

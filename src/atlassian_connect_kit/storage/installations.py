@@ -34,13 +34,10 @@ from atlassian_connect_kit.hookspecs import hookimpl
 from atlassian_connect_kit.inventory import InventoryEntry
 from atlassian_connect_kit.storage.db import Base, UnicodeString, UTCDateTime
 from atlassian_connect_kit.storage.db import unavailability_as_error as _unavailable
-from atlassian_connect_kit.storage.models import Tenant
+from atlassian_connect_kit.storage.models import RemovalJournalEntry, Tenant, sha256_hex
 
 if TYPE_CHECKING:
-    from pyramid.request import Request
-
     from atlassian_connect_kit.settings import Settings
-    from atlassian_connect_kit.storage.store import TenantRecord
 
 INSTALLATIONS_KEY = "ack.forge_installations"
 """Registry key of the application's :class:`ForgeInstallations`."""
@@ -206,6 +203,12 @@ class ForgeInstallations:
                             last_seen_at=moment,
                         )
                     )
+                    # Back after a purge (Forge still invokes it): a restore must keep it now.
+                    connection.execute(
+                        delete(RemovalJournalEntry).where(
+                            RemovalJournalEntry.client_key_sha256 == sha256_hex(installation_id)
+                        )
+                    )
                 return True
             except IntegrityError:
                 # Another process inserted it between the two transactions: it is not new.
@@ -236,17 +239,6 @@ class ForgeInstallations:
         )
         with _unavailable(), Session(self._engine) as session:
             return list(session.scalars(query))
-
-    def drop_linked(self, installation_id: str) -> int:
-        """Delete the pure Forge row of an installation that a Connect tenant now holds."""
-        with _unavailable(), self._engine.begin() as connection:
-            result = connection.execute(
-                delete(ForgeInstallation).where(
-                    ForgeInstallation.installation_id == installation_id
-                )
-            )
-        self.forget(installation_id)
-        return max(result.rowcount, 0)
 
 
 def _bound(cache: OrderedDict[str, Any]) -> None:
@@ -289,8 +281,10 @@ def ack_data_inventory(settings: Settings) -> Sequence[InventoryEntry]:
     return inventory_entries()
 
 
-@hookimpl(trylast=True)
-def ack_tenant_installed(tenant: TenantRecord, request: Request) -> None:
-    """A Connect install naming a Forge installation takes it over: one site, one tenant."""
-    if tenant.installation_id and INSTALLATIONS_KEY in request.registry:
-        get_installations(request.registry).drop_linked(tenant.installation_id)
+def tenant_installation_ids(engine: Engine) -> dict[str, str]:
+    """The Forge installation id of every Connect tenant whose install named one, by clientKey."""
+    query = select(Tenant.client_key, Tenant.installation_id).where(
+        Tenant.installation_id.is_not(None)
+    )
+    with _unavailable(), Session(engine) as session:
+        return {str(key): str(installation) for key, installation in session.execute(query)}

@@ -83,16 +83,23 @@ def count(engine, table, **where):
 
 def test_purge_removes_the_tenant_everywhere_and_nobody_else(site, inventory, two_tenants):
     engine = two_tenants
+    # Pure Forge installations are tenants too (by installation id): none is stored here.
     assert count_tenant_rows(engine, "jira:1", inventory) == {
         "prefs_plugin_preferences": 2,
         "ack_tenants": 1,
+        "ack_forge_installations": 0,
     }
     result = purge_tenant(engine, "jira:1", inventory, JOURNAL, reason="purge")
-    assert dict(result.removed) == {"prefs_plugin_preferences": 2, "ack_tenants": 1}
+    assert dict(result.removed) == {
+        "prefs_plugin_preferences": 2,
+        "ack_tenants": 1,
+        "ack_forge_installations": 0,
+    }
     assert result.describe() == "prefs_plugin_preferences 2 rows, ack_tenants 1 row"
     assert count_tenant_rows(engine, "jira:1", inventory) == {
         "prefs_plugin_preferences": 0,
         "ack_tenants": 0,
+        "ack_forge_installations": 0,
     }
     assert set(site.tenants()) == {"jira:2"}
     assert count(engine, PREFERENCES, site="jira:2") == 1
@@ -116,7 +123,7 @@ def test_a_declared_table_not_created_yet_is_skipped(site, inventory):
         result = purge_tenant(engine, "jira:1", inventory, JOURNAL, reason="purge")
     finally:
         engine.dispose()
-    assert dict(result.removed) == {"ack_tenants": 1}
+    assert dict(result.removed) == {"ack_tenants": 1, "ack_forge_installations": 0}
 
 
 def test_purging_an_unknown_tenant_removes_nothing(site, inventory, two_tenants):

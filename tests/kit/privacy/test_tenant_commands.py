@@ -111,7 +111,7 @@ def test_privacy_prints_each_column_with_its_purpose_and_the_row_counts(site):
     assert lines[0] == "ack_tenants (per tenant by client_key; backed up): 3 rows"
     secret = next(line for line in lines if line.split()[0] == "shared_secret")
     assert "encrypted" in secret and "until uninstall" in secret
-    assert len([line for line in lines if line.startswith("  ")]) == 11 + 2 + 3
+    assert len([line for line in lines if line.startswith("  ")]) == 11 + 2 + 3 + 3
     # The bookkeeping tables: what they are, that backups never hold them, how long they last.
     assert "ack_removal_journal (not per tenant; never backed up or restored): 0 rows" in lines
     assert "ack_lifecycle_tokens (not per tenant; never backed up or restored): 0 rows" in lines
