@@ -28,6 +28,7 @@ from atlassian_connect_kit.manifest import (
     build_manifest,
     forge_scopes,
     manifest_yaml,
+    place_resources,
     render_manifest,
 )
 from atlassian_connect_kit.plugins import make_plugin_manager
@@ -329,3 +330,31 @@ def test_the_fake_site_installs_the_rendered_manifest(tmp_path, monkeypatch) -> 
             assert len(remote.posts_to(UNINSTALL_PATH)) == 1
     finally:
         remote.stop()
+
+
+def test_packaged_resource_folders_are_copied_beside_the_manifest(tmp_path) -> None:
+    built = tmp_path / "package" / "ui"
+    (built / "assets").mkdir(parents=True)
+    (built / "index.html").write_text("<html></html>")
+    (built / "assets" / "app.js").write_text("1")
+    manifest = {
+        "resources": [
+            {"key": "packaged", "path": str(built)},
+            {"key": "relative", "path": "static/own"},
+        ]
+    }
+    app_dir = tmp_path / "forge-app"
+    placed = place_resources(manifest, app_dir)
+    assert placed["resources"] == [
+        {"key": "packaged", "path": "static/packaged"},
+        {"key": "relative", "path": "static/own"},
+    ]
+    assert (app_dir / "static" / "packaged" / "assets" / "app.js").read_text() == "1"
+    assert manifest["resources"][0]["path"] == str(built)  # the input is left alone
+    assert not (app_dir / "static" / "own").exists()
+
+
+def test_a_packaged_resource_without_its_index_fails_with_one_line(tmp_path) -> None:
+    manifest = {"resources": [{"key": "ui", "path": str(tmp_path / "missing")}]}
+    with pytest.raises(ManifestError, match=r"^resource 'ui': .* is not a built folder"):
+        place_resources(manifest, tmp_path / "app")
