@@ -825,3 +825,29 @@ def test_through_forge_a_viewer_sees_nothing_of_a_project_they_cannot_browse(
     expect(project_frame.locator("#ts-message")).to_contain_text("You can't browse this project")
     expect(project_frame.locator("#ts-grid")).to_be_hidden()
     assert refusals == []
+
+
+def test_the_forge_project_page_is_fixed_to_its_project(page, demo, playwright_api):
+    expect = playwright_api.expect
+    viewer, project = next(
+        (user, project)
+        for user in demo.site.data.users
+        if user.active
+        for project in demo.site.data.projects
+        if project.key in user.project_keys
+    )
+    report = api_report(
+        demo, viewer.account_id, preset="last-month", group="project", project=project.key
+    )
+    link = f'nav a[data-forge][data-project="{project.key}"]'
+    frame, refusals = open_forge_timesheet(page, demo, playwright_api, viewer.account_id, link)
+    # The project comes from view.getContext(): the one index.html serves every project.
+    field = frame.locator("#ts-project")
+    expect(field).to_have_value(project.key)
+    expect(field).to_have_attribute("readonly", "")
+    expect(frame.locator("#ts-project-hint")).to_have_text("Fixed on a project page")
+    apply_last_month_by_project(frame, playwright_api, report)
+    expect(frame.locator("#ts-grand-total")).to_have_text(hours_text(report["total"]))
+    assert all(row["key"] == [project.key] for row in report["rows"])
+    expect(frame.locator("tbody tr")).to_have_count(len(report["rows"]))
+    assert refusals == []
