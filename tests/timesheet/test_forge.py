@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import base64
 import csv
+import hashlib
+import hmac
 import io
+import json
 import time
 from datetime import UTC, datetime
 
@@ -170,10 +173,7 @@ def _forged(kind: str, fake_jira, forge_installation) -> str:
         header = jwt.utils.base64url_encode(
             f'{{"alg":"HS256","typ":"JWT","kid":"{jwks["keys"][0]["kid"]}"}}'.encode()
         )
-        payload = jwt.utils.base64url_encode(jwt.api_jws.json.dumps(claims).encode())
-        import hashlib
-        import hmac
-
+        payload = jwt.utils.base64url_encode(json.dumps(claims).encode())
         signing_input = header + b"." + payload
         signature = hmac.new(pem, signing_input, hashlib.sha256).digest()
         return (signing_input + b"." + jwt.utils.base64url_encode(signature)).decode()

@@ -19,8 +19,9 @@ with its cloud id and last-seen time, see :mod:`atlassian_connect_kit.storage.in
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyramid.response import Response
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from atlassian_connect_kit.settings import Settings
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 FORGE_MODE = "context+forge"
 """The ``connect_auth`` value of views that accept a Connect context token or a FIT."""
@@ -157,7 +159,7 @@ def _identity(request: Request, invocation: ForgeInvocation, mode: str) -> Forge
     )
 
 
-def _bookkeeping(write: Any) -> Any:
+def _bookkeeping(write: Callable[[], _T]) -> _T | None:
     # The last-seen time is bookkeeping: an invocation the token proves is served without it
     # (a later one records it) rather than refused with a 503.
     try:

@@ -107,7 +107,11 @@ def test_a_declared_plugin_table_is_backed_up_and_restored_with_its_types(site):
     )
     pm = make_plugin_manager((), extra_plugins=[NotesPlugin()])
     created = create_backup(site.settings(), pm, now=NOW)
-    assert dict(created.manifest.row_counts) == {"ack_tenants": 1, "notes_plugin_notes": 2}
+    assert dict(created.manifest.row_counts) == {
+        "ack_tenants": 1,
+        "ack_forge_installations": 0,
+        "notes_plugin_notes": 2,
+    }
 
     engine = make_engine(f"sqlite:///{site.root.parent / 'restored.sqlite'}")
     try:
@@ -135,7 +139,7 @@ def test_the_drill_recreates_plugin_tables_it_cannot_migrate(site):
     create_backup(site.settings(), pm, now=NOW)
     report = verify_backups(site.settings(), pm, now=NOW + dt.timedelta(hours=1))
     assert report.failures == []
-    assert any("2 tables, 3 rows, 2 secrets decrypted" in line for line in report.lines)
+    assert any("3 tables, 3 rows, 2 secrets decrypted" in line for line in report.lines)
     assert len(report.drill_seconds) == 1
 
 

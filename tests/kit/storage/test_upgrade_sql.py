@@ -20,6 +20,7 @@ from atlassian_connect_kit.storage.db import (
     make_engine,
     upgrade_sql,
 )
+from atlassian_connect_kit.storage.installations import ForgeInstallation
 from atlassian_connect_kit.storage.models import Tenant
 from tests.blocked_imports import run_ack_without
 from tests.kit.operator import run_ack
@@ -88,7 +89,17 @@ def test_sql_server_script_renders_without_pyodbc_and_ends_in_the_models_schema(
     assert script.startswith("BEGIN TRANSACTION;") and script.rstrip().endswith("GO")
     assert not DEPRECATED_LARGE_TYPES.search(script), "no TEXT, NTEXT or IMAGE anywhere"
     assert f"SET version_num='{head_revision()}'" in script
-    tenants = replay_sql_server_script(script)["ack_tenants"]
+    tables = replay_sql_server_script(script)
+    tenants = tables["ack_tenants"]
+    # Pure Forge installations (0005): Unicode text and time-zone-aware times there too.
+    assert tables["ack_forge_installations"]["columns"] == {
+        column.name: (str(column.type.compile(dialect=mssql.dialect())), bool(column.nullable))
+        for column in ForgeInstallation.__table__.columns
+    }
+    assert tables["ack_forge_installations"]["columns"]["last_seen_at"] == (
+        "DATETIMEOFFSET",
+        False,
+    )
     expected = {
         column.name: (str(column.type.compile(dialect=mssql.dialect())), bool(column.nullable))
         for column in Tenant.__table__.columns
