@@ -743,6 +743,8 @@ def open_forge_timesheet(page, demo, playwright_api, viewer=None, link=FORGE_GLO
     page.locator(link).click()
     expect(page.locator(link)).to_have_attribute("aria-current", "page")
     frame = page.frame_locator("#addon-frame")
+    # The first report follows the bridge's context: settings chosen before it would be reset.
+    expect(frame.locator("#ts-grand-total")).to_be_attached()
     expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
     return frame, refusals
 
