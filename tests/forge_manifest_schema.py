@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 PACKAGE = "@forge/manifest"
 VERSION = "13.7.0"
@@ -65,6 +66,35 @@ def package_dir() -> Path:
 def schema_path() -> Path:
     """The manifest JSON schema of the pinned package."""
     return package_dir() / "out" / "schema" / "manifest-schema.json"
+
+
+VALIDATE_JS = """
+const manifest = require(process.argv[1]);
+manifest.validate(false, process.argv[2]).then((result) => {
+  process.stdout.write(JSON.stringify({success: result.success, errors: result.errors || []}));
+});
+"""
+
+
+def validate(manifest_file: Path) -> list[dict[str, Any]]:
+    """Run the package's own full validator (what ``forge lint`` runs) on ``manifest_file``.
+
+    Returns its errors and warnings (empty when the manifest is valid); resource paths are checked
+    against the files beside ``manifest_file``. Raises :class:`Unavailable` without node.
+    """
+    import json
+
+    node = shutil.which("node")
+    if node is None:
+        raise Unavailable("node is not installed, so @forge/manifest's validator cannot run")
+    result = subprocess.run(
+        [node, "-e", VALIDATE_JS, str(package_dir()), str(manifest_file)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    verdict = json.loads(result.stdout)
+    errors: list[dict[str, Any]] = verdict["errors"]
+    assert verdict["success"] or errors, verdict
+    return errors
 
 
 if __name__ == "__main__":

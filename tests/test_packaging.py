@@ -22,7 +22,6 @@ TESTING = SRC / "atlassian_connect_kit" / "testing"
 # Runtime dependencies no module imports, each with the reason it is still needed.
 NOT_IMPORTED = {
     "pyramid-chameleon": "included by name (config.include) as the .pt template renderer",
-    "chameleon": "the engine of the .pt templates, behind pyramid_chameleon",
     "waitress": "the server of development.ini and production.ini (egg:waitress#main)",
     "setuptools": "provides pkg_resources, which Pyramid imports",
 }

@@ -96,11 +96,16 @@ def command_descriptor(args: argparse.Namespace) -> int:
 
 def command_manifest(args: argparse.Namespace) -> int:
     """Print or write the Forge manifest rendered from the settings and plugins."""
-    from atlassian_connect_kit.manifest import build_manifest, manifest_yaml
+    from atlassian_connect_kit.manifest import build_manifest, manifest_yaml, place_resources
 
     settings = settings_from_args(args)
-    text = manifest_yaml(build_manifest(settings, plugin_manager_for(settings)))
-    write_output(text, args.output)
+    manifest = build_manifest(settings, plugin_manager_for(settings))
+    if args.output:
+        # The output's folder becomes the Forge app folder: packaged resources are copied in.
+        app_dir = Path(args.output).resolve().parent
+        app_dir.mkdir(parents=True, exist_ok=True)
+        manifest = place_resources(manifest, app_dir)
+    write_output(manifest_yaml(manifest), args.output)
     return 0
 
 

@@ -57,16 +57,18 @@ def ack_manifest_fragment(settings: Settings) -> Mapping[str, Any] | None:
 
     Return a mapping with any of ``modules`` (``{Forge module type: [module, ...]}``, such as
     ``jira:globalPage`` or ``jira:projectPage``), ``resources`` (Custom UI resources, each with a
-    ``key`` and a ``path``), ``scopes`` (Forge scope names), ``remotes`` (more remotes, each with a
-    ``key``) and ``permissions`` (anything under ``permissions`` but ``scopes``, such as
-    ``external`` or ``content``), or ``None``. Module lists are concatenated per type, scopes
-    unioned, permissions merged. A UI module reaches the app through the kit's endpoint:
-    ``resolver: {endpoint: ack-remote-endpoint}``. A module type that Forge's manifest schema
-    does not know, or a key used twice across plugins, the kit and the ``connectModules``, fails
-    the command with one line naming the plugin. The kit itself contributes the remote, its
-    endpoints, the lifecycle trigger, the ``preUninstall`` module and the scopes equivalent to
-    the descriptor's (see docs/forge.md); with ``ack.forge.connect_adoption`` it also carries the
-    descriptor's Connect modules, so a plugin contributes only Forge modules here.
+    ``key`` and a ``path``; an absolute path names a built folder shipped in the plugin's package,
+    which ``ack manifest -o DIR/manifest.yml`` copies into DIR), ``scopes`` (Forge scope names),
+    ``remotes`` (more remotes, each with a ``key``) and ``permissions`` (anything under
+    ``permissions`` but ``scopes``, such as ``external`` or ``content``), or ``None``. Module lists
+    are concatenated per type, scopes unioned, permissions merged. A UI module reaches the app
+    through the kit's endpoint: ``resolver: {endpoint: ack-remote-endpoint}``. A module type that
+    Forge's manifest schema does not know, or a key used twice across plugins, the kit and the
+    ``connectModules``, fails the command with one line naming the plugin. The kit itself
+    contributes the remote, its endpoints, the lifecycle trigger, the ``preUninstall`` module and
+    the scopes equivalent to the descriptor's (see docs/forge.md); with
+    ``ack.forge.connect_adoption`` it also carries the descriptor's Connect modules, so a plugin
+    contributes only Forge modules here.
     """
 
 

@@ -26,7 +26,9 @@ Connect module type ``connectModules`` cannot carry, or a key used twice fails w
 from __future__ import annotations
 
 import copy
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -221,6 +223,37 @@ def build_manifest(
         fragments=fragments,
         connect_adoption=settings.forge_connect_adoption,
     )
+
+
+RESOURCES_FOLDER = "static"
+"""Where :func:`place_resources` copies packaged resource folders, beside ``manifest.yml``."""
+
+
+def place_resources(manifest: Mapping[str, Any], app_dir: Path) -> dict[str, Any]:
+    """Copy every resource given as an absolute folder into ``app_dir`` and point at the copy.
+
+    A plugin ships its built Custom UI inside its package and names that folder by its absolute
+    path; Forge wants ``resources[].path`` relative to ``manifest.yml``. Each such folder is copied
+    to ``app_dir/static/<key>`` (replacing an older copy) and the returned manifest says
+    ``static/<key>``, so ``app_dir`` is a Forge app folder ready for ``forge deploy``. Relative
+    paths are left as they are. A missing folder raises :class:`ManifestError`.
+    """
+    placed = copy.deepcopy(dict(manifest))
+    for resource in placed.get("resources") or []:
+        source = Path(str(resource.get("path", "")))
+        if not source.is_absolute():
+            continue
+        if not (source / "index.html").is_file():
+            raise ManifestError(
+                f"resource {resource['key']!r}: {source} is not a built folder with an index.html"
+            )
+        relative = f"{RESOURCES_FOLDER}/{resource['key']}"
+        target = app_dir / relative
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        resource["path"] = relative
+    return placed
 
 
 def manifest_yaml(manifest: Mapping[str, Any]) -> str:

@@ -1,7 +1,9 @@
 """Smart Timesheet Report for Jira: worklogs as a timesheet grid, a plugin of atlassian-connect-kit.
 
 Enabled by naming ``smart_timesheet`` in ``ack.plugins``. It contributes a general page and a
-project page to the descriptor, and its routes, and calls Jira only through the kit's host client.
+project page to the descriptor, the same pages as Forge modules to the manifest (see
+:mod:`smart_timesheet_plugin.forge`), and its routes, and calls Jira only through the kit's host
+client.
 """
 
 from __future__ import annotations
@@ -51,6 +53,14 @@ def ack_descriptor_fragment(settings: Settings) -> Mapping[str, Any]:
             ],
         },
     }
+
+
+@hookimpl
+def ack_manifest_fragment(settings: Settings) -> Mapping[str, Any]:
+    """The Timesheet pages as Forge modules rendering the same page (a Custom UI resource)."""
+    from smart_timesheet_plugin.forge import manifest_fragment
+
+    return manifest_fragment()
 
 
 @hookimpl

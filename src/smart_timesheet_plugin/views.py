@@ -31,6 +31,7 @@ from atlassian_connect_kit import (
     json_error,
 )
 from smart_timesheet_plugin.export import export_filename, export_title, report_csv, report_xlsx
+from smart_timesheet_plugin.forge import export_file, invoked_through_forge
 from smart_timesheet_plugin.params import (
     GROUP_DIMENSIONS,
     PRESETS,
@@ -343,9 +344,13 @@ def groups_json(request: Request) -> dict[str, Any]:
     return {"groups": [{"groupId": g.group_id, "name": g.name} for g in groups]}
 
 
-def _download(body: bytes, content_type: str, filename: str) -> Response:
-    response = Response(body=body, content_type=content_type)
-    response.content_disposition = f'attachment; filename="{filename}"'
+def _download(request: Request, body: bytes, content_type: str, filename: str) -> Response:
+    if invoked_through_forge(request):
+        # Forge's invokeRemote passes JSON only: the file travels in it, base64-encoded.
+        response = Response(json_body=export_file(body, content_type, filename))
+    else:
+        response = Response(body=body, content_type=content_type)
+        response.content_disposition = f'attachment; filename="{filename}"'
     response.cache_control.no_store = True
     return response
 
@@ -357,17 +362,21 @@ def report_for(request: Request, params: ReportParams) -> Report:
 
 
 def export_csv(request: Request) -> Response:
-    """``GET /timesheet/export.csv``: the report as RFC 4180 CSV, in decimal hours."""
+    """``GET /timesheet/export.csv``: the report as RFC 4180 CSV, in decimal hours.
+
+    Asked for through Forge, the file comes as JSON ``{"filename", "mediaType", "content"}``
+    (``content`` base64), as for the XLSX export.
+    """
     report = report_for(request, request_params(request))
     body = report_csv(report)
-    return _download(body, "text/csv; charset=utf-8", export_filename(report, "csv"))
+    return _download(request, body, "text/csv; charset=utf-8", export_filename(report, "csv"))
 
 
 def export_xlsx(request: Request) -> Response:
     """``GET /timesheet/export.xlsx``: the report as an Excel workbook built in memory."""
     report = report_for(request, request_params(request))
     body = report_xlsx(report, title=export_title(report))
-    return _download(body, XLSX_TYPE, export_filename(report, "xlsx"))
+    return _download(request, body, XLSX_TYPE, export_filename(report, "xlsx"))
 
 
 def timesheet_page(request: Request) -> dict[str, Any]:
@@ -395,6 +404,7 @@ def timesheet_page(request: Request) -> dict[str, Any]:
         "context_token": request.ack_context_token(),
         "token_lifetime": settings.context_token_seconds,
         "all_js_url": settings.all_js_url,
+        "forge_bridge": None,  # only the Forge folder's copy loads @forge/bridge
         "initial": json.dumps(shown, separators=(",", ":")),
         "project_page": bool(params.projects) and "project" in query,
         "projects": list(params.projects),

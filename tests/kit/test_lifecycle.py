@@ -573,3 +573,11 @@ def test_the_leeway_and_lifetime_settings_bind_lifecycle_tokens(
     finally:
         server.stop()
     assert _store(ack_server).get(app.client_key, fresh=True).enabled
+
+
+def test_a_malformed_toggle_token_is_refused_with_its_reason(fake_jira, ack_server):
+    app = fake_jira.install(ack_server.base_url)
+    response = _post_toggle(ack_server, "/disabled", "not.a.token", {"clientKey": app.client_key})
+    assert response.status_code == 401
+    assert response.json() == {"error": "malformed token"}
+    assert _store(ack_server).get(app.client_key, fresh=True).enabled

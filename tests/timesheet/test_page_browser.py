@@ -830,3 +830,141 @@ def test_a_saved_report_is_listed_reopened_and_deleted(page, demo, playwright_ap
     frame.get_by_role("button", name="Delete").click()
     expect(frame.locator("#ts-saved-status")).to_contain_text(f'Deleted "{name}"')
     expect(saved.locator("#ts-saved-personal option")).to_have_count(0)
+
+
+# ---- The Forge page ------------------------------------------------------------------------------
+# The same page as a Forge Custom UI page: the demo host serves the built folder under a policy
+# without inline script or style, and answers its @forge/bridge (view.getContext, invokeRemote)
+# with Forge Invocation Tokens and user tokens minted with the fake site's keys.
+
+FORGE_GLOBAL = 'nav a[data-forge][data-module="timesheet-global-page"]'
+
+
+def open_forge_timesheet(page, demo, playwright_api, viewer=None, link=FORGE_GLOBAL):
+    """Open a Forge Timesheet page in the host (as ``viewer``); wait for its first report.
+
+    Returns the frame and the console's content security policy complaints (kept growing)."""
+    expect = playwright_api.expect
+    refusals = []
+    page.on(
+        "console",
+        lambda message: (
+            refusals.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.goto(f"{demo.host_url}/")
+    if viewer is not None:
+        page.locator("#viewer").select_option(viewer)
+    page.locator(link).click()
+    expect(page.locator(link)).to_have_attribute("aria-current", "page")
+    frame = page.frame_locator("#addon-frame")
+    # The first report follows the bridge's context: settings chosen before it would be reset.
+    expect(frame.locator("#ts-grand-total")).to_be_attached()
+    expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    return frame, refusals
+
+
+def apply_last_month_by_project(frame, playwright_api, report):
+    """Group by project, then pick last month; wait for ``report``'s range to be on screen."""
+    expect = playwright_api.expect
+    frame.get_by_label("Group by").select_option("project")
+    frame.locator('[data-preset="last-month"]').click()
+    expect(frame.locator("#ts-from")).to_have_value(report["from"])
+    expect(frame.locator("#ts-caption")).to_contain_text("by project")
+    expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    expect(frame.locator("#ts-csv")).not_to_have_attribute("aria-disabled", "true")
+
+
+def csv_total(page, frame):
+    """Download the CSV export from ``frame``; return its grand total cell."""
+    with page.expect_download() as download_info:
+        frame.locator("#ts-csv").click()
+    download = download_info.value
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))
+    assert rows[-1][0] == "Total"
+    return download.suggested_filename, rows
+
+
+def test_the_forge_page_totals_match_the_connect_page_and_the_csv(page, demo, playwright_api):
+    expect = playwright_api.expect
+    frame, refusals = open_forge_timesheet(page, demo, playwright_api)
+    viewer = page.locator("#viewer").input_value()
+    report = api_report(demo, viewer, preset="last-month", group="project")
+    assert report["total"] > 0, "the demo data covers last month"
+    expected = hours_text(report["total"])
+
+    apply_last_month_by_project(frame, playwright_api, report)
+    expect(frame.locator("#ts-grand-total")).to_have_text(expected)
+    expect(frame.locator("tbody tr")).to_have_count(len(report["rows"]))
+    # Exports travel as JSON through invokeRemote; the page saves the very file.
+    filename, rows = csv_total(page, frame)
+    assert filename == f"timesheet_{report['from']}_{report['to']}.csv"
+    assert rows[-1][-1] == expected
+    forge_total = frame.locator("#ts-grand-total").text_content()
+
+    # The Connect page, same viewer, same settings: the same number.
+    page.locator('nav a[data-module="smart-timesheet"]').click()
+    connect = page.frame_locator("#addon-frame")
+    expect(connect.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    expect(connect.locator("#ts-csv")).to_have_attribute("href", re.compile(r"jwt="))
+    apply_last_month_by_project(connect, playwright_api, report)
+    expect(connect.locator("#ts-grand-total")).to_have_text(forge_total)
+    assert refusals == []
+
+
+def test_through_forge_a_viewer_sees_nothing_of_a_project_they_cannot_browse(
+    page, demo, playwright_api
+):
+    expect = playwright_api.expect
+    viewer, hidden = next(
+        (user, project)
+        for user in demo.site.data.users
+        if user.active and user.project_keys
+        for project in demo.site.data.projects
+        if project.key not in user.project_keys
+    )
+    report = api_report(demo, viewer.account_id, preset="last-month", group="project")
+    assert all(row["key"] != [hidden.key] for row in report["rows"])
+
+    frame, refusals = open_forge_timesheet(page, demo, playwright_api, viewer.account_id)
+    apply_last_month_by_project(frame, playwright_api, report)
+    expect(frame.locator("#ts-grand-total")).to_have_text(hours_text(report["total"]))
+    expect(frame.locator("tbody")).not_to_contain_text(f"{hidden.key}:")
+    _, rows = csv_total(page, frame)
+    assert not any(row[0].startswith(f"{hidden.key}:") for row in rows)
+
+    # Its Forge project page says so, as the Connect one does, and shows no numbers.
+    project_link = f'nav a[data-forge][data-project="{hidden.key}"]'
+    page.locator(project_link).click()
+    expect(page.locator(project_link)).to_have_attribute("aria-current", "page")
+    project_frame = page.frame_locator("#addon-frame")
+    expect(project_frame.locator("#ts-project")).to_have_value(hidden.key)
+    expect(project_frame.locator("#ts-message")).to_contain_text("You can't browse this project")
+    expect(project_frame.locator("#ts-grid")).to_be_hidden()
+    assert refusals == []
+
+
+def test_the_forge_project_page_is_fixed_to_its_project(page, demo, playwright_api):
+    expect = playwright_api.expect
+    viewer, project = next(
+        (user, project)
+        for user in demo.site.data.users
+        if user.active
+        for project in demo.site.data.projects
+        if project.key in user.project_keys
+    )
+    report = api_report(
+        demo, viewer.account_id, preset="last-month", group="project", project=project.key
+    )
+    link = f'nav a[data-forge][data-project="{project.key}"]'
+    frame, refusals = open_forge_timesheet(page, demo, playwright_api, viewer.account_id, link)
+    # The project comes from view.getContext(): the one index.html serves every project.
+    field = frame.locator("#ts-project")
+    expect(field).to_have_value(project.key)
+    expect(field).to_have_attribute("readonly", "")
+    expect(frame.locator("#ts-project-hint")).to_have_text("Fixed on a project page")
+    apply_last_month_by_project(frame, playwright_api, report)
+    expect(frame.locator("#ts-grand-total")).to_have_text(hours_text(report["total"]))
+    assert all(row["key"] == [project.key] for row in report["rows"])
+    expect(frame.locator("tbody tr")).to_have_count(len(report["rows"]))
+    assert refusals == []

@@ -3,7 +3,9 @@
 One process runs three HTTP servers on 127.0.0.1: the fake Jira Cloud site (synthetic data), the
 add-on (dev mode, SQLite and a fresh key in a temporary directory) and the host page that lists
 the add-on's pages and opens each in an iframe with a URL signed as Jira signs it. The add-on is
-installed through the real signed lifecycle, exactly as Jira would install it.
+installed through the real signed lifecycle, exactly as Jira would install it, and through Forge
+from the manifest ``ack manifest`` renders: its Forge pages are listed too and served as Forge
+serves Custom UI (see :mod:`atlassian_connect_kit.demo_forge`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from pyramid.request import Request
 
+from atlassian_connect_kit.demo_forge import ForgeHost
 from atlassian_connect_kit.plugins import installed_plugins
 from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.testing.fakejira import FakeJira, SiteData, generate_site
@@ -50,9 +53,10 @@ def page_links(descriptor: Mapping[str, Any], module_type: str) -> list[PageLink
 class DemoHost:
     """The Jira-like host page, its signing endpoints and the all.js stand-in."""
 
-    def __init__(self, site: FakeJira, app: InstalledApp) -> None:
+    def __init__(self, site: FakeJira, app: InstalledApp, forge: ForgeHost | None = None) -> None:
         self.site = site
         self.app = app
+        self.forge = forge
         descriptor = app.descriptor
         self.general_pages = page_links(descriptor, "generalPages")
         self.project_pages = page_links(descriptor, "jiraProjectPages")
@@ -81,6 +85,7 @@ class DemoHost:
             "projects": list(self.site.data.projects),
             "general_pages": self.general_pages,
             "project_pages": self.project_pages,
+            "forge_pages": self.forge.pages if self.forge is not None else [],
         }
 
     def sign(self, request: Request) -> dict[str, str]:
@@ -133,6 +138,8 @@ class DemoHost:
             config.add_view(self.issue, route_name="issue", renderer="json")
             config.add_route("context_token", "/api/context-token")
             config.add_view(self.context_token, route_name="context_token", renderer="json")
+            if self.forge is not None:
+                self.forge.include(config)
             config.add_route("all_js", "/atlassian-connect/all.js")
             config.add_view(
                 _all_js,
@@ -227,6 +234,9 @@ class Demo:
                 "ack.oauth2_token_url": self.site.oauth2_token_url,
                 "ack.oauth2_audience": self.site.oauth_audience,
                 "ack.all_js_url": f"{self.host_url}/atlassian-connect/all.js",
+                # Forge too: the fake site signs the invocation tokens the host page asks for.
+                "ack.forge.app_id": DEMO_FORGE_APP_ID,
+                "ack.forge.jwks_url": self.site.forge_jwks_url,
                 # The host page frames the add-on's pages, as Jira's site does.
                 "ack.security.frame_ancestors": self.host_url,
                 "sqlalchemy.url": f"sqlite:///{Path(self._workdir.name) / 'ack.sqlite'}",
@@ -239,7 +249,8 @@ class Demo:
                     f"the add-on refused the install ({self.installed.install_status})"
                 )
             self.site.enable(self.installed)
-            host.replace_app(DemoHost(self.site, self.installed).wsgi_app())
+            forge = _install_through_forge(self.site, settings, self.app_server, extra_plugins)
+            host.replace_app(DemoHost(self.site, self.installed, forge).wsgi_app())
             self.host_server = host.start()
         except BaseException:
             self.stop()
@@ -252,6 +263,39 @@ class Demo:
                 server.stop()
         self.site.stop()
         self._workdir.cleanup()
+
+
+DEMO_FORGE_APP_ID = "ari:cloud:ecosystem::app/de30de30-0000-4000-8000-00000000de30"
+"""The Forge app id the demo's add-on is registered under (on the fake site only)."""
+
+
+def _install_through_forge(
+    site: FakeJira,
+    settings: Mapping[str, Any],
+    server: AppServer,
+    extra_plugins: Sequence[object],
+) -> ForgeHost | None:
+    """Install the add-on through Forge as well, from the manifest ``ack manifest`` renders.
+
+    Returns the host's Forge side, or ``None`` when the add-on has no Forge page to show.
+    """
+    from atlassian_connect_kit.demo_forge import forge_pages
+    from atlassian_connect_kit.manifest import ManifestError, build_manifest
+    from atlassian_connect_kit.plugins import make_plugin_manager
+    from atlassian_connect_kit.settings import load_settings
+
+    raw = {**settings, "ack.base_url": server.base_url}
+    loaded = load_settings(raw, here=str(raw.get("here")))
+    try:
+        manifest = build_manifest(
+            loaded, make_plugin_manager(loaded.plugins, extra_plugins=extra_plugins)
+        )
+    except ManifestError:
+        return None  # an add-on Forge cannot carry is still shown through Connect
+    if not forge_pages(manifest):
+        return None
+    installation = site.forge_install(manifest, remote_base_url=server.base_url)
+    return ForgeHost(site, installation, manifest)
 
 
 def _placeholder_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:

@@ -353,7 +353,9 @@
     };
   }
 
-  const host = connectHost();
+  // Inside Forge, timesheet-transport.js provides the host and the calls (invokeRemote).
+  const forge = window.SmartTimesheetTransport ? window.SmartTimesheetTransport.forge() : null;
+  const host = forge ? forge.host : connectHost();
 
   function issueUrl(key) {
     return `${config.siteUrl}/browse/${encodeURIComponent(key)}`;
@@ -630,6 +632,16 @@
   }
 
   async function fetchJSON(url, signal) {
+    if (forge) {
+      try {
+        return await forge.fetchJSON(url, signal);
+      } catch (failure) {
+        if (failure && typeof failure.status === "number") {
+          throw new ApiError(failure.status, failure.body, failure.retryAfter);
+        }
+        throw failure;
+      }
+    }
     await auth.ensureFresh();
     const send = () =>
       window.fetch(url, {
@@ -1460,7 +1472,9 @@
     if (dir !== natural) {
       params.set("order", dir);
     }
-    params.set("jwt", auth.token);
+    if (!forge) {
+      params.set("jwt", auth.token);
+    }
     return params;
   }
 
@@ -1480,6 +1494,15 @@
     const link = event.currentTarget;
     if (link.getAttribute("aria-disabled") === "true") {
       event.preventDefault();
+      return;
+    }
+    if (forge) {
+      // Forge answers an export as JSON through invokeRemote; the page saves the file itself.
+      event.preventDefault();
+      forge.download(link.getAttribute("href")).catch((failure) => {
+        const detail = failure && failure.body && failure.body.error;
+        showMessage("error", "The export failed", detail || "Try the download again.");
+      });
       return;
     }
     if (!auth.expiresSoon(5000)) {
@@ -2388,9 +2411,12 @@
     }
     fields.group2.addEventListener("input", () => clearFieldError("group"));
     fields.user.addEventListener("input", onPickerInput);
-    $("ts-saved").addEventListener("change", openSaved);
-    $("ts-save").addEventListener("click", saveReport);
-    $("ts-saved-delete").addEventListener("click", deleteSaved);
+    if (config.api.saved) {
+      // Without a saved-reports API (the Forge page) the template leaves the menu out.
+      $("ts-saved").addEventListener("change", openSaved);
+      $("ts-save").addEventListener("click", saveReport);
+      $("ts-saved-delete").addEventListener("click", deleteSaved);
+    }
     fields.user.addEventListener("keydown", onPickerKeydown);
     fields.user.addEventListener("blur", () => window.setTimeout(closeOptions, 150));
 
@@ -2422,15 +2448,35 @@
     window.addEventListener("load", resizeFrame);
   }
 
+  // A Forge page is rendered once for every site and project: its project page and site come
+  // from the bridge's context instead of the server.
+  function applyForgePage(page) {
+    config.siteUrl = (page.siteUrl || "").replace(/\/+$/, "");
+    if (page.projectKey) {
+      config.projectPage = true;
+      config.initial = { ...config.initial, project: [page.projectKey] };
+      fields.project.value = page.projectKey;
+      fields.project.readOnly = true;
+      $("ts-project-hint").textContent = "Fixed on a project page";
+    }
+  }
+
   function start() {
     wire();
     fillForm(config.initial);
-    auth.accept(config.token);
+    if (!forge) {
+      auth.accept(config.token);
+    }
     resizeFrame();
     // The host's URL may name a report (a bookmark), and the host knows the viewer's zone; ask
     // both before the first report, which then matches the link and the viewer's calendar.
     host
       .ready()
+      .then(() => {
+        if (forge) {
+          applyForgePage(forge.page());
+        }
+      })
       .then(() => Promise.all([host.readLocation(), host.timeZone()]))
       .then(([query, zone]) => {
         setViewerZone(zone);

@@ -56,10 +56,15 @@
     var params = new URLSearchParams({ module: link.dataset.module, user: userSelect.value });
     if (link.dataset.project) { params.set("project", link.dataset.project); }
     Object.keys(query).forEach(function (name) { params.set(APP_PREFIX + name, query[name]); });
-    return fetch("api/sign?" + params.toString()).then(function (response) {
-      if (!response.ok) { throw new Error("signing failed: " + response.status); }
-      return response.json();
-    }).then(function (data) {
+    // A Forge page is the same file for everyone: what it shows comes through its bridge
+    // (forge-host.js), so its URL needs no signature.
+    var located = link.dataset.forge
+      ? Promise.resolve({ url: "forge/" + encodeURIComponent(link.dataset.module) + "/index.html" })
+      : fetch("api/sign?" + params.toString()).then(function (response) {
+        if (!response.ok) { throw new Error("signing failed: " + response.status); }
+        return response.json();
+      });
+    return located.then(function (data) {
       current = link;
       markCurrent(link);
       title.textContent = link.textContent;
