@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pyramid.config import Configurator
     from pyramid.router import Router
 
-    from atlassian_connect_kit.auth.forge_request import ForgeTokenMissing
+    from atlassian_connect_kit.auth.forge_request import ForgeTokenMissing, is_forge_request
     from atlassian_connect_kit.auth.identity import (
         AUTH_CONTEXT,
         AUTH_CONTEXT_FORGE,
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
         ITenantStore,
     )
     from atlassian_connect_kit.inventory import InventoryEntry
+    from atlassian_connect_kit.manifest import REMOTE_ENDPOINT_KEY
     from atlassian_connect_kit.plugin_settings import PluginSetting, get_plugin_settings
     from atlassian_connect_kit.request import KitRequest
     from atlassian_connect_kit.responses import json_error
@@ -69,6 +70,8 @@ __version__ = "0.1.0"
 
 # Public name -> the module defining it, imported on first access.
 _EXPORTS: dict[str, str] = {
+    "is_forge_request": "atlassian_connect_kit.auth.forge_request",
+    "REMOTE_ENDPOINT_KEY": "atlassian_connect_kit.manifest",
     "AUTH_CONTEXT_FORGE": "atlassian_connect_kit.auth.identity",
     "AUTH_FORGE": "atlassian_connect_kit.auth.identity",
     "ForgeTokenMissing": "atlassian_connect_kit.auth.forge_request",
@@ -124,6 +127,7 @@ __all__ = [
     "AUTH_MODES",
     "AUTH_PUBLIC",
     "NAMING_CONVENTION",
+    "REMOTE_ENDPOINT_KEY",
     "AuthenticationFailed",
     "BackupTarget",
     "ForgeTokenMissing",
@@ -161,6 +165,7 @@ __all__ = [
     "get_settings",
     "hookimpl",
     "includeme",
+    "is_forge_request",
     "iter_start_at",
     "iter_token_pages",
     "json_error",

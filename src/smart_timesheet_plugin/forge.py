@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from atlassian_connect_kit.manifest import REMOTE_ENDPOINT_KEY
+from atlassian_connect_kit import REMOTE_ENDPOINT_KEY, is_forge_request
 
 if TYPE_CHECKING:
     from pyramid.request import Request
@@ -134,6 +134,4 @@ def export_file(body: bytes, media_type: str, filename: str) -> ExportFile:
 
 def invoked_through_forge(request: Request) -> bool:
     """Whether ``request`` came from Forge (a verified Forge Invocation Token), not Connect."""
-    from atlassian_connect_kit.auth.forge_request import is_forge_request
-
     return is_forge_request(request)

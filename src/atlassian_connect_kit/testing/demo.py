@@ -5,7 +5,7 @@ add-on (dev mode, SQLite and a fresh key in a temporary directory) and the host 
 the add-on's pages and opens each in an iframe with a URL signed as Jira signs it. The add-on is
 installed through the real signed lifecycle, exactly as Jira would install it, and through Forge
 from the manifest ``ack manifest`` renders: its Forge pages are listed too and served as Forge
-serves Custom UI (see :mod:`atlassian_connect_kit.demo_forge`).
+serves Custom UI (see :mod:`atlassian_connect_kit.testing.demo_forge`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from pyramid.request import Request
 
-from atlassian_connect_kit.demo_forge import ForgeHost
 from atlassian_connect_kit.plugins import installed_plugins
 from atlassian_connect_kit.storage.crypto import generate_key_line
+from atlassian_connect_kit.testing.demo_forge import ForgeHost
 from atlassian_connect_kit.testing.fakejira import FakeJira, SiteData, generate_site
 from atlassian_connect_kit.testing.fakejira.connect import InstalledApp
 from atlassian_connect_kit.testing.server import AppServer, WSGIApp, serve_kit_app
@@ -279,10 +279,10 @@ def _install_through_forge(
 
     Returns the host's Forge side, or ``None`` when the add-on has no Forge page to show.
     """
-    from atlassian_connect_kit.demo_forge import forge_pages
     from atlassian_connect_kit.manifest import ManifestError, build_manifest
     from atlassian_connect_kit.plugins import make_plugin_manager
     from atlassian_connect_kit.settings import load_settings
+    from atlassian_connect_kit.testing.demo_forge import forge_pages
 
     raw = {**settings, "ack.base_url": server.base_url}
     loaded = load_settings(raw, here=str(raw.get("here")))
