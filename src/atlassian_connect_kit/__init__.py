@@ -64,12 +64,14 @@ if TYPE_CHECKING:
     from atlassian_connect_kit.settings import Settings, SettingsError
     from atlassian_connect_kit.storage.db import NAMING_CONVENTION, UnicodeString, UTCDateTime
     from atlassian_connect_kit.storage.plugin_migrations import PluginMigrations
+    from atlassian_connect_kit.storage.sessions import session_factory
     from atlassian_connect_kit.tenants import TenantView
 
 __version__ = "0.1.0"
 
 # Public name -> the module defining it, imported on first access.
 _EXPORTS: dict[str, str] = {
+    "session_factory": "atlassian_connect_kit.storage.sessions",
     "is_forge_request": "atlassian_connect_kit.auth.forge_request",
     "REMOTE_ENDPOINT_KEY": "atlassian_connect_kit.manifest",
     "AUTH_CONTEXT_FORGE": "atlassian_connect_kit.auth.identity",
@@ -170,6 +172,7 @@ __all__ = [
     "iter_token_pages",
     "json_error",
     "main",
+    "session_factory",
 ]
 
 
