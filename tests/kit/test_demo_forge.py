@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from atlassian_connect_kit.demo import Demo
 
+from atlassian_connect_kit.testing.demo import Demo
 from atlassian_connect_kit.testing.demo_forge import CUSTOM_UI_POLICY, STAND_IN_BRIDGE
 from tests.addon_for_tests import SampleAddon
 
