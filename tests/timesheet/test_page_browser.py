@@ -585,11 +585,18 @@ def test_a_project_page_the_viewer_cannot_browse_says_so(page, demo, playwright_
         for project in demo.site.data.projects
         if project.key not in user.project_keys
     )
-    page.goto(f"{demo.host_url}/")
+    open_timesheet(page, demo, playwright_api)
     page.locator("#viewer").select_option(viewer.account_id)
-    page.locator(
+    # The host reloads its page for the new viewer; the project page is opened once that page is
+    # settled, so its late history update cannot take the host back to the global page.
+    first = page.frame_locator("#addon-frame")
+    expect(first.locator("#ts-grand-total")).to_be_attached()
+    expect(first.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    link = page.locator(
         f'nav a[data-module="smart-timesheet-project"][data-project="{project.key}"]'
-    ).click()
+    )
+    link.click()
+    expect(link).to_have_attribute("aria-current", "page")
     frame = page.frame_locator("#addon-frame")
     message = frame.locator("#ts-message")
     expect(message).to_contain_text("You can't browse this project")
