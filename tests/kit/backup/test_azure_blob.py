@@ -63,7 +63,7 @@ def test_create_uploads_the_encrypted_file_under_a_name_without_tenant_data(site
     for secret_or_key in (synthetic_secret(1), "jira:1", "site-1.atlassian.net"):
         assert secret_or_key.encode() not in data
     manifest = open_backup(data, backup_keyring(site.settings()), label=name).manifest
-    assert manifest.row_counts == {"ack_tenants": 2}
+    assert manifest.row_counts == {"ack_tenants": 2, "ack_forge_installations": 0}
     properties = azurite.service().get_blob_client(container, name).get_blob_properties()
     assert properties.content_settings.content_type == "application/octet-stream"
     assert properties.content_settings.content_md5 is not None  # checked by the service
