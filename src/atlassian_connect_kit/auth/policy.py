@@ -197,6 +197,12 @@ def connect_auth_deriver(view: Callable[..., Any], info: IViewDeriverInfo) -> Ca
     return authenticated_view
 
 
+def authentication_failed_view(failure: AuthenticationFailed, request: Request) -> Response:
+    """Answer an :class:`AuthenticationFailed` raised inside a view with its status and reason."""
+    log.info("authentication refused for %s %s: %s", request.method, request.path, failure.reason)
+    return json_error(failure.reason, failure.status)
+
+
 connect_auth_deriver.options = (  # type: ignore[attr-defined]
     "connect_auth",
     "connect_require_user",
@@ -216,3 +222,6 @@ def includeme(config: Configurator) -> None:
     config.add_forbidden_view(forbidden)
     # Raised by request.jira for an anonymous viewer, and by views that require a user.
     config.add_exception_view(sign_in_required_view, context=SignInRequired)
+    # Raised inside a view too: a public view asking request.ack_context_token() of a request
+    # nobody signed is refused like any unauthenticated request, not answered with a 500.
+    config.add_exception_view(authentication_failed_view, context=AuthenticationFailed)

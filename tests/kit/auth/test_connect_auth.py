@@ -587,3 +587,36 @@ def test_a_request_no_protocol_recognises_is_unauthenticated(tmp_path):
     assert response.json == {"error": "authentication required"}
     # A view's own refusal is a 401 too, as Connect expects, never a 403.
     assert app.get("/closed", status=401).json == {"error": "authentication required"}
+
+
+class TokenOnPublicPage:
+    """A public view asking for a context token, as a page open to anonymous visitors might."""
+
+    __name__ = "token_on_public_page"
+
+    from atlassian_connect_kit import hookimpl
+
+    @hookimpl
+    def ack_configure(self, config, settings):
+        config.add_route("public_token", "/public-token")
+        config.add_view(
+            lambda request: {"token": request.ack_context_token()},
+            route_name="public_token",
+            renderer="json",
+            connect_auth="public",
+        )
+
+
+def test_a_context_token_asked_for_without_a_signed_request_is_a_401(tmp_path):
+    settings = {
+        **TEST_APP_IDENTITY,
+        "ack.dev_mode": "true",
+        "ack.base_url": "http://localhost:6543",
+        "ack.encryption_keys": generate_key_line(),
+        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
+        "here": str(tmp_path),
+    }
+    app = TestApp(make_app(settings, extra_plugins=[TokenOnPublicPage()]))
+    response = app.get("/public-token", status=401)
+    assert response.json == {"error": "authentication required"}
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
