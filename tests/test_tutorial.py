@@ -14,15 +14,14 @@ moved to a free port (6543 may be taken on a shared machine).
 import os
 import re
 import shlex
-import socket
 import subprocess
-import sys
-import sysconfig
 import time
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.side_environment import free_port, side_environment
 
 TUTORIAL = Path(__file__).resolve().parent.parent / "docs" / "tutorial.md"
 FENCE = re.compile(r"^```(\S*)[^\n]*\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
@@ -55,18 +54,8 @@ def test_the_tutorial_is_made_of_runnable_steps():
 
 
 def _environment(folder):
-    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=120)
-    python = folder / "bin" / "python"
-    child_site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    parent_site = sysconfig.get_paths()["purelib"]
-    (Path(child_site) / "_parent_environment.pth").write_text(
-        f"import site; site.addsitedir({parent_site!r})\n"
-    )
+    bin_dir = side_environment(folder)
+    python = bin_dir / "python"
     for command, module in (
         ("ack", "atlassian_connect_kit.cli"),
         ("pserve", "pyramid.scripts.pserve"),
@@ -77,16 +66,10 @@ def _environment(folder):
     return folder / "bin"
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _serve(command, cwd, environ):
     """Start pserve on a free port, wait until the descriptor answers, stop it; return it."""
     ini = cwd / shlex.split(command)[1]
-    port = _free_port()
+    port = free_port()
     ini.write_text(ini.read_text().replace("localhost:6543", f"127.0.0.1:{port}"))
     server = subprocess.Popen(
         command,

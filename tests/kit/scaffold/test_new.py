@@ -6,19 +6,17 @@ packages (the kit among them) through a ``.pth`` file, so the test environment i
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import sysconfig
 import time
 from html import unescape
-from pathlib import Path
 
 import pytest
 import requests
 
 from atlassian_connect_kit.scaffold import ScaffoldError, answers_for
 from atlassian_connect_kit.storage.crypto import generate_key_line
+from tests.side_environment import free_port, side_environment
 
 
 def ack(*args, cwd):
@@ -63,30 +61,6 @@ def test_an_existing_folder_is_never_overwritten(tmp_path):
     assert [p.name for p in (tmp_path / "my-addon").iterdir()] == ["keep.txt"]
 
 
-def _child_environment(folder: Path) -> Path:
-    """A venv whose Python also sees this environment's packages (the kit, pytest, ...)."""
-    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=120)
-    python = folder / "bin" / "python"
-    child_site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    parent_site = sysconfig.get_paths()["purelib"]
-    # addsitedir (not a plain path line) also runs the parent's .pth files: the editable kit.
-    (Path(child_site) / "_parent_environment.pth").write_text(
-        f"import site; site.addsitedir({parent_site!r})\n"
-    )
-    return python
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_a_new_add_on_passes_its_tests_describes_itself_and_serves_its_page(tmp_path, fake_jira):
     created = ack("new", "my-addon", cwd=tmp_path)
@@ -102,7 +76,7 @@ def test_a_new_add_on_passes_its_tests_describes_itself_and_serves_its_page(tmp_
         "tests/test_page.py",
     ]
 
-    python = _child_environment(tmp_path / "venv")
+    python = side_environment(tmp_path / "venv") / "python"
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ACK_")}
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "-e", "./my-addon[test]"],
@@ -137,7 +111,7 @@ def test_a_new_add_on_passes_its_tests_describes_itself_and_serves_its_page(tmp_
     assert '"key": "my-addon"' in descriptor.stdout
 
     # Served by pserve from its own ini (on a free port), installed into the fake site.
-    port = _free_port()
+    port = free_port()
     ini = project / "development.ini"
     ini.write_text(ini.read_text().replace("localhost:6543", f"127.0.0.1:{port}"))
     base_url = f"http://127.0.0.1:{port}"
