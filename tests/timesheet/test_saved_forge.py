@@ -154,6 +154,25 @@ def test_jiras_32_kb_limit_gives_a_clear_error_through_forge(
     assert len(_listed(forge_invoke, LEE)["shared"]) == 16
 
 
+def test_a_list_just_over_the_limit_as_sent_to_jira_is_refused_by_us_not_by_jira(
+    forge_invoke, fake_jira, forge_installation
+):
+    long_jql = "summary ~ " + "a" * 1900
+    for number in range(16):
+        _save(forge_invoke, LEE, f"Report {number}", shared=True, jql=[long_jql])
+    fake_jira.clear_requests()
+    # Under 32 KB written compactly, over it as the request body Jira receives.
+    response = forge_invoke(
+        SAVED,
+        user=LEE,
+        method="POST",
+        json={"name": "Nearly full", "query": {"jql": ["summary ~ " + "b" * 460]}, "shared": True},
+    )
+    assert response.status_code == 400, response.text
+    assert "32 KB" in response.json()["error"]
+    assert _writes(fake_jira) == []
+
+
 def test_without_the_system_token_a_shared_report_is_refused_not_written_as_the_user(
     forge_invoke, fake_jira, forge_installation
 ):
