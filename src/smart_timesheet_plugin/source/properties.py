@@ -74,13 +74,6 @@ class AppProperties:
         """Set a property (Jira refuses a value over 32 KB with a 400)."""
         self.client.put(f"{self.base}/{key}", json=value)
 
-    def delete(self, key: str) -> None:
-        """Remove a property; one that is not set is already gone."""
-        try:
-            self.client.delete(f"{self.base}/{key}")
-        except JiraNotFound:
-            return
-
 
 def connect_app_properties(client: JiraClient, app_key: str) -> AppProperties:
     """A Connect app's add-on properties, written with its JWT (``client`` acts as the app)."""
