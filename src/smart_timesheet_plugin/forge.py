@@ -4,8 +4,8 @@ The Forge pages show the same page as the Connect iframe: the built folder
 :data:`CUSTOM_UI_DIR` holds an ``index.html`` rendered from the page's template without any
 per-request value, the page's CSS and JS, and ``@forge/bridge`` bundled for the browser (see
 docs/deployment.md for how it is built). Both pages resolve through the kit's remote endpoint,
-which hands the app the viewer's user token; the scopes are those of reading issues, their
-worklogs and users, nothing more.
+which hands the app the viewer's user token and the app system token; the scopes are those of
+reading issues, their worklogs and users, and of the properties saved reports live in.
 """
 
 from __future__ import annotations
@@ -34,8 +34,11 @@ GLOBAL_PAGE_KEY = "timesheet-global-page"
 PROJECT_PAGE_KEY = "timesheet-project-page"
 """The ``jira:projectPage`` module: the Timesheet in every project's sidebar."""
 
-SCOPES = ("read:jira-work", "read:jira-user")
-"""Issues and their worklogs (``read:jira-work``), people's names and zones (``read:jira-user``)."""
+SCOPES = ("read:jira-work", "read:jira-user", "read:app-data:jira", "write:app-data:jira")
+"""Issues and their worklogs (``read:jira-work``), people's names and zones (``read:jira-user``),
+and the app properties holding the reports shared with the site (``read:app-data:jira``,
+``write:app-data:jira``: Forge's ``/rest/forge/1/app/properties``, with the app system token).
+The descriptor's WRITE adds ``write:jira-work`` for the viewer's own saved reports."""
 
 TITLE = "Timesheet"
 
@@ -53,9 +56,8 @@ API_PATHS = {
     "worklogs": "/timesheet/api/worklogs",
     "users": "/timesheet/api/users",
     "groups": "/timesheet/api/groups",
-    # Saved reports live in Connect app and user properties; a Forge page has none yet, and an
-    # empty path switches the page's saved-reports menu off.
-    "saved": "",
+    # Saved reports: the viewer's user property and the app's Forge app property.
+    "saved": "/timesheet/api/saved",
     "csv": "/timesheet/export.csv",
     "xlsx": "/timesheet/export.xlsx",
 }

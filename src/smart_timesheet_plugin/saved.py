@@ -130,7 +130,9 @@ def read_document(value: object) -> list[SavedReport]:
 def write_document(reports: list[SavedReport]) -> dict[str, Any]:
     """The document to store; raises :class:`SavedReportError` beyond Jira's 32 KB."""
     document = {"reports": [report.to_json() for report in reports]}
-    size = len(json.dumps(document, separators=(",", ":")).encode("utf-8"))
+    # Measured as the kit's host client sends it (json.dumps' defaults), which is what Jira
+    # counts: a compact measure would let a nearly full list through to Jira's own refusal.
+    size = len(json.dumps(document).encode("utf-8"))
     if size > PROPERTY_LIMIT:
         raise SavedReportError(
             "name",

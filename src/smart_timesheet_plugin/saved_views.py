@@ -6,6 +6,10 @@ reports are the viewer's user property, written as the viewer. Shared reports ar
 property, written explicitly as the app (``request.jira_as_app``), and only after Jira confirms
 the viewer may: a new report may be shared by anyone signed in, a shared report deleted by its
 creator or by a Jira administrator (as Jira's ``/mypermissions`` tells).
+
+The same URLs answer the Connect page (context token) and Forge invocations (a Forge Invocation
+Token with the app user and system tokens); :func:`~smart_timesheet_plugin.source.properties.
+app_properties` picks the app-property API that fits, so nothing here depends on the transport.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from atlassian_connect_kit import (
     JiraRateLimited,
     JiraTimeout,
     JiraUnavailable,
-    get_settings,
 )
 from smart_timesheet_plugin.saved import (
     APP_PROPERTY,
@@ -35,10 +38,9 @@ from smart_timesheet_plugin.saved import (
     write_document,
 )
 from smart_timesheet_plugin.source.properties import (
+    app_properties,
     is_jira_admin,
-    read_app_property,
     read_user_property,
-    write_app_property,
     write_user_property,
 )
 
@@ -104,10 +106,6 @@ def saved_failed_view(error: SavedFailed, request: Request) -> Response:
     return response
 
 
-def _app_key(request: Request) -> str:
-    return get_settings(request).app_key
-
-
 def _viewer(request: Request) -> str:
     account_id: str = request.identity.account_id
     return account_id
@@ -120,9 +118,7 @@ def _personal(request: Request) -> list[SavedReport]:
 
 def _shared(request: Request) -> list[SavedReport]:
     # Shared reports are the app's: read as the app, shown to every signed-in viewer.
-    value = jira_call(
-        lambda: read_app_property(request.jira_as_app, _app_key(request), APP_PROPERTY)
-    )
+    value = jira_call(lambda: app_properties(request).read(APP_PROPERTY))
     return read_document(value)
 
 
@@ -134,9 +130,7 @@ def _store(request: Request, reports: list[SavedReport], *, shared: bool) -> Non
     try:
         if shared:
             jira_call(
-                lambda: write_app_property(
-                    request.jira_as_app, _app_key(request), APP_PROPERTY, document
-                ),
+                lambda: app_properties(request).write(APP_PROPERTY, document),
                 reraise=(JiraBadRequest,),
             )
         else:
@@ -218,7 +212,8 @@ def includeme(config: Configurator) -> None:
             route_name="timesheet.api.saved",
             request_method=method,
             renderer=renderer,
-            connect_auth="context",
+            # The Connect page's context token, or a Forge invocation (the Forge page).
+            connect_auth="context+forge",
             connect_require_user=SIGN_IN_MESSAGE,
         )
     config.add_exception_view(saved_failed_view, context=SavedFailed)

@@ -103,15 +103,19 @@ def test_both_pages_render_the_folder_and_call_the_remote_with_the_user_token(pr
     (endpoint,) = [e for e in modules["endpoint"] if e["key"] == REMOTE_ENDPOINT_KEY]
     assert endpoint["remote"] == "ack-remote"
     assert endpoint["auth"]["appUserToken"] == {"enabled": True}
-    # Reading issues and their worklogs, and users; writing for saved reports (Jira user and
-    # app properties: the descriptor's WRITE and DELETE); the tokens to do it with; nothing more.
+    # Reading issues and their worklogs, and users; writing for saved reports (the viewer's
+    # user property: the descriptor's WRITE and DELETE; the shared ones in Forge's app
+    # properties: read/write:app-data:jira); the tokens to do it with; nothing more.
     assert sorted(manifest["permissions"]["scopes"]) == [
+        "read:app-data:jira",
         "read:app-system-token",
         "read:app-user-token",
         "read:jira-user",
         "read:jira-work",
+        "write:app-data:jira",
         "write:jira-work",
     ]
+    assert endpoint["auth"]["appSystemToken"] == {"enabled": True}
 
 
 def test_the_built_folder_is_copied_beside_the_manifest(product_app: Path) -> None:

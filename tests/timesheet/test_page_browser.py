@@ -975,3 +975,47 @@ def test_the_forge_project_page_is_fixed_to_its_project(page, demo, playwright_a
     assert all(row["key"] == [project.key] for row in report["rows"])
     expect(frame.locator("tbody tr")).to_have_count(len(report["rows"]))
     assert refusals == []
+
+
+def test_through_forge_a_shared_report_is_saved_in_jira_and_reopened(page, demo, playwright_api):
+    expect = playwright_api.expect
+    frame, refusals = open_forge_timesheet(page, demo, playwright_api)
+    frame.get_by_label("Group by").select_option("project")
+    frame.get_by_label("Columns").select_option("week")
+    frame.locator('[data-preset="last-month"]').click()
+    expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    month_start = frame.locator("#ts-from").input_value()
+    name = "Projects by week, shared through Forge"
+    frame.get_by_label("Save these settings as").fill(name)
+    frame.get_by_label("Share with everyone").check()
+    frame.get_by_role("button", name="Save", exact=True).click()
+    expect(frame.locator("#ts-saved-status")).to_contain_text(f'Saved "{name}", shared')
+    saved = frame.get_by_label("Saved reports")
+    expect(saved.locator("#ts-saved-shared option")).to_have_text([name])
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "timesheet-forge-saved.png"))
+    # Kept in Jira as the Forge app's property, nowhere else.
+    [installation] = demo.site.forge_installations
+    stored = demo.site.forge_app_property(installation, "smart-timesheet-shared-reports")
+    assert [report["name"] for report in stored["reports"]] == [name]
+
+    # A new visit lists it, and choosing it brings its settings back and shows that report.
+    frame, _ = open_forge_timesheet(page, demo, playwright_api)
+    frame.get_by_label("Group by").select_option("user")
+    saved = frame.get_by_label("Saved reports")
+    expect(saved.locator("#ts-saved-shared option")).to_have_text([name])
+    saved.select_option(label=name)
+    expect(frame.locator("#ts-saved-status")).to_contain_text(f'Showing "{name}"')
+    expect(frame.get_by_label("Group by")).to_have_value("project")
+    expect(frame.get_by_label("Columns")).to_have_value("week")
+    expect(frame.locator("#ts-from")).to_have_value(month_start)
+    expect(frame.locator("#ts-caption")).to_contain_text("by project")
+    expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    # Its creator deletes it.
+    frame.get_by_role("button", name="Delete").click()
+    expect(frame.locator("#ts-saved-status")).to_contain_text(f'Deleted "{name}"')
+    expect(saved.locator("#ts-saved-shared option")).to_have_count(0)
+    assert demo.site.forge_app_property(installation, "smart-timesheet-shared-reports") == {
+        "reports": []
+    }
+    assert refusals == []

@@ -1072,6 +1072,16 @@
   // Kept in Jira (a user property, or an app property when shared); the API does the storing.
 
   async function sendJSON(method, url, body) {
+    if (forge) {
+      try {
+        return await forge.sendJSON(method, url, body);
+      } catch (failure) {
+        if (failure && typeof failure.status === "number") {
+          throw new ApiError(failure.status, failure.body, null);
+        }
+        throw failure;
+      }
+    }
     await auth.ensureFresh();
     const send = () =>
       window.fetch(url, {
@@ -2412,7 +2422,7 @@
     fields.group2.addEventListener("input", () => clearFieldError("group"));
     fields.user.addEventListener("input", onPickerInput);
     if (config.api.saved) {
-      // Without a saved-reports API (the Forge page) the template leaves the menu out.
+      // Without a saved-reports API the template leaves the menu out.
       $("ts-saved").addEventListener("change", openSaved);
       $("ts-save").addEventListener("click", saveReport);
       $("ts-saved-delete").addEventListener("click", deleteSaved);

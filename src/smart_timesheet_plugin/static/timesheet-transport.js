@@ -14,6 +14,7 @@
  *   page():     {projectKey, siteUrl, timeZone, locale} once host.ready() has resolved;
  *   fetchJSON(url, signal): the answer's JSON body; a failure rejects with {status, body,
  *               retryAfter} (status 0 when the bridge itself failed);
+ *   sendJSON(method, url, body): the same for a POST, PUT or DELETE carrying a JSON body;
  *   download(url): fetches an export (JSON {filename, mediaType, content: base64}) and saves it.
  */
 (function () {
@@ -104,13 +105,17 @@
       );
 
     // invokeRemote cannot be cancelled; an aborted request's answer is dropped instead.
-    async function invoke(path, signal) {
+    async function invoke(path, signal, method, body) {
       if (signal && signal.aborted) {
         throw aborted();
       }
+      const call = { path, method: method || "GET" };
+      if (body !== undefined) {
+        call.body = body;
+      }
       let answer;
       try {
-        answer = await bridge.invokeRemote({ path, method: "GET" });
+        answer = await bridge.invokeRemote(call);
       } catch (error) {
         if (signal && signal.aborted) {
           throw aborted();
@@ -201,7 +206,12 @@
           locale: typeof context.locale === "string" ? context.locale : "",
         };
       },
-      fetchJSON: invoke,
+      fetchJSON(url, signal) {
+        return invoke(url, signal);
+      },
+      sendJSON(method, url, body) {
+        return invoke(url, null, method, body);
+      },
       download(url) {
         return invoke(url, null).then(saveFile);
       },

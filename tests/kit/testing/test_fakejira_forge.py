@@ -11,8 +11,15 @@ import pytest
 import requests
 
 from atlassian_connect_kit.testing.fakejira import FakeJira, ForgeError, ForgeInstallation
-from tests.kit.testing.fakejira_support import ANN, BOB, CID, RecordingApp, tiny_site
-from tests.kit.testing.forge_support import APP_ID, forge_manifest
+from tests.kit.testing.fakejira_support import (
+    ANN,
+    BOB,
+    CID,
+    RecordingApp,
+    as_app,
+    tiny_site,
+)
+from tests.kit.testing.forge_support import APP_ID, OTHER_APP_ID, forge_manifest
 
 SEARCH = "/rest/api/3/search/jql"
 
@@ -292,3 +299,116 @@ def test_invocation_headers_follow_the_endpoints_auth(site) -> None:
     assert "x-forge-oauth-user" not in backend
     uninstall = fake.forge_invocation_headers(installation, "ack-uninstall-endpoint")
     assert "x-forge-oauth-system" not in uninstall
+
+
+APP_PROPERTIES = "/rest/forge/1/app/properties"
+APP_DATA_SCOPES = ("read:app-data:jira", "write:app-data:jira")
+
+
+def _as(fake: FakeJira, token: str | None, method: str, path: str, **kwargs) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return requests.request(
+        method, f"{fake.forge_api_base_url}{path}", headers=headers, timeout=10, **kwargs
+    )
+
+
+@pytest.fixture
+def app_data_site(remote: RecordingApp) -> Iterator[tuple[FakeJira, ForgeInstallation]]:
+    """A site with a Forge app that declares the app-data scopes."""
+    scopes = (
+        "read:jira-work",
+        "read:app-system-token",
+        "read:app-user-token",
+        *APP_DATA_SCOPES,
+    )
+    with FakeJira(tiny_site()) as fake:
+        manifest = forge_manifest(remote_base_url=remote.base_url, scopes=scopes)
+        yield fake, fake.forge_install(manifest)
+
+
+def test_forge_app_properties_are_the_apps_with_its_system_token(app_data_site) -> None:
+    fake, installation = app_data_site
+    system = fake.forge_system_token(installation)
+    path = f"{APP_PROPERTIES}/working-week"
+
+    missing = _as(fake, system, "GET", path)
+    created = _as(fake, system, "PUT", path, json={"mon": 8})
+    updated = _as(fake, system, "PUT", path, json={"mon": 7.5})
+
+    assert missing.status_code == 404
+    assert (created.status_code, created.json()) == (
+        201,
+        {"message": "Property created.", "statusCode": 201},
+    )
+    assert updated.status_code == 200
+    assert _as(fake, system, "GET", path).json() == {"key": "working-week", "value": {"mon": 7.5}}
+    assert fake.forge_app_property(installation, "working-week") == {"mon": 7.5}
+    [listed] = _as(fake, system, "GET", APP_PROPERTIES).json()["keys"]
+    assert listed["key"] == "working-week" and listed["self"].endswith(path)
+    assert _as(fake, system, "DELETE", path).status_code == 204
+    assert _as(fake, system, "DELETE", path).status_code == 404
+    assert fake.forge_app_property(installation, "working-week") is None
+
+
+def test_only_the_app_itself_may_use_forge_app_properties(app_data_site) -> None:
+    fake, installation = app_data_site
+    system = fake.forge_system_token(installation)
+    user = fake.forge_user_token(installation, ANN)
+    path = f"{APP_PROPERTIES}/shared"
+    _as(fake, system, "PUT", path, json=[1])
+
+    # A user's token is an impersonated call: 403, and nothing changes.
+    for method, body in (("GET", None), ("PUT", [2]), ("DELETE", None)):
+        refused = _as(fake, user, method, path, json=body)
+        assert refused.status_code == 403, method
+        assert refused.json()["errorMessages"] == [
+            "Access to this resource must be authenticated as an app."
+        ]
+    assert _as(fake, None, "GET", path).status_code == 401
+    assert _as(fake, "not-a-token", "PUT", path, json=[3]).status_code == 401
+    # Connect apps cannot use Forge's app properties, not even with their own JWT.
+    connect_remote = RecordingApp(key="connect-app", scopes=("READ", "WRITE"))
+    try:
+        connect = fake.install(connect_remote.base_url)
+        by_connect = as_app(fake, connect, "PUT", path, json=[4])
+    finally:
+        connect_remote.stop()
+    assert by_connect.status_code == 403
+    assert fake.forge_app_property(installation, "shared") == [1]
+
+
+def test_forge_app_properties_are_kept_per_installation(app_data_site, remote) -> None:
+    fake, installation = app_data_site
+    other_manifest = forge_manifest(
+        remote_base_url=remote.base_url,
+        scopes=("read:jira-work", "read:app-system-token", *APP_DATA_SCOPES),
+    )
+    other_manifest["app"]["id"] = OTHER_APP_ID
+    other = fake.forge_install(other_manifest)
+    path = f"{APP_PROPERTIES}/shared"
+    _as(fake, fake.forge_system_token(installation), "PUT", path, json="mine")
+
+    theirs = _as(fake, fake.forge_system_token(other), "GET", path)
+
+    assert theirs.status_code == 404
+    assert fake.forge_app_property(other, "shared") is None
+
+
+def test_forge_app_property_limits_and_the_read_scope(app_data_site, remote) -> None:
+    fake, installation = app_data_site
+    system = fake.forge_system_token(installation)
+    too_long_key = _as(fake, system, "PUT", f"{APP_PROPERTIES}/{'k' * 128}", json=1)
+    too_big = _as(fake, system, "PUT", f"{APP_PROPERTIES}/big", json="x" * 32_767)
+    empty = _as(fake, system, "PUT", f"{APP_PROPERTIES}/empty", data=b"")
+    assert too_long_key.status_code == 400
+    assert too_big.status_code == 400 and "32768" in too_big.text
+    assert empty.status_code == 400
+    assert _as(fake, system, "PUT", f"{APP_PROPERTIES}/fits", json="x" * 32_766).status_code == 201
+    # Without read:app-data:jira Jira does not let the app read its properties.
+    unscoped = fake.forge_install(
+        forge_manifest(
+            remote_base_url=remote.base_url, scopes=("read:jira-work", "read:app-system-token")
+        )
+    )
+    read = _as(fake, fake.forge_system_token(unscoped), "GET", f"{APP_PROPERTIES}/fits")
+    assert read.status_code == 403 and "read:app-data:jira" in read.text

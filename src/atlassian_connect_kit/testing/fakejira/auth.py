@@ -75,7 +75,9 @@ class Caller:
     ``scopes`` are what the caller may do, with implied scopes included (``WRITE`` implies
     ``READ``). The app sees every project; a user only the projects they belong to. ``app_id``
     identifies the installation (its clientKey, or its Forge installation id) and ``app_name``
-    is what the site shows as the app's name.
+    is what the site shows as the app's name. ``forge_scopes`` are the Forge scopes of a caller
+    holding a Forge app token (``None`` for Connect callers), for the endpoints only Forge apps
+    may call.
     """
 
     acting_as: Actor
@@ -83,6 +85,7 @@ class Caller:
     app_name: str
     account_id: str | None
     scopes: frozenset[str]
+    forge_scopes: frozenset[str] | None = None
 
     def visible_projects(self, data: SiteData) -> frozenset[str]:
         """The keys of the projects this caller may browse."""
@@ -249,7 +252,12 @@ def authenticate_forge(
     scopes = implied_scopes(declared) if declared else frozenset()
     actor: Actor = "app" if grant.account_id is None else "user"
     caller = Caller(
-        actor, installation.installation_id, installation.app.app_id, grant.account_id, scopes
+        actor,
+        installation.installation_id,
+        installation.app.app_id,
+        grant.account_id,
+        scopes,
+        forge_scopes=installation.app.scopes,
     )
     return caller, installation
 

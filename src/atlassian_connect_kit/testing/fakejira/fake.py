@@ -53,6 +53,7 @@ from atlassian_connect_kit.testing.fakejira.generate import generate_site
 from atlassian_connect_kit.testing.fakejira.model import SiteData
 from atlassian_connect_kit.testing.fakejira.ratelimit import RateLimitConfig, RateLimiter
 from atlassian_connect_kit.testing.fakejira.requestlog import Direction, RequestRecord
+from atlassian_connect_kit.testing.fakejira.rest import forge_app_properties_owner
 from atlassian_connect_kit.testing.fakejira.server import (
     INSTALL_KEYS_PATH,
     OAUTH2_TOKEN_PATH,
@@ -624,6 +625,12 @@ class FakeJira:
     def user_property(self, account_id: str, key: str) -> Any:
         """The value stored in a user property through the REST API (``None`` when absent)."""
         return self._state.properties.get(account_id, key)[1]
+
+    def forge_app_property(self, installation: ForgeInstallation, key: str) -> Any:
+        """The value a Forge app stored in one of its app properties through
+        ``/rest/forge/1/app/properties`` on this installation (``None`` when absent)."""
+        owner = forge_app_properties_owner(installation.installation_id)
+        return self._state.app_properties.get(owner, key)[1]
 
     # -- helpers ------------------------------------------------------------------------------
 

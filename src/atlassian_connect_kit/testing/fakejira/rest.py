@@ -134,12 +134,16 @@ Handler = Callable[[RestRequest], Response]
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A REST endpoint: method, path template under the base URL, handler, required scope."""
+    """A REST endpoint: method, path template under the base URL, handler, required scope.
+
+    ``scope`` is the Connect scope the caller needs; ``None`` for endpoints outside Connect's
+    scopes, whose handlers check the caller themselves.
+    """
 
     method: str
     template: str
     handler: Handler
-    scope: str = "READ"
+    scope: str | None = "READ"
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -560,6 +564,92 @@ def delete_app_property(request: RestRequest) -> Response:
     return Response(204)
 
 
+FORGE_APP_PROPERTIES_READ_SCOPE = "read:app-data:jira"
+"""The Forge scope Jira requires to read a Forge app's properties."""
+
+FORGE_APP_PROPERTY_KEY_LIMIT = 127
+"""Longest Forge app property key."""
+
+_APP_ONLY = "Access to this resource must be authenticated as an app."
+
+
+def forge_app_properties_owner(installation_id: str) -> str:
+    """Whose properties a Forge app's are in the site's store: its installation's."""
+    return f"forge:{installation_id}"
+
+
+def _forge_app(request: RestRequest, *, reading: bool) -> str:
+    """The owner of the calling Forge app's properties; refuses every other caller.
+
+    As documented for ``/rest/forge/1/app/properties``: only a Forge app acting as itself (the
+    app system token) may call it; a user's token, an impersonated call and Connect apps get 403.
+    Reading needs ``read:app-data:jira``; ``write:app-data:jira`` is documented as optional for
+    now, so writes are not refused without it.
+    """
+    caller = request.caller
+    if caller.forge_scopes is None or caller.acting_as != "app":
+        raise RequestError(403, _APP_ONLY)
+    if reading and FORGE_APP_PROPERTIES_READ_SCOPE not in caller.forge_scopes:
+        needed = FORGE_APP_PROPERTIES_READ_SCOPE
+        raise RequestError(403, f"The app's scopes do not allow this request; it needs {needed}.")
+    return forge_app_properties_owner(caller.app_id)
+
+
+def _forge_property_key(request: RestRequest) -> str:
+    key = request.path_args["propertyKey"]
+    if len(key) > FORGE_APP_PROPERTY_KEY_LIMIT:
+        raise RequestError(400, "The property key can't be longer than 127 characters.")
+    return key
+
+
+def forge_app_property_keys(request: RestRequest) -> Response:
+    """``GET /rest/forge/1/app/properties``: the keys of the calling Forge app's properties."""
+    owner = _forge_app(request, reading=True)
+    base = f"{request.base_url}/rest/forge/1/app/properties"
+    keys = [{"key": key, "self": f"{base}/{key}"} for key in request.app_properties.keys(owner)]
+    return json_response(200, {"keys": keys})
+
+
+def get_forge_app_property(request: RestRequest) -> Response:
+    """``GET /rest/forge/1/app/properties/{propertyKey}``: ``{key, value}``, 404 when unset."""
+    owner = _forge_app(request, reading=True)
+    key = _forge_property_key(request)
+    found, value = request.app_properties.get(owner, key)
+    if not found:
+        raise RequestError(404, f"Property with key not found: {key[:80]}")
+    return json_response(200, {"key": key, "value": value})
+
+
+def put_forge_app_property(request: RestRequest) -> Response:
+    """``PUT /rest/forge/1/app/properties/{propertyKey}``: a non-empty JSON value of at most
+    32768 characters; 201 when created, 200 when updated."""
+    owner = _forge_app(request, reading=False)
+    key = _forge_property_key(request)
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise RequestError(400, "The property value isn't valid JSON.") from error
+    if not text.strip():
+        raise RequestError(400, "The property value must not be empty.")
+    if len(text) > PROPERTY_VALUE_LIMIT:
+        raise RequestError(
+            400, f"The property value can't be longer than {PROPERTY_VALUE_LIMIT} characters."
+        )
+    created = request.app_properties.put(owner, key, request.json_body())
+    status = 201 if created else 200
+    message = "Property created." if created else "Property updated."
+    return json_response(status, {"message": message, "statusCode": status})
+
+
+def delete_forge_app_property(request: RestRequest) -> Response:
+    """``DELETE /rest/forge/1/app/properties/{propertyKey}``: 204, 404 when unset."""
+    owner = _forge_app(request, reading=False)
+    key = _forge_property_key(request)
+    if not request.app_properties.delete(owner, key):
+        raise RequestError(404, f"Property with key not found: {key[:80]}")
+    return Response(204)
+
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/rest/api/3/search/jql", search_issues),
     Route("POST", "/rest/api/3/search/jql", search_issues),
@@ -593,6 +683,12 @@ ROUTES: tuple[Route, ...] = (
         delete_app_property,
         "DELETE",
     ),
+    # Forge's own app properties: the Connect scope ladder does not apply (any Forge app may
+    # call them as itself), the handlers check the caller and its Forge scopes.
+    Route("GET", "/rest/forge/1/app/properties", forge_app_property_keys, None),
+    Route("GET", "/rest/forge/1/app/properties/{propertyKey}", get_forge_app_property, None),
+    Route("PUT", "/rest/forge/1/app/properties/{propertyKey}", put_forge_app_property, None),
+    Route("DELETE", "/rest/forge/1/app/properties/{propertyKey}", delete_forge_app_property, None),
     Route("GET", "/rest/api/3/user/properties/{propertyKey}", get_user_property),
     Route("PUT", "/rest/api/3/user/properties/{propertyKey}", put_user_property, "WRITE"),
     Route("DELETE", "/rest/api/3/user/properties/{propertyKey}", delete_user_property, "DELETE"),

@@ -209,7 +209,7 @@ class FakeJiraApplication:
     ) -> _Outcome:
         """Scope check, rate limit and the handler, for an authenticated caller."""
         state = self._state
-        if route.scope not in caller.scopes:
+        if route.scope is not None and route.scope not in caller.scopes:
             message = f"The app's scopes do not allow this request; it needs {route.scope}."
             return _Outcome(error_response(403, message), caller)
         limiter = state.rate_limiter

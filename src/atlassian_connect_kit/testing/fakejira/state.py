@@ -50,6 +50,11 @@ class UserProperties:
         with self._lock:
             return self._values.pop((account_id, key), None) is not None
 
+    def keys(self, account_id: str) -> list[str]:
+        """The keys of one owner's properties, sorted."""
+        with self._lock:
+            return sorted(key for owner, key in self._values if owner == account_id)
+
 
 class SiteState:
     """The mutable state of one fake site.
