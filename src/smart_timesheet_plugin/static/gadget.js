@@ -73,10 +73,11 @@
     );
   }
 
+  // The dashboard gives the gadget the height of its content, which shrinks as well as grows.
   function resize() {
     const AP = ap();
     if (AP && typeof AP.resize === "function") {
-      AP.resize();
+      AP.resize("100%", `${Math.ceil(root.getBoundingClientRect().height) + 16}px`);
     }
   }
 
