@@ -75,10 +75,11 @@ def ack_descriptor_fragment(settings: Settings) -> Mapping[str, Any]:
 
 @hookimpl
 def ack_manifest_fragment(settings: Settings) -> Mapping[str, Any]:
-    """The Timesheet pages as Forge modules rendering the same page (a Custom UI resource)."""
+    """The Timesheet pages as Forge modules rendering the same page (a Custom UI resource), and
+    its dashboard gadget (a second resource)."""
     from smart_timesheet_plugin.forge import manifest_fragment
 
-    return manifest_fragment()
+    return manifest_fragment(settings.base_url)
 
 
 @hookimpl
