@@ -152,3 +152,31 @@ def test_the_gadget_is_configured_on_the_dashboard_and_matches_the_full_page(
     expect(timesheet.locator("#ts-report")).to_have_attribute("aria-busy", "false")
     expect(timesheet.get_by_label("Group by")).to_have_value("project")
     expect(timesheet.locator("#ts-grand-total")).to_have_text(grand_total)
+
+
+def test_the_forge_gadget_keeps_its_configuration_in_forge_and_shows_the_same_grid(
+    page, demo, playwright_api
+):
+    expect = playwright_api.expect
+    running, _ = demo
+    page.goto(f"{running.host_url}/")
+    page.locator('nav a[data-forge][data-module="timesheet-dashboard-gadget"]').click()
+    viewer = page.locator("#viewer").input_value()
+    gadget = page.frame_locator("#addon-frame")
+    form = gadget.get_by_role("form", name="Gadget settings")
+    expect(form).to_be_visible()
+    # Saved reports are Connect properties: a Forge gadget offers grids only.
+    expect(form.get_by_label("A saved report")).to_be_hidden()
+    form.get_by_label("Period").select_option("last-month")
+    form.get_by_label("Rows").select_option("user")
+    form.get_by_label("Columns").select_option("month")
+    form.get_by_role("button", name="Save").click()
+
+    # view.submit: Forge keeps the configuration and shows the gadget's view with it.
+    report = api_report(running, viewer, preset="last-month", group="user", columns="month")
+    expect(gadget.locator(".tg-grand-total")).to_have_text(f"{report['total'] / 3600:.2f}")
+    expect(gadget.locator("#tg-body th")).to_have_text([row["labels"][0] for row in report["rows"]])
+    # "Configure" opens the edit view on what Forge kept.
+    page.get_by_role("button", name="Configure").click()
+    expect(form).to_be_visible()
+    expect(form.get_by_label("Columns")).to_have_value("month")
