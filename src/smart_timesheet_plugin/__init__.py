@@ -28,7 +28,8 @@ def _signed_in_only() -> list[dict[str, str]]:
 
 @hookimpl
 def ack_descriptor_fragment(settings: Settings) -> Mapping[str, Any]:
-    """The Timesheet pages: one in Jira's Apps menu, one in every project's sidebar."""
+    """The Timesheet pages (one in Jira's Apps menu, one in every project's sidebar) and its
+    dashboard gadget."""
     return {
         # WRITE and DELETE: saved reports are Jira user and app properties.
         "scopes": ["READ", "WRITE", "DELETE", "ACT_AS_USER"],
@@ -39,6 +40,23 @@ def ack_descriptor_fragment(settings: Settings) -> Mapping[str, Any]:
                     "name": {"value": "Timesheet"},
                     "url": PAGE_URL,
                     "location": "system.top.navigation.bar",
+                    "conditions": _signed_in_only(),
+                }
+            ],
+            "jiraDashboardItems": [
+                {
+                    "key": "smart-timesheet-gadget",
+                    "name": {"value": "Timesheet"},
+                    "description": {
+                        "value": "Hours logged per person or project, or a saved Timesheet report."
+                    },
+                    # Jira fills these per rendering; the gadget reads and writes its
+                    # configuration as the dashboard item's property.
+                    "url": PAGE_URL
+                    + "/gadget?dashboard={dashboard.id}&item={dashboardItem.id}"
+                    + "&view={dashboardItem.viewType}",
+                    "thumbnailUrl": PAGE_URL + "/static/gadget-thumbnail.svg",
+                    "configurable": True,
                     "conditions": _signed_in_only(),
                 }
             ],
@@ -57,10 +75,11 @@ def ack_descriptor_fragment(settings: Settings) -> Mapping[str, Any]:
 
 @hookimpl
 def ack_manifest_fragment(settings: Settings) -> Mapping[str, Any]:
-    """The Timesheet pages as Forge modules rendering the same page (a Custom UI resource)."""
+    """The Timesheet pages as Forge modules rendering the same page (a Custom UI resource), and
+    its dashboard gadget (a second resource)."""
     from smart_timesheet_plugin.forge import manifest_fragment
 
-    return manifest_fragment()
+    return manifest_fragment(settings.base_url)
 
 
 @hookimpl
@@ -68,3 +87,4 @@ def ack_configure(config: Configurator, settings: Settings) -> None:
     """Add the Timesheet routes and views."""
     config.include("smart_timesheet_plugin.views")
     config.include("smart_timesheet_plugin.saved_views")
+    config.include("smart_timesheet_plugin.gadget_views")

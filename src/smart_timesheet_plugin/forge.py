@@ -1,11 +1,14 @@
-"""The Timesheet as a Forge app: its manifest modules and the Custom UI resource they render.
+"""The Timesheet as a Forge app: its manifest modules and the Custom UI resources they render.
 
 The Forge pages show the same page as the Connect iframe: the built folder
 :data:`CUSTOM_UI_DIR` holds an ``index.html`` rendered from the page's template without any
 per-request value, the page's CSS and JS, and ``@forge/bridge`` bundled for the browser (see
-docs/deployment.md for how it is built). Both pages resolve through the kit's remote endpoint,
-which hands the app the viewer's user token and the app system token; the scopes are those of
-reading issues, their worklogs and users, and of the properties saved reports live in.
+docs/deployment.md for how it is built). The dashboard gadget is a second folder,
+:data:`GADGET_UI_DIR`, built the same way from the gadget's template; it is both the gadget's
+view and its edit view, and keeps its configuration in Forge's gadget configuration. Every module
+resolves through the kit's remote endpoint, which hands the app the viewer's user token and the
+app system token; the scopes are those of reading issues, their worklogs and users, and of the
+properties saved reports live in.
 """
 
 from __future__ import annotations
@@ -33,6 +36,24 @@ GLOBAL_PAGE_KEY = "timesheet-global-page"
 
 PROJECT_PAGE_KEY = "timesheet-project-page"
 """The ``jira:projectPage`` module: the Timesheet in every project's sidebar."""
+
+GADGET_UI_DIR = Path(__file__).resolve().parent / "custom_ui_gadget"
+"""The built Custom UI folder of the dashboard gadget (view and edit view)."""
+
+GADGET_RESOURCE_KEY = "timesheet-gadget"
+"""The manifest ``resources`` key of :data:`GADGET_UI_DIR`."""
+
+GADGET_KEY = "timesheet-dashboard-gadget"
+"""The ``jira:dashboardGadget`` module: the Timesheet's gadget on Jira dashboards."""
+
+GADGET_TEMPLATE = Path(__file__).resolve().parent / "templates" / "gadget.pt"
+"""The gadget's template, rendered per request for Connect and once for the Forge folder."""
+
+GADGET_FILES = ("gadget.css", "timesheet-transport.js", "timesheet-format.js", "gadget.js")
+"""The gadget's static files, copied as they are from ``static/`` into :data:`GADGET_UI_DIR`."""
+
+GADGET_THUMBNAIL = "/timesheet/static/gadget-thumbnail.svg"
+"""The gadget's icon in Jira's gadget list, on the app's own server."""
 
 SCOPES = ("read:jira-work", "read:jira-user", "read:app-data:jira", "write:app-data:jira")
 """Issues and their worklogs (``read:jira-work``), people's names and zones (``read:jira-user``),
@@ -64,8 +85,11 @@ API_PATHS = {
 """The URLs the page calls; inside Forge they are ``invokeRemote`` paths on the app's remote."""
 
 
-def manifest_fragment() -> Mapping[str, Any]:
-    """The Forge modules, resource and scopes the Timesheet adds to the manifest."""
+def manifest_fragment(base_url: str) -> Mapping[str, Any]:
+    """The Forge modules, resources and scopes the Timesheet adds to the manifest.
+
+    ``base_url`` is the app's (``ack.base_url``): Forge wants the gadget's thumbnail absolute.
+    """
 
     def page(key: str) -> dict[str, Any]:
         return {
@@ -79,9 +103,24 @@ def manifest_fragment() -> Mapping[str, Any]:
         "modules": {
             "jira:globalPage": [page(GLOBAL_PAGE_KEY)],
             "jira:projectPage": [page(PROJECT_PAGE_KEY)],
+            "jira:dashboardGadget": [
+                {
+                    "key": GADGET_KEY,
+                    "title": TITLE,
+                    "description": "Hours logged per person or project on a dashboard.",
+                    "thumbnail": base_url.rstrip("/") + GADGET_THUMBNAIL,
+                    "resource": GADGET_RESOURCE_KEY,
+                    "resolver": {"endpoint": REMOTE_ENDPOINT_KEY},
+                    # One folder: it opens its form when the context's entry point is "edit".
+                    "edit": {"resource": GADGET_RESOURCE_KEY},
+                }
+            ],
         },
-        # An absolute folder: `ack manifest -o DIR/manifest.yml` copies it into DIR.
-        "resources": [{"key": RESOURCE_KEY, "path": str(CUSTOM_UI_DIR)}],
+        # Absolute folders: `ack manifest -o DIR/manifest.yml` copies them into DIR.
+        "resources": [
+            {"key": RESOURCE_KEY, "path": str(CUSTOM_UI_DIR)},
+            {"key": GADGET_RESOURCE_KEY, "path": str(GADGET_UI_DIR)},
+        ],
         "scopes": list(SCOPES),
     }
 
@@ -116,6 +155,40 @@ def render_index_html() -> str:
         presets=PRESETS,
         static=lambda path: path,
         api=API_PATHS,
+    )
+    return html if html.endswith("\n") else html + "\n"
+
+
+def render_gadget_html() -> str:
+    """The gadget folder's ``index.html``: the gadget's template with no per-request value.
+
+    Inside Forge the gadget learns its configuration and whether it is in its edit view from
+    the bridge's context, and calls the report API through ``invokeRemote``; a Forge gadget shows
+    a grid (saved reports are Connect properties, so the path that lists them is empty).
+    """
+    from chameleon import PageTemplateFile
+
+    from smart_timesheet_plugin.gadget import DEFAULT_CONFIG, GADGET_GROUPS
+    from smart_timesheet_plugin.params import COLUMN_UNITS, PRESETS
+
+    template = PageTemplateFile(str(GADGET_TEMPLATE))
+    html: str = template(
+        context_token="",
+        token_lifetime=0,
+        all_js_url=None,
+        forge_bridge=BRIDGE_BUNDLE,
+        dashboard_id="",
+        item_id="",
+        view_type="default",
+        site_url="",
+        app_key="",
+        page_key=GLOBAL_PAGE_KEY,
+        defaults=json.dumps(DEFAULT_CONFIG, separators=(",", ":")),
+        presets=PRESETS,
+        groups=GADGET_GROUPS,
+        column_units=COLUMN_UNITS,
+        static=lambda path: path,
+        api={"gadget": "", "report": API_PATHS["report"], "saved": ""},
     )
     return html if html.endswith("\n") else html + "\n"
 

@@ -27,10 +27,15 @@ from atlassian_connect_kit.manifest import REMOTE_ENDPOINT_KEY
 from smart_timesheet_plugin.forge import (
     BRIDGE_BUNDLE,
     CUSTOM_UI_DIR,
+    GADGET_FILES,
+    GADGET_KEY,
+    GADGET_RESOURCE_KEY,
+    GADGET_UI_DIR,
     GLOBAL_PAGE_KEY,
     PAGE_FILES,
     PROJECT_PAGE_KEY,
     RESOURCE_KEY,
+    render_gadget_html,
     render_index_html,
 )
 from tests import forge_manifest_schema
@@ -118,14 +123,36 @@ def test_both_pages_render_the_folder_and_call_the_remote_with_the_user_token(pr
     assert endpoint["auth"]["appSystemToken"] == {"enabled": True}
 
 
-def test_the_built_folder_is_copied_beside_the_manifest(product_app: Path) -> None:
+def test_the_dashboard_gadget_views_and_edits_with_its_own_folder(product_app) -> None:
     manifest = _manifest(product_app)
-    assert manifest["resources"] == [{"key": RESOURCE_KEY, "path": f"static/{RESOURCE_KEY}"}]
-    copied = product_app / "static" / RESOURCE_KEY
-    names = sorted(p.name for p in copied.iterdir())
-    assert names == sorted(["index.html", BRIDGE_BUNDLE, *PAGE_FILES])
-    for name in names:
-        assert (copied / name).read_bytes() == (CUSTOM_UI_DIR / name).read_bytes(), name
+    assert manifest["modules"]["jira:dashboardGadget"] == [
+        {
+            "key": GADGET_KEY,
+            "title": "Timesheet",
+            "description": "Hours logged per person or project on a dashboard.",
+            "thumbnail": "https://timesheet.example.com/timesheet/static/gadget-thumbnail.svg",
+            "resource": GADGET_RESOURCE_KEY,
+            "resolver": {"endpoint": REMOTE_ENDPOINT_KEY},
+            "edit": {"resource": GADGET_RESOURCE_KEY},
+        }
+    ]
+
+
+def test_the_built_folders_are_copied_beside_the_manifest(product_app: Path) -> None:
+    manifest = _manifest(product_app)
+    assert manifest["resources"] == [
+        {"key": RESOURCE_KEY, "path": f"static/{RESOURCE_KEY}"},
+        {"key": GADGET_RESOURCE_KEY, "path": f"static/{GADGET_RESOURCE_KEY}"},
+    ]
+    for key, built, files in (
+        (RESOURCE_KEY, CUSTOM_UI_DIR, PAGE_FILES),
+        (GADGET_RESOURCE_KEY, GADGET_UI_DIR, GADGET_FILES),
+    ):
+        copied = product_app / "static" / key
+        names = sorted(p.name for p in copied.iterdir())
+        assert names == sorted(["index.html", BRIDGE_BUNDLE, *files])
+        for name in names:
+            assert (copied / name).read_bytes() == (built / name).read_bytes(), name
 
 
 def test_a_second_run_replaces_the_copy(product_app: Path) -> None:
@@ -163,7 +190,7 @@ class _Page(HTMLParser):
             self.styles += 1
         if tag == "link":
             self.links.append(attributes.get("href") or "")
-        if attributes.get("id") == "timesheet":
+        if attributes.get("id") in ("timesheet", "gadget"):
             self.data = {k: v for k, v in attributes.items() if k.startswith("data-")}
         self.inline_attributes += [
             f"{tag} {name}" for name, _ in attrs if name == "style" or name.startswith("on")
@@ -197,6 +224,33 @@ def test_the_page_has_no_inline_script_or_style_and_no_per_request_value() -> No
     assert page.data["data-api-report"] == "/timesheet/api/report"
     assert page.data["data-api-csv"] == "/timesheet/export.csv"
     assert "http" not in html.replace("http-equiv", "")
+
+
+def test_the_gadget_has_no_inline_script_or_style_and_no_per_request_value() -> None:
+    html = (GADGET_UI_DIR / "index.html").read_text()
+    page = _Page()
+    page.feed(html)
+    assert [s.get("src") for s in page.scripts] == [
+        BRIDGE_BUNDLE,
+        "timesheet-transport.js",
+        "timesheet-format.js",
+        "gadget.js",
+    ]
+    assert page.script_text == "" and page.styles == 0 and page.inline_attributes == []
+    assert page.links == ["gadget.css"]
+    assert page.data["data-token"] == "" and page.data["data-dashboard-id"] == ""
+    assert page.data["data-api-report"] == "/timesheet/api/report"
+    # No saved reports in Forge (they are Connect properties): the gadget shows a grid.
+    assert page.data["data-api-saved"] == "" and page.data["data-api-gadget"] == ""
+    assert "http" not in html.replace("http-equiv", "")
+    assert html == render_gadget_html(), "the gadget's template changed: run tox -e custom-ui"
+    for name in GADGET_FILES:
+        assert (GADGET_UI_DIR / name).read_bytes() == (STATIC / name).read_bytes(), (
+            f"{name} changed: run tox -e custom-ui"
+        )
+    assert (GADGET_UI_DIR / BRIDGE_BUNDLE).read_bytes() == (
+        CUSTOM_UI_DIR / BRIDGE_BUNDLE
+    ).read_bytes()
 
 
 def test_the_committed_folder_matches_the_template_and_the_static_files() -> None:
@@ -233,5 +287,11 @@ def test_the_wheel_carries_the_built_folder(tmp_path: Path) -> None:
             for name in archive.namelist()
             if name.startswith("smart_timesheet_plugin/custom_ui/")
         }
+        gadget = {
+            name.rsplit("/", 1)[1]
+            for name in archive.namelist()
+            if name.startswith("smart_timesheet_plugin/custom_ui_gadget/")
+        }
     assert sorted(shipped) == sorted(p.name for p in CUSTOM_UI_DIR.iterdir() if p.is_file())
     assert shipped["index.html"] == (CUSTOM_UI_DIR / "index.html").read_bytes()
+    assert gadget == {p.name for p in GADGET_UI_DIR.iterdir() if p.is_file()}

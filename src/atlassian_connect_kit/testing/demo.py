@@ -2,7 +2,9 @@
 
 One process runs three HTTP servers on 127.0.0.1: the fake Jira Cloud site (synthetic data), the
 add-on (dev mode, SQLite and a fresh key in a temporary directory) and the host page that lists
-the add-on's pages and opens each in an iframe with a URL signed as Jira signs it. The add-on is
+the add-on's pages and opens each in an iframe with a URL signed as Jira signs it. Dashboard
+items (gadgets) open on the viewer's own dashboard, with a "Configure" button that triggers the
+gadget's edit callback as Jira's gadget menu does. The add-on is
 installed through the real signed lifecycle, exactly as Jira would install it, and through Forge
 from the manifest ``ack manifest`` renders: its Forge pages are listed too and served as Forge
 serves Custom UI (see :mod:`atlassian_connect_kit.testing.demo_forge`).
@@ -60,16 +62,35 @@ class DemoHost:
         descriptor = app.descriptor
         self.general_pages = page_links(descriptor, "generalPages")
         self.project_pages = page_links(descriptor, "jiraProjectPages")
+        self.dashboard_items = page_links(descriptor, "jiraDashboardItems")
         self.users = [user for user in site.data.users if user.active]
+        # Each viewer's own dashboard, made on first visit with one of each of the add-on's
+        # gadgets on it: {accountId: (dashboard id, {module key: item id})}.
+        self._dashboards: dict[str, tuple[str, dict[str, str]]] = {}
+        self._lock = threading.Lock()
 
-    def _module(self, key: str) -> tuple[PageLink, bool]:
-        for page in self.general_pages:
-            if page.key == key:
-                return page, False
-        for page in self.project_pages:
-            if page.key == key:
-                return page, True
+    def _module(self, key: str) -> tuple[PageLink, str]:
+        for kind, pages in (
+            ("general", self.general_pages),
+            ("project", self.project_pages),
+            ("dashboard", self.dashboard_items),
+        ):
+            for page in pages:
+                if page.key == key:
+                    return page, kind
         raise HTTPBadRequest(json_body={"error": "unknown module"})
+
+    def dashboard(self, account_id: str) -> tuple[str, dict[str, str]]:
+        """The viewer's demo dashboard: its id and its items' ids by module key."""
+        with self._lock:
+            if account_id not in self._dashboards:
+                dashboard_id = self.site.add_dashboard(account_id)
+                items = {
+                    item.key: self.site.add_dashboard_item(dashboard_id, item.key)
+                    for item in self.dashboard_items
+                }
+                self._dashboards[account_id] = (dashboard_id, items)
+            return self._dashboards[account_id]
 
     def _user(self, account_id: str) -> str:
         if any(user.account_id == account_id for user in self.users):
@@ -85,6 +106,7 @@ class DemoHost:
             "projects": list(self.site.data.projects),
             "general_pages": self.general_pages,
             "project_pages": self.project_pages,
+            "dashboard_items": self.dashboard_items,
             "forge_pages": self.forge.pages if self.forge is not None else [],
         }
 
@@ -94,13 +116,20 @@ class DemoHost:
         ``ac.*`` parameters are the page's own state from the host's URL; as in Jira, they fill
         ``{ac.name}`` placeholders in the module's URL.
         """
-        page, is_project_page = self._module(request.params.get("module", ""))
+        page, kind = self._module(request.params.get("module", ""))
         user = self._user(request.params.get("user", ""))
         url = page.url
         context: dict[str, str] = {
             name: value for name, value in request.params.items() if name.startswith("ac.")
         }
-        if is_project_page:
+        if kind == "dashboard":
+            # As on a Jira dashboard: the item's ids and its view fill the URL template.
+            dashboard_id, items = self.dashboard(user)
+            context["dashboard.id"] = dashboard_id
+            context["dashboardItem.id"] = items[page.key]
+            context["dashboardItem.key"] = page.key
+            context["dashboardItem.viewType"] = "default"
+        if kind == "project":
             project = request.params.get("project", "")
             if self.site.data.project(project) is None:
                 raise HTTPBadRequest(json_body={"error": "unknown project"})
@@ -204,8 +233,11 @@ DEMO_IDENTITY: Mapping[str, str] = {
 class Demo:
     """The running demo: fake site, add-on and host page; :meth:`stop` shuts all three down.
 
-    ``site`` replaces the demo's synthetic data (:func:`demo_site` of ``seed``).
+    ``site`` replaces the demo's synthetic data (:func:`demo_site` of ``seed``); ``host`` is
+    the host page's side (its viewers' dashboards, for instance).
     """
+
+    host: DemoHost
 
     def __init__(
         self,
@@ -250,7 +282,8 @@ class Demo:
                 )
             self.site.enable(self.installed)
             forge = _install_through_forge(self.site, settings, self.app_server, extra_plugins)
-            host.replace_app(DemoHost(self.site, self.installed, forge).wsgi_app())
+            self.host = DemoHost(self.site, self.installed, forge)
+            host.replace_app(self.host.wsgi_app())
             self.host_server = host.start()
         except BaseException:
             self.stop()

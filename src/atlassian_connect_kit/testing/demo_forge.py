@@ -1,22 +1,28 @@
 """The demo host plays Forge: it shows the add-on's Forge pages and answers their bridge.
 
-An add-on's Forge UI modules (``jira:globalPage``, ``jira:projectPage`` with a Custom UI
-resource) are listed beside its Connect pages. The host serves each resource folder as Forge's
-CDN does, with a stand-in for the script Forge injects into a Custom UI page
-(``static/demo/forge-bridge.js``, which defines ``window.__bridge`` the way the stand-in all.js
-defines ``AP``), under a content security policy like Forge's (no inline script or style). The
-page's ``@forge/bridge`` then asks the host page, which asks this server:
+An add-on's Forge UI modules (``jira:globalPage``, ``jira:projectPage`` and
+``jira:dashboardGadget`` with a Custom UI resource) are listed beside its Connect pages. The
+host serves each resource folder as Forge's CDN does, with a stand-in for the script Forge
+injects into a Custom UI page (``static/demo/forge-bridge.js``, which defines
+``window.__bridge`` the way the stand-in all.js defines ``AP``), under a content security policy
+like Forge's (no inline script or style). The page's ``@forge/bridge`` then asks the host page,
+which asks this server:
 
 - ``/api/forge/context``: what ``view.getContext()`` answers (site, cloud id, viewer's locale and
   time zone, the module, the project of a project page);
 - ``/api/forge/invoke``: an ``invokeRemote`` call. Like Forge, the server calls the app's remote
   with a fresh Forge Invocation Token (principal: the viewer) and the app tokens the endpoint
-  asks for, minted with the fake site's keys, and hands back the answer as JSON.
+  asks for, minted with the fake site's keys, and hands back the answer as JSON;
+- ``/api/forge/submit``: a dashboard gadget's edit view submitting its configuration
+  (``view.submit``). Like Jira, the host keeps it (in memory, per viewer's dashboard) and hands
+  it back as ``extension.gadgetConfiguration``; ``?entry=edit`` on the context asks for the edit
+  view (``extension.entryPoint``), as the gadget's "Configure" does.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,8 +41,10 @@ if TYPE_CHECKING:
 
     from atlassian_connect_kit.testing.fakejira import FakeJira, ForgeInstallation
 
-PAGE_TYPES = {"jira:globalPage": False, "jira:projectPage": True}
+PAGE_TYPES = {"jira:globalPage": False, "jira:projectPage": True, "jira:dashboardGadget": False}
 """The Forge UI modules the demo shows, and whether each is a project page."""
+
+GADGET_TYPE = "jira:dashboardGadget"
 
 STAND_IN_BRIDGE = "/static/demo/forge-bridge.js"
 """The host's stand-in for the script Forge injects into every Custom UI page."""
@@ -63,6 +71,11 @@ class ForgePage:
     def project_page(self) -> bool:
         """Whether Jira shows it in a project (it then knows the project)."""
         return PAGE_TYPES[self.module_type]
+
+    @property
+    def gadget(self) -> bool:
+        """Whether it is a dashboard gadget (shown on the viewer's dashboard)."""
+        return self.module_type == GADGET_TYPE
 
 
 def forge_pages(manifest: Mapping[str, Any]) -> list[ForgePage]:
@@ -98,6 +111,9 @@ class ForgeHost:
         self.pages = forge_pages(manifest)
         remotes = {str(r["key"]): str(r["baseUrl"]) for r in manifest.get("remotes") or []}
         self.remote_url = installation.app.remotes.get(REMOTE_KEY) or remotes[REMOTE_KEY]
+        # Gadget configurations as Jira keeps them: {(accountId, module key): configuration}.
+        self._gadgets: dict[tuple[str, str], dict[str, Any]] = {}
+        self._lock = threading.Lock()
 
     def page(self, key: str) -> ForgePage:
         """The page module ``key``; 400 when there is none."""
@@ -112,8 +128,17 @@ class ForgeHost:
             raise HTTPBadRequest(json_body={"error": "unknown user"})
         return user
 
-    def _extension(self, page: ForgePage, project_key: str) -> dict[str, Any]:
+    def _extension(
+        self, page: ForgePage, project_key: str, account_id: str = "", entry: str = ""
+    ) -> dict[str, Any]:
         extension: dict[str, Any] = {"type": page.module_type}
+        if page.gadget:
+            with self._lock:
+                configuration = dict(self._gadgets.get((account_id, page.key), {}))
+            extension["gadgetConfiguration"] = configuration
+            extension["entryPoint"] = "edit" if entry == "edit" else "view"
+            extension["dashboard"] = {"id": "10000"}
+            extension["gadget"] = {"id": f"{page.key}-{account_id}"}
         if page.project_page:
             project = self.site.data.project(project_key)
             if project is None:
@@ -133,8 +158,30 @@ class ForgeHost:
             "timezone": user.time_zone or self.site.data.time_zone,
             "moduleKey": page.key,
             "localId": f"{self.installation.app.app_id}/{page.key}",
-            "extension": self._extension(page, request.params.get("project", "")),
+            "extension": self._extension(
+                page,
+                request.params.get("project", ""),
+                user.account_id,
+                request.params.get("entry", ""),
+            ),
         }
+
+    def submit(self, request: Request) -> bool:
+        """``view.submit`` of a gadget's edit view: ``{module, user, payload}`` in JSON; the
+        payload becomes the gadget's configuration, as Jira keeps it."""
+        try:
+            call = request.json_body
+        except ValueError:
+            raise HTTPBadRequest(json_body={"error": "the call is not JSON"}) from None
+        if not isinstance(call, dict) or not isinstance(call.get("payload"), dict):
+            raise HTTPBadRequest(json_body={"error": "submit a JSON object"})
+        page = self.page(str(call.get("module", "")))
+        if not page.gadget:
+            raise HTTPBadRequest(json_body={"error": "this resource's view is not submittable"})
+        user = self._viewer(str(call.get("user", "")))
+        with self._lock:
+            self._gadgets[(user.account_id, page.key)] = dict(call["payload"])
+        return True
 
     def invoke(self, request: Request) -> dict[str, Any]:
         """An ``invokeRemote`` call: ``{module, user, project, path, method, body}`` in JSON.
@@ -221,5 +268,7 @@ class ForgeHost:
         config.add_view(self.context, route_name="forge_context", renderer="json")
         config.add_route("forge_invoke", "/api/forge/invoke", request_method="POST")
         config.add_view(self.invoke, route_name="forge_invoke", renderer="json")
+        config.add_route("forge_submit", "/api/forge/submit", request_method="POST")
+        config.add_view(self.submit, route_name="forge_submit", renderer="json")
         config.add_route("forge_resource", "/forge/{module}/*subpath")
         config.add_view(self.resource, route_name="forge_resource")

@@ -117,3 +117,28 @@ def is_jira_admin(client: JiraClient) -> bool:
     permissions = answer.get("permissions") if isinstance(answer, Mapping) else None
     admin = permissions.get("ADMINISTER") if isinstance(permissions, Mapping) else None
     return isinstance(admin, Mapping) and admin.get("havePermission") is True
+
+
+def _item_path(dashboard_id: str, item_id: str, key: str) -> str:
+    return f"/rest/api/3/dashboard/{dashboard_id}/items/{item_id}/properties/{key}"
+
+
+def read_dashboard_item_property(
+    client: JiraClient, dashboard_id: str, item_id: str, key: str
+) -> object:
+    """A dashboard item property's value, ``None`` when it is not set.
+
+    Jira answers 404 alike for a missing property and a dashboard the client may not view; the
+    latter surfaces when the property is written.
+    """
+    try:
+        return _value(client.get(_item_path(dashboard_id, item_id, key)))
+    except JiraNotFound:
+        return None
+
+
+def write_dashboard_item_property(
+    client: JiraClient, dashboard_id: str, item_id: str, key: str, value: Any
+) -> None:
+    """Set a dashboard item property (Jira lets only the dashboard's editors do so)."""
+    client.put(_item_path(dashboard_id, item_id, key), json=value)

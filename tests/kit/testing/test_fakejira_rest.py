@@ -591,6 +591,60 @@ def test_unknown_paths_are_404_and_wrong_methods_405(site: FakeJira, app: Instal
     assert wrong_method.status_code == 405 and wrong_method.headers["Allow"] == "GET"
 
 
+# -- dashboard item properties -----------------------------------------------------------------
+
+
+def _item_path(dashboard_id: str, item_id: str, key: str = "") -> str:
+    path = f"/rest/api/3/dashboard/{dashboard_id}/items/{item_id}/properties"
+    return f"{path}/{key}" if key else path
+
+
+def test_a_dashboards_owner_stores_item_properties_its_viewers_read(
+    site: FakeJira, app: InstalledApp, ann: str, bob: str
+) -> None:
+    dashboard = site.add_dashboard(ANN, shared=True)
+    item = site.add_dashboard_item(dashboard, "some-gadget")
+    path = _item_path(dashboard, item, "config")
+
+    created = as_user(site, ann, "PUT", path, json={"period": "last-week"})
+    updated = as_user(site, ann, "PUT", path, json={"period": "this-month"})
+    read_by_bob = as_user(site, bob, "GET", path)
+    keys = as_user(site, bob, "GET", _item_path(dashboard, item))
+    written_by_bob = as_user(site, bob, "PUT", path, json={"period": "last-year"})
+    written_by_app = as_app(site, app, "PUT", path, json=1)
+    read_by_app = as_app(site, app, "GET", path)
+
+    assert (created.status_code, updated.status_code) == (201, 200)
+    assert read_by_bob.json() == {"key": "config", "value": {"period": "this-month"}}
+    assert [entry["key"] for entry in keys.json()["keys"]] == ["config"]
+    assert keys.json()["keys"][0]["self"].endswith(path)
+    # Changing it takes edit permission: the owner's alone.
+    assert (written_by_bob.status_code, written_by_app.status_code) == (403, 403)
+    assert read_by_app.status_code == 200
+    assert site.dashboard_item_property(dashboard, item, "config") == {"period": "this-month"}
+
+
+def test_a_private_dashboard_and_unknown_items_are_not_found(
+    site: FakeJira, app: InstalledApp, ann: str, bob: str
+) -> None:
+    dashboard = site.add_dashboard(ANN)
+    item = site.add_dashboard_item(dashboard, "some-gadget")
+    as_user(site, ann, "PUT", _item_path(dashboard, item, "config"), json={"a": 1})
+
+    assert as_user(site, bob, "GET", _item_path(dashboard, item, "config")).status_code == 404
+    assert as_user(site, bob, "PUT", _item_path(dashboard, item, "x"), json=1).status_code == 404
+    assert as_user(site, ann, "GET", _item_path(dashboard, "99999", "config")).status_code == 404
+    assert as_user(site, ann, "GET", _item_path("99999", item, "config")).status_code == 404
+    assert as_user(site, ann, "GET", _item_path("abc", item, "config")).status_code == 400
+    assert as_user(site, ann, "GET", _item_path(dashboard, item, "absent")).status_code == 404
+    empty = as_user(site, ann, "PUT", _item_path(dashboard, item, "config"), data=b"")
+    too_big = as_user(site, ann, "PUT", _item_path(dashboard, item, "config"), json="x" * 40_000)
+    assert (empty.status_code, too_big.status_code) == (400, 400)
+    deleted = as_user(site, ann, "DELETE", _item_path(dashboard, item, "config"))
+    assert deleted.status_code == 204
+    assert site.dashboard_item_property(dashboard, item, "config") is None
+
+
 # -- paging over a larger generated site --------------------------------------------------------
 
 

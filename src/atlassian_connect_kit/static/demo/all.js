@@ -2,8 +2,9 @@
  * A small stand-in for Atlassian's all.js, for the demo host page only.
  *
  * It covers what the kit's pages use: AP.context.getToken, AP.resize, AP.sizeToParent,
- * AP.navigator.go / reload, AP.user.getCurrentUser / getTimeZone / getLocale and AP.history
- * (getState, pushState, replaceState, popState, back, forward, go). Calls travel to the host page
+ * AP.navigator.go / reload, AP.user.getCurrentUser / getTimeZone / getLocale, AP.history
+ * (getState, pushState, replaceState, popState, back, forward, go) and a dashboard item's
+ * AP.jira.DashboardItem.onDashboardItemEdit (the host's "Configure" button). Calls travel to the host page
  * with postMessage, as they do inside Jira.
  *
  * AP.history takes a string (the page anchor, as in Jira) or an object with `state`, `title`,
@@ -15,6 +16,7 @@
   var pending = {};
   var nextId = 1;
   var popStateListeners = [];
+  var editListeners = [];
 
   function call(method, args, callback) {
     var id = nextId++;
@@ -25,6 +27,10 @@
   window.addEventListener("message", function (event) {
     var data = event.data;
     if (!data || event.source !== window.parent) { return; }
+    if (data.type === "ack-ap-event" && data.name === "jira_dashboard_item_edit") {
+      editListeners.forEach(function (listener) { listener(); });
+      return;
+    }
     if (data.type === "ack-ap-event" && data.name === "history.popstate") {
       popStateListeners.forEach(function (listener) { listener(data.data); });
       return;
@@ -75,6 +81,14 @@
       getCurrentUser: function (callback) { call("getCurrentUser", [], callback); },
       getTimeZone: function (callback) { call("getTimeZone", [], callback); },
       getLocale: function (callback) { call("getLocale", [], callback); }
+    },
+    jira: {
+      DashboardItem: {
+        onDashboardItemEdit: function (listener) {
+          if (typeof listener === "function") { editListeners.push(listener); }
+        }
+      },
+      setDashboardItemTitle: function (title) { call("setDashboardItemTitle", [String(title)]); }
     },
     history: {
       // getState(callback) answers the anchor; getState("all", callback) the whole entry:

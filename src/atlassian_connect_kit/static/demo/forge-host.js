@@ -3,15 +3,22 @@
  *
  * getContext and invoke are asked of the demo host's server (api/forge/context and
  * api/forge/invoke), which mints the Forge Invocation Token and the viewer's token with the fake
- * site's keys and calls the app's remote; navigate and reload move the host page. */
+ * site's keys and calls the app's remote; navigate and reload move the host page. A dashboard
+ * gadget's submit is kept by the host's server (api/forge/submit), and the gadget then shows its
+ * view again; the host's "Configure" button reopens it on its edit view. */
 (function () {
   "use strict";
   var viewer = document.getElementById("viewer");
+  var entry = "view"; // the open gadget's entry point: "view", or "edit" after "Configure"
 
   // The Forge page open now: its module key and project, or null.
   function openPage() {
     var link = document.querySelector('nav a[data-forge][aria-current="page"]');
-    return link ? { module: link.dataset.module, project: link.dataset.project || "" } : null;
+    return link ? {
+      module: link.dataset.module,
+      project: link.dataset.project || "",
+      gadget: Boolean(link.dataset.dashboard)
+    } : null;
   }
 
   function json(response) {
@@ -23,6 +30,7 @@
 
   function context(page) {
     var params = new URLSearchParams({ module: page.module, user: viewer.value, project: page.project });
+    if (page.gadget && entry === "edit") { params.set("entry", "edit"); }
     return fetch("api/forge/context?" + params.toString()).then(json);
   }
 
@@ -62,6 +70,33 @@
     return Promise.reject(new Error("the demo host navigates to issues only"));
   }
 
+  // Shows the open gadget again, on its view or its edit view.
+  function reopen(entryPoint) {
+    entry = entryPoint;
+    var frame = document.getElementById("addon-frame");
+    frame.src = frame.src;
+  }
+
+  function submit(page, payload) {
+    return fetch("api/forge/submit", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ module: page.module, user: viewer.value, payload: payload })
+    }).then(json).then(function (result) {
+      window.setTimeout(function () { reopen("view"); }, 0);
+      return result;
+    });
+  }
+
+  document.getElementById("gadget-configure").addEventListener("click", function () {
+    var page = openPage();
+    if (page && page.gadget) { reopen("edit"); }
+  });
+  document.addEventListener("click", function (event) {
+    // Another page opened from the menu starts on its view.
+    if (event.target.closest && event.target.closest("nav a")) { entry = "view"; }
+  });
+
   window.addEventListener("message", function (event) {
     var data = event.data;
     var frame = document.getElementById("addon-frame");
@@ -74,6 +109,8 @@
       answer = context(page);
     } else if (data.name === "invoke") {
       answer = invoke(page, data.payload);
+    } else if (data.name === "submit" && page.gadget) {
+      answer = submit(page, data.payload);
     } else if (data.name === "navigate") {
       answer = navigate(data.payload);
     } else if (data.name === "reload") {

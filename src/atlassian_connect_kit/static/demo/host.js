@@ -12,6 +12,7 @@
   var issueView = document.getElementById("issue-view");
   var userSelect = document.getElementById("viewer");
   var title = document.getElementById("page-title");
+  var gadgetBar = document.getElementById("gadget-bar");
   var links = Array.prototype.slice.call(document.querySelectorAll("nav a[data-module]"));
   var current = null;
   var entry = { state: null, title: null, hash: "" };
@@ -69,6 +70,10 @@
       markCurrent(link);
       title.textContent = link.textContent;
       issueView.hidden = true;
+      // A dashboard item sits in a gadget's frame, with Jira's "Configure" menu item above it.
+      var gadget = Boolean(link.dataset.dashboard);
+      gadgetBar.hidden = !gadget;
+      frame.parentElement.classList.toggle("dashboard", gadget);
       // A fresh iframe each time: its first load adds no entry to the joint session history,
       // so the browser's Back button moves through the host's pages as in Jira.
       var fresh = frame.cloneNode(false);
@@ -86,6 +91,7 @@
     }).then(function (issue) {
       current = null;
       markCurrent(null);
+      gadgetBar.hidden = true;
       title.textContent = issue.key;
       document.getElementById("issue-summary").textContent = issue.summary;
       frame.hidden = true;
@@ -111,6 +117,10 @@
       window.history.pushState(null, "", pageUrl(link, {}, ""));
       open(link, {});
     });
+  });
+  // Jira's gadget menu: "Configure" calls the item's AP.jira.DashboardItem edit callback.
+  document.getElementById("gadget-configure").addEventListener("click", function () {
+    frame.contentWindow.postMessage({ type: "ack-ap-event", name: "jira_dashboard_item_edit", data: {} }, "*");
   });
   userSelect.addEventListener("change", function () { if (current) { route(); } });
   window.addEventListener("popstate", function () {
@@ -169,7 +179,20 @@
         route();
         break;
       case "navigate":
-        if (data.args[0] === "issue" && data.args[1] && data.args[1].issueKey) {
+        var target = data.args[1] || {};
+        var module = data.args[0] === "addonmodule" ? links.find(function (a) {
+          return a.dataset.module === target.moduleKey && !a.dataset.project && !a.dataset.forge;
+        }) : null;
+        if (module) {
+          // An add-on page with its own parameters (customData), as `ac.` parameters.
+          var custom = {};
+          Object.keys(target.customData || {}).forEach(function (name) {
+            custom[name] = String(target.customData[name]);
+          });
+          entry = { state: null, title: null, hash: "" };
+          window.history.pushState(null, "", pageUrl(module, custom, ""));
+          open(module, custom);
+        } else if (data.args[0] === "issue" && data.args[1] && data.args[1].issueKey) {
           var url = new URL(window.location.pathname, window.location.href);
           url.searchParams.set("issue", String(data.args[1].issueKey));
           window.history.pushState(null, "", url);

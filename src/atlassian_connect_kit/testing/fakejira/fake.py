@@ -632,6 +632,24 @@ class FakeJira:
         owner = forge_app_properties_owner(installation.installation_id)
         return self._state.app_properties.get(owner, key)[1]
 
+    def add_dashboard(self, owner: str, *, shared: bool = False) -> str:
+        """A new dashboard owned by ``owner`` (viewable by every signed-in user when ``shared``);
+        returns its id."""
+        if self.data.user(owner) is None:
+            raise ValueError("no such user on this site")
+        return self._state.dashboards.add(owner, shared=shared).dashboard_id
+
+    def add_dashboard_item(self, dashboard_id: str, module_key: str) -> str:
+        """Add an app's gadget (``module_key``) to a dashboard, as a user does in Jira's UI;
+        returns the item's id (Jira has no REST resource for this)."""
+        if self._state.dashboards.get(dashboard_id) is None:
+            raise ValueError("no such dashboard on this site")
+        return self._state.dashboards.add_item(dashboard_id, module_key)
+
+    def dashboard_item_property(self, dashboard_id: str, item_id: str, key: str) -> Any:
+        """The value stored in a dashboard item property (``None`` when absent)."""
+        return self._state.dashboards.property(dashboard_id, item_id, key)[1]
+
     # -- helpers ------------------------------------------------------------------------------
 
     def _lifecycle(self) -> LifecycleDriver:

@@ -42,7 +42,7 @@ from atlassian_connect_kit.testing.fakejira.serialize import (
     user_details,
     worklog_json,
 )
-from atlassian_connect_kit.testing.fakejira.state import UserProperties
+from atlassian_connect_kit.testing.fakejira.state import Dashboards, UserProperties
 
 SEARCH_PAGE_LIMIT_IDS = 5000
 """Most issues a search page holds when only ``id``/``key`` are requested."""
@@ -100,6 +100,7 @@ class RestRequest:
     base_url: str
     properties: UserProperties
     app_properties: UserProperties = field(default_factory=UserProperties)
+    dashboards: Dashboards = field(default_factory=Dashboards)
 
     def param(self, name: str) -> str | None:
         """The first value of a query parameter, or ``None``."""
@@ -650,6 +651,79 @@ def delete_forge_app_property(request: RestRequest) -> Response:
     return Response(204)
 
 
+def _dashboard_item(request: RestRequest, *, writing: bool) -> tuple[str, str]:
+    """The dashboard and item ids of the path, checked as Jira checks them.
+
+    A dashboard the caller may not view is "not found" (404), as is an unknown item; changing an
+    item's properties takes edit permission, which the fake gives the dashboard's owner alone
+    (403 for anyone else who can see it). The app itself reads any dashboard but edits none.
+    """
+    dashboard_id = request.path_args["dashboardId"]
+    item_id = request.path_args["itemId"]
+    if not dashboard_id.isdigit() or not item_id.isdigit():
+        raise RequestError(400, "The dashboard or dashboard item ID is invalid.")
+    dashboard = request.dashboards.get(dashboard_id)
+    caller = request.caller
+    viewer = caller.account_id if caller.acting_as == "user" else None
+    visible = dashboard is not None and (
+        caller.acting_as == "app" or dashboard.owner == viewer or dashboard.shared
+    )
+    if dashboard is None or not visible or item_id not in dashboard.items:
+        raise RequestError(404, "The dashboard item does not exist or you cannot see it.")
+    if writing and dashboard.owner != viewer:
+        raise RequestError(403, "You are not the owner of this dashboard.")
+    return dashboard_id, item_id
+
+
+def _dashboard_property_key(request: RestRequest) -> str:
+    key = request.path_args["propertyKey"]
+    if not 0 < len(key) <= 255:
+        raise RequestError(400, "The property key must have 1 to 255 characters.")
+    return key
+
+
+def dashboard_item_property_keys(request: RestRequest) -> Response:
+    """``GET /rest/api/3/dashboard/{dashboardId}/items/{itemId}/properties``: the keys."""
+    dashboard_id, item_id = _dashboard_item(request, writing=False)
+    base = f"{request.base_url}/rest/api/3/dashboard/{dashboard_id}/items/{item_id}/properties"
+    keys = request.dashboards.keys(dashboard_id, item_id)
+    return json_response(200, {"keys": [{"key": k, "self": f"{base}/{k}"} for k in keys]})
+
+
+def get_dashboard_item_property(request: RestRequest) -> Response:
+    """``GET /rest/api/3/dashboard/{dashboardId}/items/{itemId}/properties/{propertyKey}``."""
+    dashboard_id, item_id = _dashboard_item(request, writing=False)
+    key = _dashboard_property_key(request)
+    found, value = request.dashboards.property(dashboard_id, item_id, key)
+    if not found:
+        raise RequestError(404, f"The property with key '{key[:80]}' does not exist.")
+    return json_response(200, {"key": key, "value": value})
+
+
+def put_dashboard_item_property(request: RestRequest) -> Response:
+    """``PUT /rest/api/3/dashboard/{dashboardId}/items/{itemId}/properties/{propertyKey}``: a
+    non-empty JSON value of at most 32 KB, by someone who may edit the dashboard."""
+    dashboard_id, item_id = _dashboard_item(request, writing=True)
+    key = _dashboard_property_key(request)
+    if not request.body.strip():
+        raise RequestError(400, "The property value must not be empty.")
+    if len(request.body) > PROPERTY_VALUE_LIMIT:
+        raise RequestError(400, f"The property value must not exceed {PROPERTY_VALUE_LIMIT} bytes.")
+    created = request.dashboards.put(dashboard_id, item_id, key, request.json_body())
+    return Response(201 if created else 200)
+
+
+def delete_dashboard_item_property(request: RestRequest) -> Response:
+    """``DELETE /rest/api/3/dashboard/{dashboardId}/items/{itemId}/properties/{propertyKey}``."""
+    dashboard_id, item_id = _dashboard_item(request, writing=True)
+    key = _dashboard_property_key(request)
+    if not request.dashboards.delete(dashboard_id, item_id, key):
+        raise RequestError(404, f"The property with key '{key[:80]}' does not exist.")
+    return Response(204)
+
+
+_DASHBOARD_ITEM = "/rest/api/3/dashboard/{dashboardId}/items/{itemId}/properties"
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/rest/api/3/search/jql", search_issues),
     Route("POST", "/rest/api/3/search/jql", search_issues),
@@ -692,6 +766,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/rest/api/3/user/properties/{propertyKey}", get_user_property),
     Route("PUT", "/rest/api/3/user/properties/{propertyKey}", put_user_property, "WRITE"),
     Route("DELETE", "/rest/api/3/user/properties/{propertyKey}", delete_user_property, "DELETE"),
+    Route("GET", _DASHBOARD_ITEM, dashboard_item_property_keys),
+    Route("GET", _DASHBOARD_ITEM + "/{propertyKey}", get_dashboard_item_property),
+    Route("PUT", _DASHBOARD_ITEM + "/{propertyKey}", put_dashboard_item_property, "WRITE"),
+    Route("DELETE", _DASHBOARD_ITEM + "/{propertyKey}", delete_dashboard_item_property, "DELETE"),
 )
 """Every REST endpoint of the fake site."""
 

@@ -231,6 +231,7 @@ class FakeJiraApplication:
             base_url=base_url,
             properties=state.properties,
             app_properties=state.app_properties,
+            dashboards=state.dashboards,
         )
         try:
             response = route.handler(request)

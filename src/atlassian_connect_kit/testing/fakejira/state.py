@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from atlassian_connect_kit.testing.fakejira.auth import AccessTokens
@@ -56,6 +57,78 @@ class UserProperties:
             return sorted(key for owner, key in self._values if owner == account_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """A dashboard: its owner, whether every signed-in user may view it, and its items.
+
+    ``items`` maps an item's id to the module key it renders (an app's gadget).
+    """
+
+    dashboard_id: str
+    owner: str
+    shared: bool
+    items: dict[str, str] = field(default_factory=dict)
+
+
+class Dashboards:
+    """The site's dashboards and their items' properties (``/dashboard/{id}/items/{id}/...``).
+
+    Jira has no REST resource to add gadgets; a test or the demo host adds them here, as a user
+    adding a gadget in Jira's UI would. Property values are kept as JSON text, as user properties.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._dashboards: dict[str, Dashboard] = {}
+        self._values: dict[tuple[str, str, str], str] = {}
+        self._next_id = 10000
+
+    def add(self, owner: str, *, shared: bool) -> Dashboard:
+        """A new dashboard owned by ``owner``."""
+        with self._lock:
+            self._next_id += 1
+            dashboard = Dashboard(str(self._next_id), owner, shared)
+            self._dashboards[dashboard.dashboard_id] = dashboard
+            return dashboard
+
+    def add_item(self, dashboard_id: str, module_key: str) -> str:
+        """Put an item rendering ``module_key`` on a dashboard; returns the item's id."""
+        with self._lock:
+            self._next_id += 1
+            item_id = str(self._next_id)
+            self._dashboards[dashboard_id].items[item_id] = module_key
+            return item_id
+
+    def get(self, dashboard_id: str) -> Dashboard | None:
+        """The dashboard with this id, or ``None``."""
+        with self._lock:
+            return self._dashboards.get(dashboard_id)
+
+    def property(self, dashboard_id: str, item_id: str, key: str) -> tuple[bool, Any]:
+        """``(found, value)`` of one item property."""
+        with self._lock:
+            text = self._values.get((dashboard_id, item_id, key))
+        return (False, None) if text is None else (True, json.loads(text))
+
+    def keys(self, dashboard_id: str, item_id: str) -> list[str]:
+        """The property keys of one item, sorted."""
+        with self._lock:
+            return sorted(k for d, i, k in self._values if (d, i) == (dashboard_id, item_id))
+
+    def put(self, dashboard_id: str, item_id: str, key: str, value: Any) -> bool:
+        """Store an item property; ``True`` when it is new."""
+        text = json.dumps(value)
+        with self._lock:
+            created = (dashboard_id, item_id, key) not in self._values
+            self._values[(dashboard_id, item_id, key)] = text
+        return created
+
+    def delete(self, dashboard_id: str, item_id: str, key: str) -> bool:
+        """Remove an item property; return whether it existed."""
+        with self._lock:
+            return self._values.pop((dashboard_id, item_id, key), None) is not None
+
+
 class SiteState:
     """The mutable state of one fake site.
 
@@ -90,6 +163,7 @@ class SiteState:
         self.properties = UserProperties()
         #: Connect app properties, by ``"<clientKey>/<addonKey>"`` in place of an accountId.
         self.app_properties = UserProperties()
+        self.dashboards = Dashboards()
         self.faults = FaultPlan()
         self.log = RequestLog()
         self.stopping = threading.Event()
