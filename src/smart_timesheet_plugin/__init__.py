@@ -68,3 +68,4 @@ def ack_configure(config: Configurator, settings: Settings) -> None:
     """Add the Timesheet routes and views."""
     config.include("smart_timesheet_plugin.views")
     config.include("smart_timesheet_plugin.saved_views")
+    config.include("smart_timesheet_plugin.expected_views")
