@@ -56,6 +56,10 @@ API_PATHS = {
     # Saved reports live in Connect app and user properties; a Forge page has none yet, and an
     # empty path switches the page's saved-reports menu off.
     "saved": "",
+    # Expected hours read the site's working week as the app: off until Forge has app
+    # properties, like saved reports (empty paths hide the settings and the toggle).
+    "workweek": "",
+    "daysoff": "",
     "csv": "/timesheet/export.csv",
     "xlsx": "/timesheet/export.xlsx",
 }
