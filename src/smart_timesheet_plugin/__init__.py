@@ -88,3 +88,4 @@ def ack_configure(config: Configurator, settings: Settings) -> None:
     config.include("smart_timesheet_plugin.views")
     config.include("smart_timesheet_plugin.saved_views")
     config.include("smart_timesheet_plugin.gadget_views")
+    config.include("smart_timesheet_plugin.expected_views")

@@ -11,6 +11,10 @@ pivot table can sum the ``row`` lines alone and never count a subtotal twice. Ho
 numbers with two decimals and a point, whatever the reader's locale; empty cells are zero. Every
 text cell is quoted and defused (:func:`defuse_formulas`): a spreadsheet that splits lines on
 another separator (``;`` in many locales) must not find a formula inside a label either.
+
+With expected hours (``expected=1``) each person's line is followed by a line of the same labels
+holding their expected hours (``Level`` ``expected`` in the CSV; ``expected`` in the workbook's
+last column, ``Hours``), and the totals by the expected totals (``expected-total``).
 """
 
 from __future__ import annotations
@@ -49,6 +53,12 @@ LEVEL_ROW: Final = "row"
 LEVEL_SUBTOTAL: Final = "subtotal"
 #: ``Level`` of the last line, the column totals.
 LEVEL_TOTAL: Final = "total"
+#: ``Level`` of a line holding a person's expected hours (the line before is their logged hours).
+LEVEL_EXPECTED: Final = "expected"
+#: ``Level`` of the line holding the expected hours' column totals.
+LEVEL_EXPECTED_TOTAL: Final = "expected-total"
+#: Header of the workbook's last column when it holds expected hours: ``logged`` or ``expected``.
+MEASURE_HEADER: Final = "Hours"
 #: The byte order mark that tells Excel the CSV is UTF-8.
 UTF8_BOM: Final = "\ufeff"
 
@@ -134,6 +144,17 @@ def report_csv(report: Report) -> bytes:
                 ]
             )
         )
+        if row.expected is not None and row.expected_total is not None:
+            lines.append(
+                _csv_line(
+                    [
+                        *_padded(row.labels, len(group)),
+                        *(_hours_decimal(row.expected[key]) or None for key in column_keys),
+                        _hours_decimal(row.expected_total),
+                        LEVEL_EXPECTED,
+                    ]
+                )
+            )
     totals = report.column_totals
     lines.append(
         _csv_line(
@@ -146,6 +167,19 @@ def report_csv(report: Report) -> bytes:
             ]
         )
     )
+    if report.expected_totals is not None and report.expected_total is not None:
+        expected_totals = report.expected_totals
+        lines.append(
+            _csv_line(
+                [
+                    TOTAL_HEADER,
+                    *([""] * (len(group) - 1)),
+                    *(_hours_decimal(expected_totals.get(key, 0)) for key in column_keys),
+                    _hours_decimal(report.expected_total),
+                    LEVEL_EXPECTED_TOTAL,
+                ]
+            )
+        )
     return (UTF8_BOM + "".join(lines)).encode("utf-8")
 
 
@@ -161,9 +195,10 @@ def report_xlsx(report: Report, *, title: str) -> bytes:
     """
     group = report.params.group
     column_keys = [column.key for column in report.columns]
-    rows = report.rows
+    with_expected = report.expected_totals is not None and report.expected_total is not None
+    lines = _xlsx_lines(report)
     label_count = len(group)
-    if len(rows) + 2 > _EXCEL_MAX_ROWS or label_count + len(column_keys) + 1 > _EXCEL_MAX_COLUMNS:
+    if len(lines) + 1 > _EXCEL_MAX_ROWS or label_count + len(column_keys) + 2 > _EXCEL_MAX_COLUMNS:
         raise ValueError("the report is larger than an Excel worksheet")
 
     output = io.BytesIO()
@@ -181,46 +216,57 @@ def report_xlsx(report: Report, *, title: str) -> bytes:
     sheet = workbook.add_worksheet(_sheet_name(sheet_name(report)))
     header_format = workbook.add_format({"bold": True, "bottom": 1})
     # quote_prefix keeps a label text even when someone edits the cell later.
-    label_format = workbook.add_format({"quote_prefix": True})
-    hours_format = workbook.add_format({"num_format": _HOURS_FORMAT})
-    subtotal_label_format = workbook.add_format({"bold": True, "quote_prefix": True})
-    subtotal_hours_format = workbook.add_format({"bold": True, "num_format": _HOURS_FORMAT})
-    total_label_format = workbook.add_format({"bold": True, "top": 1})
-    total_hours_format = workbook.add_format({"bold": True, "top": 1, "num_format": _HOURS_FORMAT})
+    formats = {
+        (kind, part): workbook.add_format(options)
+        for kind, part, options in (
+            (LEVEL_ROW, "label", {"quote_prefix": True}),
+            (LEVEL_ROW, "hours", {"num_format": _HOURS_FORMAT}),
+            (LEVEL_SUBTOTAL, "label", {"bold": True, "quote_prefix": True}),
+            (LEVEL_SUBTOTAL, "hours", {"bold": True, "num_format": _HOURS_FORMAT}),
+            (LEVEL_EXPECTED, "label", {"italic": True, "quote_prefix": True}),
+            (LEVEL_EXPECTED, "hours", {"italic": True, "num_format": _HOURS_FORMAT}),
+            (LEVEL_TOTAL, "label", {"bold": True, "top": 1}),
+            (LEVEL_TOTAL, "hours", {"bold": True, "top": 1, "num_format": _HOURS_FORMAT}),
+            (LEVEL_EXPECTED_TOTAL, "label", {"bold": True, "italic": True}),
+            (
+                LEVEL_EXPECTED_TOTAL,
+                "hours",
+                {"bold": True, "italic": True, "num_format": _HOURS_FORMAT},
+            ),
+        )
+    }
 
     headings = [
         *_label_headers(group),
         *_column_headings(report),
         TOTAL_HEADER,
+        *([MEASURE_HEADER] if with_expected else []),
     ]
     for index, heading in enumerate(headings):
         sheet.write_string(0, index, heading, header_format)
 
     total_column = label_count + len(column_keys)
     label_widths = [len(heading) for heading in headings[:label_count]]
-    for row_number, row in enumerate(rows, start=1):
-        row_label_format = subtotal_label_format if row.subtotal else label_format
-        row_hours_format = subtotal_hours_format if row.subtotal else hours_format
+    for row_number, (kind, labels, cells, total) in enumerate(lines, start=1):
+        label_format = formats[kind, "label"]
+        hours_format = formats[kind, "hours"]
+        totals_line = kind in (LEVEL_TOTAL, LEVEL_EXPECTED_TOTAL)
         # Labels go in as string cells, which a spreadsheet never evaluates, so unlike the CSV
         # they are written exactly as Jira has them.
-        for index, label in enumerate(_padded(row.labels, label_count)):
+        for index, label in enumerate(_padded(labels, label_count)):
             if label:
-                sheet.write_string(row_number, index, label, row_label_format)
+                sheet.write_string(row_number, index, label, label_format)
                 label_widths[index] = max(label_widths[index], len(label))
-        cells = row.cells
+            elif totals_line:
+                sheet.write_blank(row_number, index, None, label_format)
         for index, key in enumerate(column_keys, start=label_count):
-            if key in cells:
-                sheet.write_number(row_number, index, _hours(cells[key]), row_hours_format)
-        sheet.write_number(row_number, total_column, _hours(row.total), row_hours_format)
-
-    totals_row = len(rows) + 1
-    totals = report.column_totals
-    sheet.write_string(totals_row, 0, TOTAL_HEADER, total_label_format)
-    for index in range(1, label_count):
-        sheet.write_blank(totals_row, index, None, total_label_format)
-    for index, key in enumerate(column_keys, start=label_count):
-        sheet.write_number(totals_row, index, _hours(totals.get(key, 0)), total_hours_format)
-    sheet.write_number(totals_row, total_column, _hours(report.total), total_hours_format)
+            # The totals lines hold every column, zero included; other lines only non-zero cells.
+            if totals_line or cells.get(key):
+                sheet.write_number(row_number, index, _hours(cells.get(key, 0)), hours_format)
+        sheet.write_number(row_number, total_column, _hours(total), hours_format)
+        if with_expected:
+            measure = "expected" if kind in (LEVEL_EXPECTED, LEVEL_EXPECTED_TOTAL) else "logged"
+            sheet.write_string(row_number, total_column + 1, measure, label_format)
 
     for index, width in enumerate(label_widths):
         sheet.set_column(index, index, min(width, _LABEL_WIDTH_MAX) + 2)
@@ -228,6 +274,23 @@ def report_xlsx(report: Report, *, title: str) -> bytes:
     sheet.freeze_panes(1, label_count)
     workbook.close()
     return output.getvalue()
+
+
+def _xlsx_lines(report: Report) -> list[tuple[str, Sequence[str], Mapping[str, int], int]]:
+    """The workbook's lines below its header: kind, labels, seconds by column and total."""
+    lines: list[tuple[str, Sequence[str], Mapping[str, int], int]] = []
+    for row in report.rows:
+        lines.append(
+            (LEVEL_SUBTOTAL if row.subtotal else LEVEL_ROW, row.labels, row.cells, row.total)
+        )
+        if row.expected is not None and row.expected_total is not None:
+            lines.append((LEVEL_EXPECTED, row.labels, row.expected, row.expected_total))
+    lines.append((LEVEL_TOTAL, [TOTAL_HEADER], report.column_totals, report.total))
+    if report.expected_totals is not None and report.expected_total is not None:
+        lines.append(
+            (LEVEL_EXPECTED_TOTAL, [TOTAL_HEADER], report.expected_totals, report.expected_total)
+        )
+    return lines
 
 
 def column_heading(column: Column) -> str:

@@ -45,6 +45,9 @@ Query parameters (each single-valued unless noted; an empty value counts as abse
     ``label`` (default), ``total`` or a column key: what rows are ordered by.
 ``order``
     ``asc`` or ``desc``; by default labels run A to Z and numbers largest first.
+``expected``
+    ``1`` to show each person's expected hours next to their logged hours (``0``, the default,
+    leaves them out). Needs rows grouped by ``user`` first and no ``pivot``.
 """
 
 from __future__ import annotations
@@ -167,6 +170,7 @@ class ReportParams:
     tz: str = TZ_VIEWER
     sort: str = "label"
     order: SortDirection | None = None
+    expected: bool = False
 
     def __post_init__(self) -> None:
         _check_range(self.date_from, self.date_to)
@@ -201,6 +205,11 @@ class ReportParams:
             raise ParameterError("sort", f"must be {' or '.join(SORT_ORDERS)} or a column key")
         if self.order is not None and self.order not in SORT_DIRECTIONS:
             raise ParameterError("order", f"must be one of {', '.join(SORT_DIRECTIONS)}")
+        # Expected hours belong to a person: their rows must be the user rows (or subtotals).
+        if self.expected and (self.group[0] != "user" or self.pivot is not None):
+            raise ParameterError(
+                "expected", "needs rows grouped by user first (group=user) and no pivot"
+            )
 
     def name_filters(self) -> dict[str, tuple[str, ...]]:
         """The filters by name, by query parameter: components, versions, labels, sprints and
@@ -271,6 +280,8 @@ class ReportParams:
             query["sort"] = [self.sort]
         if self.order is not None:
             query["order"] = [self.order]
+        if self.expected:
+            query["expected"] = ["1"]
         return query
 
 
@@ -308,6 +319,7 @@ def parse_report_params(
         tz=_single(query, "tz") or TZ_VIEWER,
         sort=_sort(query),
         order=_choice(query, "order", SORT_DIRECTIONS),
+        expected=_flag(query, "expected"),
     )
 
 
@@ -411,6 +423,15 @@ def _choice(
         if option == lowered:
             return option
     raise ParameterError(name, f"must be one of {', '.join(allowed)}")
+
+
+def _flag(query: Mapping[str, Sequence[str]], name: str) -> bool:
+    value = _single(query, name)
+    if value is None or value.lower() in ("0", "false"):
+        return False
+    if value.lower() in ("1", "true"):
+        return True
+    raise ParameterError(name, "must be 1 or 0")
 
 
 def _sort(query: Mapping[str, Sequence[str]]) -> str:

@@ -50,6 +50,7 @@ SAVED_PARAMETERS: Final = frozenset(
         "tz",
         "sort",
         "order",
+        "expected",
     }
 )
 

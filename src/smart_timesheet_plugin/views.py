@@ -358,7 +358,20 @@ def _download(request: Request, body: bytes, content_type: str, filename: str) -
 def report_for(request: Request, params: ReportParams) -> Report:
     """The typed report for already parsed ``params`` (shared by the API and the exports)."""
     fetched = fetch_for(request, params)
-    return build_report(fetched.worklogs, params, viewer_tz=fetched.viewer_tz)
+    report = build_report(fetched.worklogs, params, viewer_tz=fetched.viewer_tz)
+    if params.expected:
+        # Imported here: the expected hours' views build on the saved reports' Jira helpers.
+        from smart_timesheet_plugin.expected_views import with_expected
+
+        zones = {worklog.author_id: worklog.author_tz for worklog in fetched.worklogs}
+        report = with_expected(
+            request,
+            report,
+            viewer_tz=fetched.viewer_tz,
+            user_zones=zones,
+            max_workers=_concurrency(request),
+        )
+    return report
 
 
 def export_csv(request: Request) -> Response:
@@ -418,6 +431,8 @@ def timesheet_page(request: Request) -> dict[str, Any]:
             "users": request.route_path("timesheet.api.users"),
             "groups": request.route_path("timesheet.api.groups"),
             "saved": request.route_path("timesheet.api.saved"),
+            "workweek": request.route_path("timesheet.api.workweek"),
+            "daysoff": request.route_path("timesheet.api.daysoff"),
             "csv": request.route_path("timesheet.export.csv"),
             "xlsx": request.route_path("timesheet.export.xlsx"),
         },
@@ -443,6 +458,7 @@ INITIAL_PARAMETERS = frozenset(
         "jql",
         "sort",
         "order",
+        "expected",
     }
 )
 

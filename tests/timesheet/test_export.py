@@ -369,3 +369,53 @@ def test_export_filename_and_title_name_the_period() -> None:
     assert export_title(report) == "Timesheet 2014-02-01 to 2014-02-28"
     with pytest.raises(ValueError):
         export_filename(report, "csv; evil")
+
+
+# --- Expected hours ------------------------------------------------------------------------------
+
+
+def expected_report() -> Report:
+    """People by project, 24 February to 2 March 2014, with the default week's expected hours
+    (acc-1 took Wednesday off)."""
+    from smart_timesheet_plugin.report.expected import DEFAULT_WORKING_WEEK, add_expected
+
+    params = ReportParams(D(2014, 2, 24), D(2014, 3, 2), group=("user", "project"), expected=True)
+    report = build_report(WORKLOGS, params, viewer_tz="UTC")
+    days_off = {"acc-1": {D(2014, 2, 26)}}
+    later = int(datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC).timestamp() * 1000)
+    return add_expected(report, DEFAULT_WORKING_WEEK, days_off, now_ms=later, viewer_tz="UTC")
+
+
+def test_the_csv_puts_each_persons_expected_line_after_their_subtotal():
+    report = expected_report()
+    lines = parse_csv(report_csv(report))
+    header = lines[0]
+    levels = [line[-1] for line in lines[1:]]
+    # Two levels: a person's subtotal, their expected hours, then their projects.
+    assert levels[:3] == ["subtotal", "expected", "row"]
+    assert levels[-2:] == ["total", "expected-total"]
+    zoe_logged = next(
+        line for line in lines if line[0] == "Zoë Ågren, Jr." and line[-1] == "subtotal"
+    )
+    zoe = lines[lines.index(zoe_logged) + 1]
+    assert zoe[0] == "Zoë Ågren, Jr." and zoe[1] == "" and zoe[-1] == "expected"
+    assert zoe[header.index("2014-02-24")] == "8.00"
+    assert zoe[header.index("2014-02-26")] == ""  # the day off
+    assert zoe[header.index("2014-03-01")] == ""  # a Saturday
+    assert zoe[header.index("Total")] == "32.00"
+    people = len([level for level in levels if level == "expected"])
+    assert people == 7
+    assert lines[-1][header.index("Total")] == hours_text(report.expected_total or 0)
+    assert report.expected_total == (7 * 40 - 8) * 3600
+
+
+def test_the_workbook_marks_logged_and_expected_lines_with_numbers():
+    sheet = openpyxl.load_workbook(io.BytesIO(report_xlsx(expected_report(), title="T"))).active
+    assert isinstance(sheet, Worksheet)
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][-2:] == ("Total", "Hours")
+    assert [row[-1] for row in values[1:4]] == ["logged", "expected", "logged"]
+    zoe = next(row for row in values if row[0] == "Zoë Ågren, Jr." and row[-1] == "expected")
+    assert zoe[-2] == pytest.approx(32)
+    assert values[-1][0] == "Total" and values[-1][-1] == "expected"
+    assert values[-1][-2] == pytest.approx(7 * 40 - 8)

@@ -839,6 +839,62 @@ def test_a_saved_report_is_listed_reopened_and_deleted(page, demo, playwright_ap
     expect(saved.locator("#ts-saved-personal option")).to_have_count(0)
 
 
+def test_expected_hours_show_next_to_logged_hours_marked_under_and_over(page, demo, playwright_api):
+    expect = playwright_api.expect
+    frame = open_timesheet(page, demo, playwright_api)
+    viewer = page.locator("#viewer").input_value()
+    last_week = api_report(demo, viewer, preset="last-week")
+    wednesday = (dt.date.fromisoformat(last_week["from"]) + dt.timedelta(days=2)).isoformat()
+    # The viewer is no Jira administrator: the site's week is shown, not editable; their own
+    # days off are theirs to set.
+    frame.get_by_role("button", name="Working week and days off…").click()
+    settings = frame.locator("#ts-expected-dialog")
+    expect(settings.locator("#ts-week-mon")).to_have_value("8")
+    expect(settings.locator("#ts-week-mon")).to_be_disabled()
+    expect(settings.locator("#ts-week-note")).to_contain_text("Only a Jira administrator")
+    expect(settings.get_by_role("button", name="Save working week")).to_be_hidden()
+    settings.get_by_label("My days off").fill(wednesday)
+    settings.get_by_role("button", name="Save my days off").click()
+    expect(settings.locator("#ts-expected-status")).to_have_text("1 day off saved in Jira.")
+    settings.get_by_role("button", name="Close").click()
+    expect(settings).to_be_hidden()
+
+    with page.expect_request(re.compile(r"/timesheet/api/report\?.*expected=1")):
+        frame.get_by_label("Show expected hours").check()
+    report = api_report(demo, viewer, preset="last-week", expected="1")
+    choose_preset(frame, playwright_api, "last-week", report)
+    mine = next(row for row in report["rows"] if row["key"] == [viewer])
+    # Four days of eight hours: the Wednesday off expects nothing.
+    assert mine["expectedTotal"] == 32 * 3600 and wednesday not in mine["expected"]
+    row = frame.locator("tbody tr").filter(has=frame.locator("th", has_text=mine["labels"][0]))
+    total = row.locator(".ts-total-cell .ts-expected")
+    expect(total).to_contain_text(f"/ {hours_text(mine['expectedTotal'])}")
+    kind = "over" if mine["total"] > mine["expectedTotal"] else "under"
+    sign = "+" if kind == "over" else "\N{MINUS SIGN}"
+    difference = abs(mine["total"] - mine["expectedTotal"])
+    expect(total.locator(".ts-expected__sign")).to_have_text(f"{sign}{hours_text(difference)}")
+    expect(total).to_have_attribute("title", re.compile(rf"{hours_text(difference)} {kind}$"))
+    expect(row.locator(f'td[class*="ts-cell--"] .ts-expected--{kind}').first).to_be_visible()
+    # Both markings appear, each told by a sign and words, not by colour alone.
+    for marking, word in (("under", "under"), ("over", "over")):
+        figures = frame.locator(f"tbody .ts-total-cell .ts-expected--{marking}")
+        people = [
+            r
+            for r in report["rows"]
+            if (r["total"] < r["expectedTotal"]) == (marking == "under")
+            and r["total"] != r["expectedTotal"]
+        ]
+        expect(figures).to_have_count(len(people))
+        expect(figures.first.locator(".ts-visually-hidden").last).to_have_text(f" {word}")
+    grand = frame.locator("#ts-grand-total .ts-expected__of")
+    expect(grand).to_have_text(f"/ {hours_text(report['expectedTotal'])}")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "timesheet-expected.png"))
+    # The CSV on screen carries the expected line after the viewer's own.
+    href = frame.locator("#ts-csv").get_attribute("href")
+    assert "expected=1" in href
+
+
 # ---- The Forge page ------------------------------------------------------------------------------
 # The same page as a Forge Custom UI page: the demo host serves the built folder under a policy
 # without inline script or style, and answers its @forge/bridge (view.getContext, invokeRemote)

@@ -15,6 +15,7 @@ One idea per module:
 - :mod:`~smart_timesheet_plugin.report.grouping`: filters, row keys and row labels
 - :mod:`~smart_timesheet_plugin.report.grid`: the grid with subtotals, totals and row order
 - :mod:`~smart_timesheet_plugin.report.detail`: the worklogs behind one cell
+- :mod:`~smart_timesheet_plugin.report.expected`: expected hours from a working week and days off
 - :mod:`~smart_timesheet_plugin.report.serialize`: the JSON of the public contract
 """
 

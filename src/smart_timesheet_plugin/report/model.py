@@ -109,7 +109,9 @@ class ReportRow:
     parent key (``None`` for no parent) or issue type name; ``labels`` the matching display texts.
     A ``subtotal`` row of a two-level report has only the first-level value and stands right
     before its children. ``cells`` maps a column key to seconds, zero cells left out; ``total``
-    is the row's sum.
+    is the row's sum. A person's row of a report with expected hours also has ``expected``
+    (seconds by column key, every column present) and ``expected_total``; other rows have
+    ``None``.
     """
 
     key: RowKey
@@ -117,6 +119,8 @@ class ReportRow:
     cells: Mapping[str, int]
     total: int
     subtotal: bool = False
+    expected: Mapping[str, int] | None = None
+    expected_total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +128,9 @@ class Report:
     """A finished grid. ``timezone`` is the zone days were counted in, or ``"author"``.
 
     ``rows`` are in display order. ``column_totals`` has an entry (possibly zero) for every
-    column, in column order; ``total`` is the grand total.
+    column, in column order; ``total`` is the grand total. With expected hours
+    (``params.expected``), ``expected_totals`` and ``expected_total`` sum the people's expected
+    seconds per column and overall; otherwise they are ``None``.
     """
 
     params: ReportParams
@@ -133,6 +139,8 @@ class Report:
     rows: tuple[ReportRow, ...]
     column_totals: Mapping[str, int]
     total: int
+    expected_totals: Mapping[str, int] | None = None
+    expected_total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

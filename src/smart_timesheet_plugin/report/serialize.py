@@ -7,7 +7,7 @@ The exports do not read this JSON back; they render the typed
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict
 
 from smart_timesheet_plugin.report.model import Report, ReportRow, WorklogDetail
@@ -29,6 +29,8 @@ class RowJson(TypedDict):
     cells: dict[str, int]
     total: int
     subtotal: NotRequired[bool]
+    expected: NotRequired[dict[str, int]]
+    expectedTotal: NotRequired[int]
 
 
 #: The body of ``GET /timesheet/api/report`` (written functionally: ``from`` is a keyword).
@@ -42,6 +44,8 @@ ReportJson = TypedDict(
         "rows": list[RowJson],
         "totals": dict[str, int],
         "total": int,
+        "expectedTotals": NotRequired[dict[str, int]],
+        "expectedTotal": NotRequired[int],
     },
 )
 
@@ -70,9 +74,11 @@ def report_to_json(report: Report) -> ReportJson:
 
     Shape: ``{"from", "to", "timezone", "columns": [{"key", "label"}], "rows": [{"key", "labels",
     "cells", "total"}], "totals", "total"}``; subtotal rows of two-level reports also carry
-    ``"subtotal": true``.
+    ``"subtotal": true``. With expected hours, each person's row also has ``"expected"`` (seconds
+    by column key, zero columns left out) and ``"expectedTotal"``, and the report ends with
+    ``"expectedTotals"`` and ``"expectedTotal"``.
     """
-    return {
+    body: ReportJson = {
         "from": report.params.date_from.isoformat(),
         "to": report.params.date_to.isoformat(),
         "timezone": report.timezone,
@@ -81,6 +87,14 @@ def report_to_json(report: Report) -> ReportJson:
         "totals": dict(report.column_totals),
         "total": report.total,
     }
+    if report.expected_totals is not None and report.expected_total is not None:
+        body["expectedTotals"] = _non_zero(report.expected_totals)
+        body["expectedTotal"] = report.expected_total
+    return body
+
+
+def _non_zero(seconds: Mapping[str, int]) -> dict[str, int]:
+    return {key: value for key, value in seconds.items() if value}
 
 
 def _row_to_json(row: ReportRow) -> RowJson:
@@ -92,6 +106,9 @@ def _row_to_json(row: ReportRow) -> RowJson:
     }
     if row.subtotal:
         item["subtotal"] = True
+    if row.expected is not None and row.expected_total is not None:
+        item["expected"] = _non_zero(row.expected)
+        item["expectedTotal"] = row.expected_total
     return item
 
 

@@ -42,6 +42,7 @@
     "tz",
     "sort",
     "order",
+    "expected",
   ];
   const DIMENSION_LABELS = {
     user: "User",
@@ -72,6 +73,7 @@
     jql: "More JQL",
     tz: "Days counted in",
     sort: "Sort",
+    expected: "Expected hours",
     row: "Row",
     column: "Column",
   };
@@ -90,6 +92,7 @@
     pivot: ["ts-columns"],
     jql: ["ts-jql"],
     tz: ["ts-tz"],
+    expected: ["ts-expected"],
   };
   const FIELD_ERROR_IDS = {
     from: "ts-from-error",
@@ -105,6 +108,7 @@
     pivot: "ts-columns-error",
     jql: "ts-jql-error",
     tz: "ts-tz-error",
+    expected: "ts-expected-error",
   };
 
   const $ = (id) => document.getElementById(id);
@@ -124,6 +128,8 @@
       users: root.dataset.apiUsers,
       groups: root.dataset.apiGroups,
       saved: root.dataset.apiSaved,
+      workweek: root.dataset.apiWorkweek,
+      daysoff: root.dataset.apiDaysoff,
       csv: root.dataset.apiCsv,
       xlsx: root.dataset.apiXlsx,
     },
@@ -704,6 +710,7 @@
     state.preset = !fields.from.value && !fields.to.value && known ? preset : null;
     previewPreset();
     markPreset(state.preset || matchingPreset(fields.from.value, fields.to.value, fields.weekStart.value));
+    fillExpectedChoice(initial);
   }
 
   // The host's URL names a report (a bookmark or a shared link): it replaces the page's defaults,
@@ -844,6 +851,7 @@
     if (state.sort.key === "total" && state.sort.dir === "desc") {
       params.set("sort", "total");
     }
+    addExpectedChoice(params);
     return params;
   }
 
@@ -860,7 +868,11 @@
       message.textContent = "";
     }
     for (const id of FIELD_CONTROLS[name] || []) {
-      $(id).removeAttribute("aria-invalid");
+      // A page may leave a control out (the Forge page has no expected hours).
+      const control = $(id);
+      if (control) {
+        control.removeAttribute("aria-invalid");
+      }
     }
   }
 
@@ -1197,6 +1209,149 @@
     } catch (error) {
       savedStatus(error instanceof ApiError ? error.detail || "Jira refused to delete it." : "Could not delete.");
     }
+  }
+
+  // ---- Expected hours ----------------------------------------------------------------------------
+  // The site's working week and the viewer's days off live in Jira (app and user properties);
+  // the report adds each person's expected hours when the form asks for them (expected=1).
+
+  const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+  function expectedToggle() {
+    return config.api.workweek ? $("ts-expected") : null;
+  }
+
+  function fillExpectedChoice(initial) {
+    const toggle = expectedToggle();
+    if (toggle) {
+      toggle.checked = ["1", "true"].includes(String(firstValue(initial.expected) || "").toLowerCase());
+    }
+  }
+
+  function addExpectedChoice(params) {
+    const toggle = expectedToggle();
+    if (toggle && toggle.checked) {
+      params.set("expected", "1");
+    }
+  }
+
+  // Person rows carry their expected hours: every row is then two lines high, so the grid's
+  // rows keep one height (the windowed grid measures it again).
+  function markExpectedTable(report) {
+    const withExpected = typeof report.expectedTotal === "number";
+    if (table.classList.contains("ts-table--expected") !== withExpected) {
+      table.classList.toggle("ts-table--expected", withExpected);
+      view.measured = false;
+    }
+  }
+
+  // A cell of a person's row (or the totals) with its expected hours under the logged ones,
+  // marked under, over or met by a sign and words as well as colour. `expected` is undefined
+  // for rows without expected hours.
+  function withExpectedFigure(td, logged, expected) {
+    if (typeof expected !== "number" || (!expected && !logged)) {
+      return td;
+    }
+    const difference = (logged || 0) - expected;
+    const kind = difference < 0 ? "under" : difference > 0 ? "over" : "met";
+    const words = {
+      under: `${formatHours(-difference)} under`,
+      over: `${formatHours(difference)} over`,
+      met: "as expected",
+    }[kind];
+    const sign = { under: "\u2212", over: "+", met: "\u2713" }[kind];
+    const figure = element("span", `ts-expected ts-expected--${kind}`);
+    figure.title = `Expected ${formatHours(expected)}; ${words}`;
+    figure.append(
+      element("span", "ts-visually-hidden", "expected "),
+      element("span", "ts-expected__of", `/ ${formatHours(expected)}`),
+      " ",
+      element("span", "ts-expected__sign", kind === "met" ? sign : `${sign}${formatHours(Math.abs(difference))}`),
+      element("span", "ts-visually-hidden", ` ${kind === "met" ? "as expected" : kind}`),
+    );
+    td.classList.add(`ts-cell--${kind}`);
+    td.append(figure);
+    return td;
+  }
+
+  function expectedStatus(text) {
+    $("ts-expected-status").textContent = text;
+  }
+
+  async function openExpectedSettings() {
+    const dialog = $("ts-expected-dialog");
+    expectedStatus("Loading from Jira…");
+    dialog.showModal();
+    try {
+      const [week, daysOff] = await Promise.all([
+        fetchJSON(config.api.workweek),
+        fetchJSON(config.api.daysoff),
+      ]);
+      for (const day of WEEKDAYS) {
+        const input = $(`ts-week-${day}`);
+        input.value = String(week.hours[day]);
+        input.disabled = !week.canEdit;
+      }
+      $("ts-week-save").hidden = !week.canEdit;
+      $("ts-week-note").textContent = week.canEdit
+        ? "As a Jira administrator you set this for everyone."
+        : "Only a Jira administrator can change the working week.";
+      $("ts-days-off").value = (daysOff.days || []).join("\n");
+      expectedStatus(week.default ? "The site uses the default week (Mon–Fri, 8 h)." : "");
+    } catch (error) {
+      expectedStatus(error instanceof ApiError ? error.detail || "Jira refused." : "Could not load the settings.");
+    }
+  }
+
+  async function saveWorkingWeek() {
+    const hours = {};
+    for (const day of WEEKDAYS) {
+      const text = $(`ts-week-${day}`).value.trim().replace(",", ".");
+      hours[day] = text === "" ? 0 : Number(text);
+    }
+    try {
+      await sendJSON("PUT", config.api.workweek, { hours });
+      expectedStatus("Working week saved in Jira.");
+      reloadExpected();
+    } catch (error) {
+      expectedStatus(error instanceof ApiError ? error.detail || "Jira refused." : "Could not save.");
+    }
+  }
+
+  async function saveDaysOff() {
+    const days = $("ts-days-off")
+      .value.split(/[\s,;]+/)
+      .filter(Boolean);
+    try {
+      const answer = await sendJSON("PUT", config.api.daysoff, { days });
+      $("ts-days-off").value = answer.days.join("\n");
+      expectedStatus(`${answer.days.length} ${answer.days.length === 1 ? "day" : "days"} off saved in Jira.`);
+      reloadExpected();
+    } catch (error) {
+      expectedStatus(error instanceof ApiError ? error.detail || "Jira refused." : "Could not save.");
+    }
+  }
+
+  // A report showing expected hours is loaded again once the settings behind them change.
+  function reloadExpected() {
+    if (state.report && typeof state.report.expectedTotal === "number" && state.shownQuery) {
+      loadReport(new URLSearchParams(state.shownQuery), { autoRetry: true });
+    }
+  }
+
+  function wireExpected() {
+    // Without the settings' API (the Forge page) the template leaves expected hours out.
+    if (!expectedToggle()) {
+      return;
+    }
+    expectedToggle().addEventListener("change", () => {
+      clearFieldError("expected");
+      apply();
+    });
+    $("ts-expected-open").addEventListener("click", openExpectedSettings);
+    $("ts-week-save").addEventListener("click", saveWorkingWeek);
+    $("ts-days-off-save").addEventListener("click", saveDaysOff);
+    $("ts-expected-close").addEventListener("click", () => $("ts-expected-dialog").close());
   }
 
   // ---- Loading the report ----------------------------------------------------------------------
@@ -1735,6 +1890,7 @@
     view.topSpacer.firstChild.colSpan = count + 2;
     view.bottomSpacer.firstChild.colSpan = count + 2;
     setColumnWidths(count);
+    markExpectedTable(report);
     // A new report starts at the top left; the part a screen can show is drawn without
     // measuring the fresh table (scrolling refines it).
     const rows = Math.ceil((window.innerHeight || 800) / view.rowHeight) + ROW_OVERSCAN;
@@ -1867,9 +2023,17 @@
     footLabel.scope = "row";
     footRow.append(footLabel);
     appendColumns(footRow, "td", (column, description) =>
-      valueCell(report.totals[column.key], -1, column.key, description),
+      withExpectedFigure(
+        valueCell(report.totals[column.key], -1, column.key, description),
+        report.totals[column.key],
+        report.expectedTotals && (report.expectedTotals[column.key] || 0),
+      ),
     );
-    const grandTotal = totalCell(report.total, -1);
+    const grandTotal = withExpectedFigure(
+      totalCell(report.total, -1),
+      report.total,
+      report.expectedTotals && report.expectedTotal,
+    );
     grandTotal.id = "ts-grand-total";
     grandTotal.dataset.seconds = String(report.total);
     footRow.append(grandTotal);
@@ -2026,9 +2190,13 @@
     th.append(...labelContent(row));
     tr.append(th);
     appendColumns(tr, "td", (column, description) =>
-      valueCell(row.cells[column.key], index, column.key, description),
+      withExpectedFigure(
+        valueCell(row.cells[column.key], index, column.key, description),
+        row.cells[column.key],
+        row.expected && (row.expected[column.key] || 0),
+      ),
     );
-    tr.append(totalCell(row.total, index));
+    tr.append(withExpectedFigure(totalCell(row.total, index), row.total, row.expected && row.expectedTotal));
     return tr;
   }
 
@@ -2427,6 +2595,7 @@
       $("ts-save").addEventListener("click", saveReport);
       $("ts-saved-delete").addEventListener("click", deleteSaved);
     }
+    wireExpected();
     fields.user.addEventListener("keydown", onPickerKeydown);
     fields.user.addEventListener("blur", () => window.setTimeout(closeOptions, 150));
 
