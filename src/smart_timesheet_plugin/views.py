@@ -32,6 +32,7 @@ from atlassian_connect_kit import (
 )
 from smart_timesheet_plugin.export import export_filename, export_title, report_csv, report_xlsx
 from smart_timesheet_plugin.forge import export_file, invoked_through_forge
+from smart_timesheet_plugin.page_strings import page_strings, page_strings_json
 from smart_timesheet_plugin.params import (
     GROUP_DIMENSIONS,
     PRESETS,
@@ -406,6 +407,8 @@ def timesheet_page(request: Request) -> dict[str, Any]:
         "all_js_url": settings.all_js_url,
         "forge_bridge": None,  # only the Forge folder's copy loads @forge/bridge
         "initial": json.dumps(shown, separators=(",", ":")),
+        "strings": page_strings(),
+        "strings_json": page_strings_json(),
         "project_page": bool(params.projects) and "project" in query,
         "projects": list(params.projects),
         "site_url": identity.base_url.rstrip("/") if identity is not None else "",

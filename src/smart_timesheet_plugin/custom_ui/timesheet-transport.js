@@ -14,7 +14,8 @@
  *   page():     {projectKey, siteUrl, timeZone, locale} once host.ready() has resolved;
  *   fetchJSON(url, signal): the answer's JSON body; a failure rejects with {status, body,
  *               retryAfter} (status 0 when the bridge itself failed);
- *   download(url): fetches an export (JSON {filename, mediaType, content: base64}) and saves it.
+ *   download(url): fetches an export (JSON {filename, mediaType, content: base64}) and saves it;
+ *               an answer that is no such file rejects with {status: 0, unreadable: true}.
  */
 (function () {
   "use strict";
@@ -130,7 +131,8 @@
 
     function saveFile(file) {
       if (!file || typeof file.content !== "string" || typeof file.filename !== "string") {
-        throw failure(0, { error: "The export could not be read." }, {});
+        // The page words the message (timesheet.js holds the texts).
+        throw { ...failure(0, null, {}), unreadable: true };
       }
       const binary = window.atob(file.content);
       const bytes = new Uint8Array(binary.length);

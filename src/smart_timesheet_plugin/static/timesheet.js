@@ -43,37 +43,26 @@
     "sort",
     "order",
   ];
-  const DIMENSION_LABELS = {
-    user: "User",
-    project: "Project",
-    issue: "Issue",
-    parent: "Epic / parent",
-    issuetype: "Issue type",
-    component: "Component",
-    fixversion: "Fix version",
-    label: "Label",
-    sprint: "Sprint",
-    field: "Custom field",
-  };
   const ISSUE_DIMENSIONS = ["issue", "parent"];
-  const FIELD_LABELS = {
-    from: "From",
-    to: "To",
-    preset: "Period",
-    columns: "Columns",
-    week_start: "Week starts on",
-    group: "Group by",
-    project: "Projects",
-    user: "People",
-    usergroup: "People",
-    field: "Custom field",
-    pivot: "Columns",
-    order: "Sort",
-    jql: "More JQL",
-    tz: "Days counted in",
-    sort: "Sort",
-    row: "Row",
-    column: "Column",
+  // The form field an API parameter belongs to, as the "field.*" texts name them.
+  const FIELD_NAMES = {
+    from: "from",
+    to: "to",
+    preset: "preset",
+    columns: "columns",
+    week_start: "week_start",
+    group: "group",
+    project: "project",
+    user: "user",
+    usergroup: "user",
+    field: "field",
+    pivot: "columns",
+    order: "sort",
+    jql: "jql",
+    tz: "tz",
+    sort: "sort",
+    row: "row",
+    column: "column",
   };
   // Form controls that show a parameter's error; the first is focused.
   const FIELD_CONTROLS = {
@@ -108,6 +97,57 @@
   };
 
   const $ = (id) => document.getElementById(id);
+
+  // ---- Words -----------------------------------------------------------------------------------
+  // Every text the page shows comes from one table (page_strings_en.json, carried in the page's
+  // data-strings attribute), looked up by key: a translation is another table with the same keys.
+
+  const strings = (() => {
+    let table = null;
+    try {
+      table = JSON.parse(root.dataset.strings || "null");
+    } catch (error) {
+      table = null;
+    }
+    const messages = table && typeof table.messages === "object" && table.messages ? table.messages : {};
+    const language = table && typeof table.language === "string" ? table.language : "en";
+    let plurals = null;
+    try {
+      plurals = new Intl.PluralRules(language);
+    } catch (error) {
+      plurals = null;
+    }
+    return { messages, plurals };
+  })();
+
+  function hasText(key) {
+    return Object.prototype.hasOwnProperty.call(strings.messages, key);
+  }
+
+  // The text of `key` with its {placeholders} filled from `values`; the key itself when the table
+  // lacks it (a visible hint, never a crash).
+  function t(key, values) {
+    const text = hasText(key) ? strings.messages[key] : key;
+    if (!values) {
+      return text;
+    }
+    return text.replace(/\{(\w+)\}/g, (whole, name) =>
+      Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole,
+    );
+  }
+
+  // `key.one`, `key.other` (or another plural category of the table's language) for `count`.
+  function tCount(key, count, values) {
+    const category = strings.plurals ? strings.plurals.select(count) : count === 1 ? "one" : "other";
+    const wanted = `${key}.${category}`;
+    const chosen = hasText(wanted) ? wanted : `${key}.other`;
+    return t(chosen, { count, ...values });
+  }
+
+  function dimensionLabel(name) {
+    const key = `dimension.${name}`;
+    return hasText(key) ? t(key) : name;
+  }
   // One or more account ids, comma separated (what earlier versions of the form took).
   const ACCOUNT_IDS = /^[A-Za-z0-9:_-]{10,128}(\s*,\s*[A-Za-z0-9:_-]{10,128})*$/;
   const PICKER_DELAY_MS = 250;
@@ -149,7 +189,6 @@
   const table = $("ts-table");
   const links = { csv: $("ts-csv"), xlsx: $("ts-xlsx") };
   const viewerZoneOption = fields.tz.querySelector('option[value="viewer"]');
-  const viewerZoneText = viewerZoneOption ? viewerZoneOption.textContent : "";
 
   const state = {
     preset: null,
@@ -623,7 +662,7 @@
   class ApiError extends Error {
     constructor(status, body, retryAfter) {
       const detail = body && typeof body.error === "string" ? body.error : "";
-      super(detail || `HTTP ${status}`);
+      super(detail || t("error.status", { status }));
       this.detail = detail;
       this.status = status;
       this.parameter = body && typeof body.parameter === "string" ? body.parameter : null;
@@ -679,7 +718,7 @@
       ...listValue(initial.user).flatMap(splitList).map((id) => ({ kind: "user", id, name: id })),
       ...listValue(initial.usergroup)
         .flatMap(splitList)
-        .map((id) => ({ kind: "group", id, name: "Group" })),
+        .map((id) => ({ kind: "group", id, name: t("people.group") })),
     ]);
     fields.user.value = "";
     nameChosenPeople();
@@ -687,11 +726,11 @@
     if (!fields.project.readOnly || !fields.project.value) {
       fields.project.value = listValue(initial.project).join(", ");
     }
-    addZoneOption(browserZone(), " (this computer)");
+    addZoneOption(browserZone(), true);
     // Jira's own "tz" iframe parameter never reaches here (see views.py): a report's zone comes
     // from the person's choice, kept in the host page's URL.
     const tz = firstValue(initial.tz) || "viewer";
-    addZoneOption(tz, "");
+    addZoneOption(tz, false);
     selectValue(fields.tz, tz);
     const order = firstValue(initial.order);
     state.sort =
@@ -738,14 +777,14 @@
     }
   }
 
-  function addZoneOption(zone, note) {
+  function addZoneOption(zone, thisComputer) {
     if (!zone || zone === "viewer" || zone === "author") {
       return;
     }
     if (Array.from(fields.tz.options).some((option) => option.value === zone)) {
       return;
     }
-    const option = element("option", null, zone + note);
+    const option = element("option", null, thisComputer ? t("tz.thisComputer", { zone }) : zone);
     option.value = zone;
     $("ts-tz-zones").prepend(option);
   }
@@ -758,7 +797,7 @@
     }
     state.viewerZone = zone;
     if (viewerZoneOption) {
-      viewerZoneOption.textContent = `${viewerZoneText} (${zone})`;
+      viewerZoneOption.textContent = t("tz.viewerNamed", { zone });
     }
   }
 
@@ -905,11 +944,11 @@
         const chip = element("li", "ts-chip");
         chip.dataset.kind = item.kind;
         chip.dataset.id = item.id;
-        const text = item.kind === "group" ? `${item.name} (group)` : item.name;
+        const text = item.kind === "group" ? t("people.groupNamed", { name: item.name }) : item.name;
         chip.append(element("span", "ts-chip__text", text));
         const remove = element("button", "ts-chip__remove", "×");
         remove.type = "button";
-        remove.setAttribute("aria-label", `Remove ${text}`);
+        remove.setAttribute("aria-label", t("people.remove", { name: text }));
         remove.addEventListener("click", () => {
           setPeople(state.people.filter((_, position) => position !== index));
           clearFieldError("user");
@@ -919,7 +958,7 @@
         return chip;
       }),
     );
-    fields.user.placeholder = state.people.length ? "Add more" : "Everyone";
+    fields.user.placeholder = state.people.length ? t("people.addMore") : t("people.everyone");
   }
 
   // Ids restored from a link are shown by their names once Jira has named them.
@@ -964,7 +1003,7 @@
         const item = element(
           "li",
           "ts-option",
-          option.kind === "group" ? `${option.name} (group)` : option.name,
+          option.kind === "group" ? t("people.groupNamed", { name: option.name }) : option.name,
         );
         item.id = `ts-user-option-${index}`;
         item.setAttribute("role", "option");
@@ -976,7 +1015,7 @@
       }),
     );
     if (!options.length) {
-      const none = element("li", "ts-option ts-option--none", "No one found");
+      const none = element("li", "ts-option ts-option--none", t("people.none"));
       none.setAttribute("aria-disabled", "true");
       list.append(none);
     }
@@ -1036,7 +1075,7 @@
     } catch (error) {
       if (!controller.signal.aborted) {
         closeOptions();
-        showFieldError("user", "Jira could not search for people just now.");
+        showFieldError("user", t("people.searchFailed"));
       }
     }
   }
@@ -1128,7 +1167,7 @@
       state.saved = { personal: answer.personal || [], shared: answer.shared || [] };
       renderSaved();
     } catch (error) {
-      savedStatus("Saved reports could not be loaded from Jira just now.");
+      savedStatus(t("saved.loadFailed"));
     }
   }
 
@@ -1146,14 +1185,14 @@
     }
     clearFieldErrors();
     fillForm(chosen.report.query);
-    savedStatus(`Showing "${chosen.report.name}".`);
+    savedStatus(t("saved.showing", { name: chosen.report.name }));
     loadReport(formParams(), { autoRetry: true });
   }
 
   async function saveReport() {
     const name = $("ts-save-name").value.trim();
     if (!name) {
-      savedStatus("Give the report a name first.");
+      savedStatus(t("saved.nameFirst"));
       $("ts-save-name").focus();
       return;
     }
@@ -1168,9 +1207,10 @@
       $("ts-saved").value = `${shared ? "shared" : "personal"}:${answer.report.id}`;
       $("ts-saved-delete").disabled = false;
       $("ts-save-name").value = "";
-      savedStatus(`Saved "${answer.report.name}"${shared ? ", shared with everyone" : ""}.`);
+      savedStatus(t(shared ? "saved.savedShared" : "saved.saved", { name: answer.report.name }));
     } catch (error) {
-      savedStatus(error instanceof ApiError ? error.detail || "Jira refused to save it." : "Could not save.");
+      const refused = error instanceof ApiError ? error.detail || t("saved.saveRefused") : null;
+      savedStatus(refused || t("saved.saveFailed"));
     }
   }
 
@@ -1182,10 +1222,11 @@
     const query = new URLSearchParams({ id: chosen.report.id, shared: String(chosen.kind === "shared") });
     try {
       await sendJSON("DELETE", `${config.api.saved}?${query.toString()}`);
-      savedStatus(`Deleted "${chosen.report.name}".`);
+      savedStatus(t("saved.deleted", { name: chosen.report.name }));
       await loadSaved();
     } catch (error) {
-      savedStatus(error instanceof ApiError ? error.detail || "Jira refused to delete it." : "Could not delete.");
+      const refused = error instanceof ApiError ? error.detail || t("saved.deleteRefused") : null;
+      savedStatus(refused || t("saved.deleteFailed"));
     }
   }
 
@@ -1217,7 +1258,7 @@
     try {
       report = await fetchJSON(`${config.api.report}?${params.toString()}`, controller.signal);
       if (!report || !Array.isArray(report.rows) || !Array.isArray(report.columns)) {
-        throw new ApiError(500, { error: "The Timesheet service sent an unreadable report." });
+        throw new ApiError(500, { error: t("report.unreadable") });
       }
     } catch (error) {
       if (state.request === controller) {
@@ -1286,9 +1327,8 @@
     const leafRows = report.rows.filter((row) => !row.subtotal).length;
     announce(
       report.rows.length
-        ? `Report loaded: ${leafRows} ${leafRows === 1 ? "row" : "rows"}, ` +
-            `total ${decimalHours(report.total)} hours.`
-        : "Report loaded: no work logged in this period.",
+        ? tCount("report.loaded", leafRows, { hours: decimalHours(report.total) })
+        : t("report.loadedEmpty"),
     );
     resizeFrame();
   }
@@ -1312,14 +1352,14 @@
 
   function showLoadError(error, params, options) {
     if (!(error instanceof ApiError)) {
-      showMessage("error", "Can't reach the Timesheet service", "Check your connection and try again.", {
-        label: "Try again",
+      showMessage("error", t("error.unreachable.title"), t("error.unreachable.text"), {
+        label: t("error.tryAgain"),
         run: () => loadReport(params, { autoRetry: false }),
       });
       return;
     }
     const retry = {
-      label: "Try again",
+      label: t("error.tryAgain"),
       run: () => loadReport(params, { autoRetry: false }),
     };
     switch (error.status) {
@@ -1331,73 +1371,71 @@
           // viewer (it answers as if the project did not exist).
           showMessage(
             "error",
-            "You can't browse this project",
-            `Jira doesn't let your account browse ${fields.project.value || "this project"}, ` +
-              "so there is no logged time to show here. A Jira administrator can give you access.",
+            t("error.noProject.title"),
+            t("error.noProject.text", { project: fields.project.value || t("project.this") }),
           );
           break;
         }
-        const label = (name && FIELD_LABELS[name]) || "Report settings";
+        const label = name && FIELD_NAMES[name] ? t(`field.${FIELD_NAMES[name]}`) : t("field.any");
         if (name) {
           showFieldError(name, detail);
         }
-        showMessage("error", "Check the report settings", `${label}: ${detail}`);
+        showMessage("error", t("error.settings.title"), t("error.settings.text", { field: label, detail }));
         break;
       }
       case 401:
-        showMessage(
-          "error",
-          "Your session has expired",
-          "Reload the page to continue where you left off.",
-          { label: "Reload", run: reloadPage },
-        );
+        showMessage("error", t("error.expired.title"), t("error.expired.text"), {
+          label: t("error.reload"),
+          run: reloadPage,
+        });
         break;
       case 403:
         showMessage(
           "error",
-          "You don't have permission to see this report",
-          error.detail || "Jira did not allow this report for your account.",
+          t("error.forbidden.title"),
+          error.detail || t("error.forbidden.text"),
         );
         break;
       case 429: {
         const wait = Math.max(1, Math.ceil(error.retryAfter || 5));
-        const reason = error.detail || "Jira is rate limiting this site.";
+        const reason = error.detail || t("error.busy.reason");
         if (options.autoRetry && wait <= AUTO_RETRY_LIMIT_SECONDS) {
           scheduleRetry(params, wait, reason);
         } else {
-          showMessage("warning", "Jira is busy", `${reason} You can try again in ${wait} s.`, retry);
+          const text = t("error.busy.wait", { reason, seconds: wait });
+          showMessage("warning", t("error.busy.title"), text, retry);
         }
         break;
       }
       case 502:
         showMessage(
           "error",
-          "Jira answered unexpectedly",
-          error.detail || "Jira sent an answer the Timesheet could not use; try again.",
+          t("error.badGateway.title"),
+          error.detail || t("error.badGateway.text"),
           retry,
         );
         break;
       case 503:
         showMessage(
           "error",
-          "Jira is unavailable",
-          error.detail || "Jira is unavailable right now; try again shortly.",
+          t("error.unavailable.title"),
+          error.detail || t("error.unavailable.text"),
           retry,
         );
         break;
       case 504:
         showMessage(
           "error",
-          "Jira is taking too long",
-          error.detail || "Jira took too long to answer; try a shorter period.",
+          t("error.timeout.title"),
+          error.detail || t("error.timeout.text"),
           retry,
         );
         break;
       default:
         showMessage(
           "error",
-          "The report could not be loaded",
-          error.detail || `The Timesheet service answered HTTP ${error.status}.`,
+          t("error.other.title"),
+          error.detail || t("error.other.text", { status: error.status }),
           retry,
         );
     }
@@ -1410,9 +1448,9 @@
 
   function scheduleRetry(params, seconds, reason) {
     let remaining = seconds;
-    const text = () => `${reason} Retrying in ${remaining} s…`;
-    showMessage("warning", "Jira is busy", text(), {
-      label: "Retry now",
+    const text = () => t("error.busy.retrying", { reason, seconds: remaining });
+    showMessage("warning", t("error.busy.title"), text(), {
+      label: t("error.retryNow"),
       run: () => loadReport(params, { autoRetry: false }),
     });
     state.retryTicker = window.setInterval(() => {
@@ -1501,7 +1539,8 @@
       event.preventDefault();
       forge.download(link.getAttribute("href")).catch((failure) => {
         const detail = failure && failure.body && failure.body.error;
-        showMessage("error", "The export failed", detail || "Try the download again.");
+        const fallback = failure && failure.unreadable ? t("export.unreadable") : t("export.tryAgain");
+        showMessage("error", t("export.failed"), detail || fallback);
       });
       return;
     }
@@ -1514,12 +1553,10 @@
       if (fresh) {
         link.click();
       } else {
-        showMessage(
-          "error",
-          "Your session has expired",
-          "Reload the page to download the report.",
-          { label: "Reload", run: reloadPage },
-        );
+        showMessage("error", t("error.expired.title"), t("export.expired"), {
+          label: t("error.reload"),
+          run: reloadPage,
+        });
       }
     });
   }
@@ -1647,16 +1684,22 @@
     const meta = $("ts-summary-meta");
     meta.textContent = "";
     const zone =
-      report.timezone === "author" ? "days in each author's time zone" : `days in ${report.timezone}`;
-    const grouping = state.group.map((name) => DIMENSION_LABELS[name] || name).join(" › ");
-    meta.append(`By ${grouping.toLowerCase()} · ${zone} · Total `);
-    const unit = state.hoursFormat === "hm" ? "" : " h";
-    const total = element("span", "ts-summary__total", formatHours(report.total) + unit);
+      report.timezone === "author" ? t("summary.authorZones") : t("summary.zone", { zone: report.timezone });
+    const grouping = state.group.map(dimensionLabel).join(" › ").toLowerCase();
+    meta.append(t("summary.meta", { grouping, zone }));
+    const hours = formatHours(report.total);
+    const total = element(
+      "span",
+      "ts-summary__total",
+      state.hoursFormat === "hm" ? hours : t("summary.hoursUnit", { hours }),
+    );
     total.id = "ts-summary-total";
     meta.append(total);
-    $("ts-caption").textContent =
-      `Hours logged ${rangeText(report.from, report.to)}, by ${grouping.toLowerCase()}, ` +
-      `${zone}. Select a number to list its worklogs.`;
+    $("ts-caption").textContent = t("summary.caption", {
+      range: rangeText(report.from, report.to),
+      grouping,
+      zone,
+    });
   }
 
   function columnDescription(column) {
@@ -1677,7 +1720,7 @@
     const button = element("button", "ts-sort");
     button.type = "button";
     button.dataset.sort = key;
-    button.title = `Sort by ${title}`;
+    button.title = t("grid.sortBy", { column: title });
     if (upper) {
       button.append(element("span", "ts-sort__weekday", upper));
     }
@@ -1835,7 +1878,7 @@
   }
 
   function renderHead(report) {
-    const grouping = state.group.map((name) => DIMENSION_LABELS[name] || name).join(" / ");
+    const grouping = state.group.map(dimensionLabel).join(" / ");
     const headRow = element("tr");
     headRow.setAttribute("aria-rowindex", "1");
     headRow.append(headerCell("label", "ts-label-cell", "", grouping, grouping));
@@ -1845,7 +1888,7 @@
         .join(" ");
       return headerCell(column.key, className, description.upper, description.lower, column.label);
     });
-    headRow.append(headerCell("total", "ts-total-cell", "", "Total", "total"));
+    headRow.append(headerCell("total", "ts-total-cell", "", t("grid.total"), t("grid.sortByTotal")));
     table.tHead.replaceChildren(headRow);
     markSort();
   }
@@ -1853,7 +1896,7 @@
   function renderFoot(report) {
     const footRow = element("tr");
     footRow.setAttribute("aria-rowindex", String(report.rows.length + 2));
-    const footLabel = element("th", "ts-label-cell", "Total");
+    const footLabel = element("th", "ts-label-cell", t("grid.total"));
     footLabel.scope = "row";
     footRow.append(footLabel);
     appendColumns(footRow, "td", (column, description) =>
@@ -2060,7 +2103,7 @@
       button.dataset.column = columnKey;
     }
     button.setAttribute("aria-haspopup", "dialog");
-    button.title = "Show worklogs";
+    button.title = t("grid.showWorklogs");
     return button;
   }
 
@@ -2102,10 +2145,11 @@
     redrawRows();
     updateExportLinks();
     writeLocation();
-    const names = { label: "name", total: "total" };
+    const names = { label: t("grid.sortByName"), total: t("grid.sortByTotal") };
     const column = state.report.columns.find((item) => item.key === key);
     const what = names[key] || (column ? column.label : key);
-    announce(`Sorted by ${what}, ${state.sort.dir === "asc" ? "ascending" : "descending"}.`);
+    const sorted = state.sort.dir === "asc" ? "grid.sorted.ascending" : "grid.sorted.descending";
+    announce(t(sorted, { column: what }));
   }
 
   function cssEscape(text) {
@@ -2133,11 +2177,11 @@
       return;
     }
     detail.opener = { row: rowIndex, column: column ? column.key : null };
-    const rowText = row ? row.labels.join(" › ") : "All rows";
+    const rowText = row ? row.labels.join(" › ") : t("detail.allRows");
     const when = column ? column.label : rangeText(report.from, report.to);
-    $("ts-detail-subtitle").textContent = `${rowText} · ${when}`;
+    $("ts-detail-subtitle").textContent = t("detail.subtitle", { row: rowText, period: when });
     const body = $("ts-detail-body");
-    body.replaceChildren(loadingLine("Loading worklogs…"));
+    body.replaceChildren(loadingLine(t("detail.loading")));
     body.setAttribute("aria-busy", "true");
     if (!dialog.open) {
       dialog.showModal();
@@ -2193,7 +2237,7 @@
     }
     time.append(`${match[1]} ${match[2]}`);
     if (match[3]) {
-      time.append(" ", element("span", "ts-detail-offset", match[3] === "Z" ? "UTC" : match[3]));
+      time.append(" ", element("span", "ts-detail-offset", match[3] === "Z" ? t("detail.utc") : match[3]));
     }
     return time;
   }
@@ -2207,7 +2251,7 @@
     started.append(startedNode(worklog.started));
     const comment = worklog.comment
       ? element("td", "ts-detail-comment", worklog.comment)
-      : element("td", "ts-detail-comment ts-detail-comment--none", "No comment");
+      : element("td", "ts-detail-comment ts-detail-comment--none", t("detail.noComment"));
     tr.append(
       issue,
       element("td", null, worklog.authorName || worklog.author),
@@ -2222,26 +2266,22 @@
     const body = $("ts-detail-body");
     if (!worklogs.length) {
       body.replaceChildren(
-        element(
-          "p",
-          "ts-empty__hint",
-          "These worklogs have changed since the report was loaded. Apply the report again to refresh it.",
-        ),
+        element("p", "ts-empty__hint", t("detail.changed")),
       );
       return;
     }
     const detailTable = element("table", "ts-detail-table");
-    const caption = element("caption", "ts-visually-hidden", "Worklogs in this cell");
+    const caption = element("caption", "ts-visually-hidden", t("detail.caption"));
     const head = element("thead");
     const headRow = element("tr");
-    for (const [text, numeric] of [
-      ["Issue", false],
-      ["Author", false],
-      ["Started", false],
-      ["Hours", true],
-      ["Comment", false],
+    for (const [key, numeric] of [
+      ["detail.issue", false],
+      ["detail.author", false],
+      ["detail.started", false],
+      ["detail.hours", true],
+      ["detail.comment", false],
     ]) {
-      const th = element("th", numeric ? "ts-num" : null, text);
+      const th = element("th", numeric ? "ts-num" : null, t(key));
       th.scope = "col";
       headRow.append(th);
     }
@@ -2250,7 +2290,7 @@
     const total = worklogs.reduce((sum, worklog) => sum + (worklog.seconds || 0), 0);
     const foot = element("tfoot");
     const footRow = element("tr");
-    const count = element("td", null, `${worklogs.length} ${worklogs.length === 1 ? "worklog" : "worklogs"}`);
+    const count = element("td", null, tCount("detail.count", worklogs.length));
     count.colSpan = 3;
     footRow.append(count, element("td", "ts-num", formatHours(total)), element("td"));
     foot.append(footRow);
@@ -2268,7 +2308,7 @@
       shown = end;
       const left = worklogs.length - shown;
       more.hidden = left === 0;
-      more.textContent = `Show ${Math.min(left, DETAIL_PAGE_SIZE)} more of ${left}`;
+      more.textContent = t("detail.more", { count: Math.min(left, DETAIL_PAGE_SIZE), left });
     };
     more.addEventListener("click", () => {
       showMore();
@@ -2281,13 +2321,13 @@
   }
 
   function renderDetailError(error) {
-    let text = "The worklogs could not be loaded. Close this and try again.";
+    let text = t("detail.failed");
     if (error instanceof ApiError) {
       if (error.status === 401) {
-        text = "Your session has expired. Reload the page to continue.";
+        text = t("detail.expired");
       } else if (error.status === 429) {
         const wait = Math.max(1, Math.ceil(error.retryAfter || 5));
-        text = `${error.detail || "Jira is rate limiting this site."} Try again in ${wait} s.`;
+        text = t("detail.busy", { reason: error.detail || t("error.busy.reason"), seconds: wait });
       } else if (error.detail) {
         text = error.detail;
       }
@@ -2296,7 +2336,7 @@
     message.setAttribute("role", "alert");
     const inner = element("div", "ts-message__body");
     inner.append(
-      element("p", "ts-message__title", "Worklogs unavailable"),
+      element("p", "ts-message__title", t("detail.unavailable")),
       element("p", "ts-message__text", text),
     );
     message.append(inner);
@@ -2457,7 +2497,7 @@
       config.initial = { ...config.initial, project: [page.projectKey] };
       fields.project.value = page.projectKey;
       fields.project.readOnly = true;
-      $("ts-project-hint").textContent = "Fixed on a project page";
+      $("ts-project-hint").textContent = t("project.hintFixed");
     }
   }
 
