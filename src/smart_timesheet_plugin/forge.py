@@ -110,6 +110,7 @@ def render_index_html() -> str:
         initial=json.dumps(initial, separators=(",", ":")),
         strings=page_strings(),
         strings_json=page_strings_json(),
+        locale="",
         project_page=False,
         projects=[],
         site_url="",

@@ -165,6 +165,11 @@
           typeof context.timezone === "string" && context.timezone ? context.timezone : undefined,
         );
       },
+      locale() {
+        return contextLoaded.then(() =>
+          typeof context.locale === "string" && context.locale ? context.locale : undefined,
+        );
+      },
       // A Forge page's own URL state is not kept yet: every visit opens the default report.
       readLocation() {
         return Promise.resolve(undefined);

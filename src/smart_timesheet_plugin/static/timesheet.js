@@ -336,6 +336,22 @@
         );
       },
 
+      // The viewer's Jira locale ("de-DE"): the one Jira put in the page's URL, else AP's answer.
+      locale() {
+        if (root.dataset.locale) {
+          return Promise.resolve(root.dataset.locale);
+        }
+        return ask((AP, answer) => {
+          if (!inFrame || !AP || !has(AP.user, "getLocale")) {
+            return false;
+          }
+          AP.user.getLocale(answer);
+          return true;
+        }, HOST_ANSWER_TIMEOUT_MS).then(({ value }) =>
+          typeof value === "string" && value ? value : undefined,
+        );
+      },
+
       // The report parameters in the host page's URL ({name: value}), or undefined.
       readLocation() {
         return ask((AP, answer) => {
@@ -418,20 +434,69 @@
     }
   }
 
+  // ---- The viewer's locale ---------------------------------------------------------------------
+  // Dates and numbers are written the way the viewer's Jira language writes them: Jira passes its
+  // locale in the iframe URL ("loc", rendered into data-locale) and through AP.user.getLocale, a
+  // Forge page reads it from view.getContext(). Dates are calendar days, formatted in UTC so that
+  // no zone moves them. Exports are not touched: they stay machine-readable.
+
+  const formats = {};
+
+  // A tag Intl knows (Jira writes de_DE in places), else null.
+  function knownLocale(tag) {
+    if (typeof tag !== "string" || !tag.trim()) {
+      return null;
+    }
+    try {
+      const [canonical] = Intl.getCanonicalLocales(tag.trim().replace(/_/g, "-"));
+      return canonical && Intl.DateTimeFormat.supportedLocalesOf([canonical]).length ? canonical : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function setLocale(tag) {
+    const chosen = knownLocale(tag) || knownLocale(navigator.language) || "en-GB";
+    const date = (options) => new Intl.DateTimeFormat(chosen, { timeZone: "UTC", ...options });
+    Object.assign(formats, {
+      locale: chosen,
+      hours: new Intl.NumberFormat(chosen, {
+        minimumFractionDigits: 2,
+        maximumFractionDigits: 2,
+        useGrouping: false,
+      }),
+      count: new Intl.NumberFormat(chosen),
+      longDate: date({ day: "numeric", month: "short", year: "numeric" }),
+      shortDate: date({ day: "numeric", month: "short" }),
+      weekday: date({ weekday: "short" }),
+      month: date({ month: "short", year: "numeric" }),
+      year: date({ year: "numeric" }),
+      started: date({ dateStyle: "medium", timeStyle: "short" }),
+    });
+    const sample = $("ts-decimal-sample");
+    if (sample) {
+      sample.textContent = formats.hours.format(7.5);
+    }
+  }
+
+  // "1–3 Nov" in the viewer's style; a range of one day is that day.
+  function dayRange(format, first, last) {
+    if (first.getTime() === last.getTime()) {
+      return format.format(first);
+    }
+    if (typeof format.formatRange === "function") {
+      return format.formatRange(first, last);
+    }
+    return `${format.format(first)} – ${format.format(last)}`;
+  }
+
+  function formatCount(count) {
+    return formats.count.format(count);
+  }
+
   // ---- Dates -----------------------------------------------------------------------------------
 
   const WEEKDAY_NUMBER = { monday: 1, sunday: 0, saturday: 6 };
-  const longDate = new Intl.DateTimeFormat("en-GB", {
-    day: "numeric",
-    month: "short",
-    year: "numeric",
-    timeZone: "UTC",
-  });
-  const shortDate = new Intl.DateTimeFormat("en-GB", {
-    day: "numeric",
-    month: "short",
-    timeZone: "UTC",
-  });
   const calendars = new Map();
 
   function parseDay(text) {
@@ -539,22 +604,22 @@
       return `${from} – ${to}`;
     }
     if (from === to) {
-      return longDate.format(first);
+      return formats.longDate.format(first);
     }
     const firstText =
       first.getUTCFullYear() === last.getUTCFullYear()
-        ? shortDate.format(first)
-        : longDate.format(first);
-    return `${firstText} – ${longDate.format(last)}`;
+        ? formats.shortDate.format(first)
+        : formats.longDate.format(first);
+    return `${firstText} – ${formats.longDate.format(last)}`;
   }
 
   // ---- Hours -----------------------------------------------------------------------------------
 
   function decimalHours(seconds) {
-    // Hundredths of an hour, halves rounded up, as the exports write them.
+    // Hundredths of an hour, halves rounded up, as the exports write them; then the viewer's
+    // decimal sign (7.50, 7,50), without thousands separators in a grid of numbers.
     const hundredths = Math.round(seconds / 36);
-    const whole = Math.floor(hundredths / 100);
-    return `${whole}.${String(hundredths % 100).padStart(2, "0")}`;
+    return formats.hours.format(hundredths / 100);
   }
 
   function clockHours(seconds) {
@@ -1311,6 +1376,7 @@
     state.shownQuery = new URLSearchParams(params);
     state.group = splitList(params.get("group") || "user");
     state.columnUnit = params.get("pivot") ? "pivot" : params.get("columns") || "day";
+    state.weekStart = params.get("week_start") || "monday";
     state.serverSort = params.get("sort") === "total" ? "total" : "label";
     const todayZone = report.timezone === "author" ? state.viewerZone : report.timezone;
     const today = state.columnUnit === "day" ? todayIn(todayZone) : null;
@@ -1327,7 +1393,10 @@
     const leafRows = report.rows.filter((row) => !row.subtotal).length;
     announce(
       report.rows.length
-        ? tCount("report.loaded", leafRows, { hours: decimalHours(report.total) })
+        ? tCount("report.loaded", leafRows, {
+            rows: formatCount(leafRows),
+            hours: decimalHours(report.total),
+          })
         : t("report.loadedEmpty"),
     );
     resizeFrame();
@@ -1706,14 +1775,87 @@
     const day = state.columnUnit === "day" ? parseDay(column.key) : null;
     const weekend = day ? day.getUTCDay() === 0 || day.getUTCDay() === 6 : false;
     const today = day ? column.key === state.todayKey : false;
-    let upper = "";
-    let lower = column.label;
-    const space = column.label.indexOf(" ");
-    if (space > 0 && (day || /^W\d+ /.test(column.label))) {
-      upper = column.label.slice(0, space);
-      lower = column.label.slice(space + 1);
+    const { upper, lower } = periodLabel(column);
+    return { weekend, today, upper, lower, label: upper ? `${upper} ${lower}` : lower };
+  }
+
+  // A period column's heading in the viewer's locale, from its key and the report's range (the
+  // API's English label names a pivot's people or projects, and anything not understood): the
+  // days it holds when the range cuts it short, as the API's label does.
+  function periodLabel(column) {
+    const fallback = { upper: "", lower: column.label };
+    const from = parseDay(state.report.from);
+    const to = parseDay(state.report.to);
+    const span = periodSpan(state.columnUnit, column.key);
+    if (!span || !from || !to) {
+      return fallback;
     }
-    return { weekend, today, upper, lower };
+    const first = span[0] < from ? from : span[0];
+    const last = span[1] > to ? to : span[1];
+    const whole = first.getTime() === span[0].getTime() && last.getTime() === span[1].getTime();
+    const days = () => dayRange(formats.longDate, first, last);
+    switch (state.columnUnit) {
+      case "day":
+        return { upper: formats.weekday.format(first), lower: formats.shortDate.format(first) };
+      case "week": {
+        const upper =
+          state.weekStart === "monday"
+            ? t("column.week", { week: String(isoWeek(span[0])).padStart(2, "0") })
+            : "";
+        return { upper, lower: dayRange(formats.shortDate, first, last) };
+      }
+      case "month":
+        return { upper: "", lower: whole ? formats.month.format(first) : days() };
+      case "quarter": {
+        const quarter = Math.floor(span[0].getUTCMonth() / 3) + 1;
+        const lower = whole
+          ? t("column.quarter", { quarter, year: formats.year.format(first) })
+          : t("column.quarterPart", { quarter, days: days() });
+        return { upper: "", lower };
+      }
+      case "year":
+        return { upper: "", lower: whole ? formats.year.format(first) : days() };
+      default:
+        return fallback;
+    }
+  }
+
+  // The first and last day of a column's whole period, from its key (see docs/timesheet-api.md).
+  function periodSpan(unit, key) {
+    let match;
+    if (unit === "day" && (match = parseDay(key))) {
+      return [match, match];
+    }
+    if (unit === "week" && (match = parseDay(key))) {
+      return [match, addDays(match, 6)];
+    }
+    if (unit === "month" && (match = /^(\d{4})-(\d{2})$/.exec(key))) {
+      const [year, month] = [Number(match[1]), Number(match[2]) - 1];
+      return [new Date(Date.UTC(year, month, 1)), new Date(Date.UTC(year, month + 1, 0))];
+    }
+    if (unit === "quarter" && (match = /^(\d{4})-Q([1-4])$/.exec(key))) {
+      const [year, month] = [Number(match[1]), (Number(match[2]) - 1) * 3];
+      return [new Date(Date.UTC(year, month, 1)), new Date(Date.UTC(year, month + 3, 0))];
+    }
+    if (unit === "year" && (match = /^(\d{4})$/.exec(key))) {
+      const year = Number(match[1]);
+      return [new Date(Date.UTC(year, 0, 1)), new Date(Date.UTC(year, 11, 31))];
+    }
+    return null;
+  }
+
+  // The ISO 8601 week number of a day (weeks from Monday; week 1 holds the year's first Thursday).
+  function isoWeek(day) {
+    const thursday = addDays(day, 3 - ((day.getUTCDay() + 6) % 7));
+    const firstOfYear = Date.UTC(thursday.getUTCFullYear(), 0, 1);
+    return Math.floor((thursday.getTime() - firstOfYear) / (7 * 86400000)) + 1;
+  }
+
+  // A column's heading as the page shows it.
+  function columnLabel(column) {
+    const index = state.report.columns.indexOf(column);
+    const description = index >= 0 ? view.descriptions[index] : null;
+    return description ? description.label : column.label;
   }
 
   function sortButton(key, upper, lower, title) {
@@ -1886,7 +2028,7 @@
       const className = [description.weekend && "ts-weekend", description.today && "ts-today"]
         .filter(Boolean)
         .join(" ");
-      return headerCell(column.key, className, description.upper, description.lower, column.label);
+      return headerCell(column.key, className, description.upper, description.lower, description.label);
     });
     headRow.append(headerCell("total", "ts-total-cell", "", t("grid.total"), t("grid.sortByTotal")));
     table.tHead.replaceChildren(headRow);
@@ -2147,7 +2289,7 @@
     writeLocation();
     const names = { label: t("grid.sortByName"), total: t("grid.sortByTotal") };
     const column = state.report.columns.find((item) => item.key === key);
-    const what = names[key] || (column ? column.label : key);
+    const what = names[key] || (column ? columnLabel(column) : key);
     const sorted = state.sort.dir === "asc" ? "grid.sorted.ascending" : "grid.sorted.descending";
     announce(t(sorted, { column: what }));
   }
@@ -2178,7 +2320,7 @@
     }
     detail.opener = { row: rowIndex, column: column ? column.key : null };
     const rowText = row ? row.labels.join(" › ") : t("detail.allRows");
-    const when = column ? column.label : rangeText(report.from, report.to);
+    const when = column ? columnLabel(column) : rangeText(report.from, report.to);
     $("ts-detail-subtitle").textContent = t("detail.subtitle", { row: rowText, period: when });
     const body = $("ts-detail-body");
     body.replaceChildren(loadingLine(t("detail.loading")));
@@ -2235,7 +2377,10 @@
       time.textContent = started || "";
       return time;
     }
-    time.append(`${match[1]} ${match[2]}`);
+    // The wall-clock time of the zone that chose its day, written in the viewer's style.
+    const [year, month, day] = match[1].split("-").map(Number);
+    const [hour, minute] = match[2].split(":").map(Number);
+    time.append(formats.started.format(new Date(Date.UTC(year, month - 1, day, hour, minute))));
     if (match[3]) {
       time.append(" ", element("span", "ts-detail-offset", match[3] === "Z" ? t("detail.utc") : match[3]));
     }
@@ -2290,7 +2435,11 @@
     const total = worklogs.reduce((sum, worklog) => sum + (worklog.seconds || 0), 0);
     const foot = element("tfoot");
     const footRow = element("tr");
-    const count = element("td", null, tCount("detail.count", worklogs.length));
+    const count = element(
+      "td",
+      null,
+      tCount("detail.count", worklogs.length, { worklogs: formatCount(worklogs.length) }),
+    );
     count.colSpan = 3;
     footRow.append(count, element("td", "ts-num", formatHours(total)), element("td"));
     foot.append(footRow);
@@ -2308,7 +2457,10 @@
       shown = end;
       const left = worklogs.length - shown;
       more.hidden = left === 0;
-      more.textContent = t("detail.more", { count: Math.min(left, DETAIL_PAGE_SIZE), left });
+      more.textContent = t("detail.more", {
+        count: formatCount(Math.min(left, DETAIL_PAGE_SIZE)),
+        left: formatCount(left),
+      });
     };
     more.addEventListener("click", () => {
       showMore();
@@ -2502,14 +2654,16 @@
   }
 
   function start() {
+    setLocale(root.dataset.locale);
     wire();
     fillForm(config.initial);
     if (!forge) {
       auth.accept(config.token);
     }
     resizeFrame();
-    // The host's URL may name a report (a bookmark), and the host knows the viewer's zone; ask
-    // both before the first report, which then matches the link and the viewer's calendar.
+    // The host's URL may name a report (a bookmark), and the host knows the viewer's zone and
+    // locale; ask them before the first report, which then matches the link, the viewer's
+    // calendar and the viewer's way of writing dates and numbers.
     host
       .ready()
       .then(() => {
@@ -2517,8 +2671,9 @@
           applyForgePage(forge.page());
         }
       })
-      .then(() => Promise.all([host.readLocation(), host.timeZone()]))
-      .then(([query, zone]) => {
+      .then(() => Promise.all([host.readLocation(), host.timeZone(), host.locale()]))
+      .then(([query, zone, locale]) => {
+        setLocale(locale);
         setViewerZone(zone);
         fillForm(withLocation(config.initial, query));
         loadReport(formParams(), { autoRetry: true });
