@@ -489,6 +489,9 @@ def test_a_german_viewer_reads_german_dates_and_decimals_an_english_one_english(
     expect(first_day.locator(".ts-sort__date")).to_have_text(re.compile(rf"^1\. {month}$"))
     totals = frame.locator("tbody td.ts-total-cell").all_inner_texts()
     assert totals and all(re.fullmatch(r"\d+,\d\d", text.strip()) for text in totals)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(ARTIFACTS / "timesheet-german.png"))
     # The worklogs dialog: dates as 03.11.2026, 09:30 and hours with a comma too.
     frame.locator("tbody .ts-cell").first.click()
     expect(frame.locator("#ts-detail-body")).to_have_attribute("aria-busy", "false")
