@@ -139,6 +139,7 @@ def render_index_html() -> str:
     """
     from chameleon import PageTemplateFile
 
+    from smart_timesheet_plugin.page_strings import page_strings, page_strings_json
     from smart_timesheet_plugin.params import GROUP_DIMENSIONS, PRESETS, parse_report_params
 
     # The same default form as a Connect page without parameters: this week, as a preset.
@@ -152,6 +153,9 @@ def render_index_html() -> str:
         all_js_url=None,
         forge_bridge=BRIDGE_BUNDLE,
         initial=json.dumps(initial, separators=(",", ":")),
+        strings=page_strings(),
+        strings_json=page_strings_json(),
+        locale="",
         project_page=False,
         projects=[],
         site_url="",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -32,6 +33,7 @@ from atlassian_connect_kit import (
 )
 from smart_timesheet_plugin.export import export_filename, export_title, report_csv, report_xlsx
 from smart_timesheet_plugin.forge import export_file, invoked_through_forge
+from smart_timesheet_plugin.page_strings import page_strings, page_strings_json
 from smart_timesheet_plugin.params import (
     GROUP_DIMENSIONS,
     PRESETS,
@@ -76,6 +78,9 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 SIGN_IN_MESSAGE = "sign in to Jira to see this report"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A locale as Jira names it in the iframe URL's ``loc`` (``de-DE``; ``de_DE`` elsewhere in Jira):
+# a language, then up to three subtags. Anything else is ignored rather than handed to the page.
+_LOCALE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
 
 
 class ReportFailed(Exception):
@@ -392,6 +397,17 @@ def export_xlsx(request: Request) -> Response:
     return _download(request, body, XLSX_TYPE, export_filename(report, "xlsx"))
 
 
+def viewer_locale(request: Request) -> str:
+    """The viewer's Jira locale as a BCP 47 tag (``de-DE``), from the ``loc`` parameter Jira
+    appends to every iframe URL; ``""`` when there is none or it is not a locale.
+
+    The page formats its dates and numbers in it. The URL is signed (its ``qsh`` covers ``loc``),
+    and the value only ever chooses a format.
+    """
+    value = request.GET.get("loc", "").strip()
+    return value.replace("_", "-") if _LOCALE.fullmatch(value) else ""
+
+
 def timesheet_page(request: Request) -> dict[str, Any]:
     """``GET /timesheet``: the page Jira opens in its iframe (also the project page)."""
     settings = get_settings(request)
@@ -419,6 +435,9 @@ def timesheet_page(request: Request) -> dict[str, Any]:
         "all_js_url": settings.all_js_url,
         "forge_bridge": None,  # only the Forge folder's copy loads @forge/bridge
         "initial": json.dumps(shown, separators=(",", ":")),
+        "strings": page_strings(),
+        "strings_json": page_strings_json(),
+        "locale": viewer_locale(request),
         "project_page": bool(params.projects) and "project" in query,
         "projects": list(params.projects),
         "site_url": identity.base_url.rstrip("/") if identity is not None else "",

@@ -7,9 +7,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import pytest
 import requests
+from pyramid.request import Request
 
 from atlassian_connect_kit.settings import SETTINGS
+from smart_timesheet_plugin.views import viewer_locale
 
 STATIC = Path(__file__).resolve().parents[2] / "src" / "smart_timesheet_plugin" / "static"
 PRODUCTION_ALL_JS = next(spec.default for spec in SETTINGS if spec.name == "ack.all_js_url")
@@ -253,6 +256,37 @@ def test_jiras_own_tz_parameter_does_not_choose_the_reports_zone(signed_page_url
     response = requests.get(url, timeout=30)
     initial = json.loads(Page(response.text).by_id["timesheet"][1]["data-initial"])
     assert "tz" not in initial
+
+
+def test_the_page_carries_the_viewers_locale_from_jiras_loc_parameter(
+    signed_page_url, fake_jira, viewer
+):
+    # Jira appends the viewer's locale as "loc" to every iframe URL; the page formats dates and
+    # numbers in it.
+    german = next(user for user in fake_jira.data.users if user.active and user.locale == "de_DE")
+    for user, tag in ((german, "de-DE"), (viewer, viewer.locale.replace("_", "-"))):
+        url = signed_page_url("/timesheet", account_id=user.account_id)
+        assert f"loc={tag}" in url
+        response = requests.get(url, timeout=30)
+        assert Page(response.text).by_id["timesheet"][1]["data-locale"] == tag
+
+
+@pytest.mark.parametrize(
+    ("query", "locale"),
+    [
+        ("loc=de-DE", "de-DE"),
+        ("loc=de_DE", "de-DE"),
+        ("loc=zh-Hant-TW", "zh-Hant-TW"),
+        ("", ""),
+        ("loc=x", ""),
+        ("loc=de-DE%22%3E%3Cscript%3E", ""),
+        ("loc=" + "a" * 40, ""),
+        ("loc=de%20DE", ""),
+    ],
+)
+def test_a_loc_that_is_no_locale_is_left_out(query, locale):
+    # The value only ever chooses a format, and only a locale's shape reaches the page.
+    assert viewer_locale(Request.blank(f"/timesheet?{query}")) == locale
 
 
 def test_the_page_knows_the_sites_address_for_issue_links(signed_page_url, fake_jira):

@@ -436,6 +436,97 @@ def test_the_zone_menu_opens_on_the_viewers_own_jira_zone(page, demo, playwright
     expect(frame.locator("#ts-csv")).not_to_have_attribute("href", re.compile(r"[?&]tz="))
 
 
+# Abbreviated month names as CLDR writes them (some CLDR versions shorten a few differently).
+GERMAN_MONTHS = (
+    *(r"Jan\.", r"Feb\.", r"März", r"Apr\.", r"Mai", r"Juni"),
+    *(r"Juli", r"Aug\.", r"Sept?\.", r"Okt\.", r"Nov\.", r"Dez\."),
+)
+ENGLISH_MONTHS = (
+    *("Jan", "Feb", "Mar", "Apr", "May", "Jun"),
+    *("Jul", "Aug", "Sept?", "Oct", "Nov", "Dec"),
+)
+
+
+def open_as(page, demo, playwright_api, viewer):
+    """Open the Timesheet in the host as ``viewer``; wait for the first report."""
+    expect = playwright_api.expect
+    open_timesheet(page, demo, playwright_api)
+    page.locator("#viewer").select_option(viewer.account_id)
+    # The host reloads its page for the new viewer, with Jira's "loc" for them in the frame's URL.
+    expect(page.locator("#addon-frame")).to_have_attribute(
+        "src", re.compile(rf"[?&]loc={viewer.locale.replace('_', '-')}&")
+    )
+    frame = page.frame_locator("#addon-frame")
+    expect(frame.locator("#ts-grand-total")).to_be_attached()
+    expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    return frame
+
+
+def test_a_german_viewer_reads_german_dates_and_decimals_an_english_one_english(
+    page, demo, playwright_api
+):
+    expect = playwright_api.expect
+    users = [user for user in demo.site.data.users if user.active]
+    german = next(user for user in users if user.locale == "de_DE" and user.project_keys)
+    english = users[0]
+    assert english.locale.startswith("en_")
+
+    frame = open_as(page, demo, playwright_api, german)
+    report = api_report(demo, german.account_id, preset="last-month")
+    choose_preset(frame, playwright_api, "last-month", report)
+    first, last = dt.date.fromisoformat(report["from"]), dt.date.fromisoformat(report["to"])
+    month = GERMAN_MONTHS[first.month - 1]
+    # 7,50 rather than 7.50, and "1. Nov." rather than "1 Nov".
+    expect(frame.locator("#ts-grand-total")).to_have_text(
+        hours_text(report["total"]).replace(".", ",")
+    )
+    expect(frame.locator("#ts-summary-total")).to_have_text(re.compile(r"^\d+,\d\d h$"))
+    expect(frame.locator("#ts-decimal-sample")).to_have_text("7,50")
+    expect(frame.locator("#ts-summary-title")).to_have_text(
+        re.compile(rf"^1\. {month} \u2013 {last.day}\. {month} {last.year}$")
+    )
+    first_day = frame.locator(f'thead button[data-sort="{report["from"]}"]')
+    expect(first_day.locator(".ts-sort__date")).to_have_text(re.compile(rf"^1\. {month}$"))
+    totals = frame.locator("tbody td.ts-total-cell").all_inner_texts()
+    assert totals and all(re.fullmatch(r"\d+,\d\d", text.strip()) for text in totals)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(ARTIFACTS / "timesheet-german.png"))
+    # The worklogs dialog: dates as 03.11.2026, 09:30 and hours with a comma too.
+    frame.locator("tbody .ts-cell").first.click()
+    expect(frame.locator("#ts-detail-body")).to_have_attribute("aria-busy", "false")
+    expect(frame.locator("#ts-detail .ts-detail-started").first).to_have_text(
+        re.compile(r"^\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}")
+    )
+    expect(frame.locator("#ts-detail tfoot td.ts-num")).to_have_text(re.compile(r"^\d+,\d\d$"))
+    page.keyboard.press("Escape")
+    # Months as columns: German month names.
+    frame.get_by_label("Columns").select_option("month")
+    frame.locator("#ts-apply").click()
+    expect(frame.locator("#ts-csv")).to_have_attribute("href", re.compile(r"columns=month"))
+    expect(frame.locator(f'thead button[data-sort="{report["from"][:7]}"]')).to_have_text(
+        re.compile(rf"{month} {first.year}")
+    )
+    # The export stays machine-readable: a point, ISO dates, whatever the viewer's locale.
+    with page.expect_download() as download_info:
+        frame.locator("#ts-csv").click()
+    rows = list(csv.reader(io.StringIO(Path(download_info.value.path()).read_text("utf-8-sig"))))
+    assert rows[0][1:-2] == [report["from"][:7]]
+    assert rows[-1][-2] == hours_text(report["total"])
+
+    frame = open_as(page, demo, playwright_api, english)
+    report = api_report(demo, english.account_id, preset="last-month")
+    choose_preset(frame, playwright_api, "last-month", report)
+    month = ENGLISH_MONTHS[first.month - 1]
+    expect(frame.locator("#ts-grand-total")).to_have_text(hours_text(report["total"]))
+    expect(frame.locator("#ts-decimal-sample")).to_have_text("7.50")
+    expect(frame.locator("#ts-summary-title")).to_have_text(
+        re.compile(rf"^1 {month} \u2013 {last.day} {month} {last.year}$")
+    )
+    first_day = frame.locator(f'thead button[data-sort="{report["from"]}"]')
+    expect(first_day.locator(".ts-sort__date")).to_have_text(re.compile(rf"^1 {month}$"))
+
+
 def test_presets_follow_the_viewers_calendar_and_the_form_matches_the_report(
     browser, playwright_api
 ):

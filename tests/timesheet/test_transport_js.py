@@ -58,6 +58,7 @@ function load(withBridge) {
   await forge.host.ready();
   results.page = forge.page();
   results.zone = await forge.host.timeZone();
+  results.locale = await forge.host.locale();
   results.token = await forge.host.getToken();
   results.calls = {};
   for (const path of Object.keys(answers)) {
@@ -116,6 +117,8 @@ def test_the_adapter_reads_every_answer_shape() -> None:
         "locale": "ja-JP",
     }
     assert out["zone"] == "Asia/Tokyo"
+    # The page writes dates and numbers in the viewer's locale, as Forge's context names it.
+    assert out["locale"] == "ja-JP"
     assert out["token"] == {"answered": True}  # nothing to renew: Forge signs every call
     calls = out["calls"]
     for path in ("/plain", "/wrapped", "/wrapped-text"):

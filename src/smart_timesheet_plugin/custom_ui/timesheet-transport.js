@@ -15,7 +15,8 @@
  *   fetchJSON(url, signal): the answer's JSON body; a failure rejects with {status, body,
  *               retryAfter} (status 0 when the bridge itself failed);
  *   sendJSON(method, url, body): the same for a POST, PUT or DELETE carrying a JSON body;
- *   download(url): fetches an export (JSON {filename, mediaType, content: base64}) and saves it.
+ *   download(url): fetches an export (JSON {filename, mediaType, content: base64}) and saves it;
+ *               an answer that is no such file rejects with {status: 0, unreadable: true}.
  */
 (function () {
   "use strict";
@@ -135,7 +136,8 @@
 
     function saveFile(file) {
       if (!file || typeof file.content !== "string" || typeof file.filename !== "string") {
-        throw failure(0, { error: "The export could not be read." }, {});
+        // The page words the message (timesheet.js holds the texts).
+        throw { ...failure(0, null, {}), unreadable: true };
       }
       const binary = window.atob(file.content);
       const bytes = new Uint8Array(binary.length);
@@ -166,6 +168,11 @@
       timeZone() {
         return contextLoaded.then(() =>
           typeof context.timezone === "string" && context.timezone ? context.timezone : undefined,
+        );
+      },
+      locale() {
+        return contextLoaded.then(() =>
+          typeof context.locale === "string" && context.locale ? context.locale : undefined,
         );
       },
       // A Forge page's own URL state is not kept yet: every visit opens the default report.

@@ -44,38 +44,27 @@
     "order",
     "expected",
   ];
-  const DIMENSION_LABELS = {
-    user: "User",
-    project: "Project",
-    issue: "Issue",
-    parent: "Epic / parent",
-    issuetype: "Issue type",
-    component: "Component",
-    fixversion: "Fix version",
-    label: "Label",
-    sprint: "Sprint",
-    field: "Custom field",
-  };
   const ISSUE_DIMENSIONS = ["issue", "parent"];
-  const FIELD_LABELS = {
-    from: "From",
-    to: "To",
-    preset: "Period",
-    columns: "Columns",
-    week_start: "Week starts on",
-    group: "Group by",
-    project: "Projects",
-    user: "People",
-    usergroup: "People",
-    field: "Custom field",
-    pivot: "Columns",
-    order: "Sort",
-    jql: "More JQL",
-    tz: "Days counted in",
-    sort: "Sort",
-    expected: "Expected hours",
-    row: "Row",
-    column: "Column",
+  // The form field an API parameter belongs to, as the "field.*" texts name them.
+  const FIELD_NAMES = {
+    from: "from",
+    to: "to",
+    preset: "preset",
+    columns: "columns",
+    week_start: "week_start",
+    group: "group",
+    project: "project",
+    user: "user",
+    usergroup: "user",
+    field: "field",
+    pivot: "columns",
+    order: "sort",
+    jql: "jql",
+    tz: "tz",
+    sort: "sort",
+    expected: "expected",
+    row: "row",
+    column: "column",
   };
   // Form controls that show a parameter's error; the first is focused.
   const FIELD_CONTROLS = {
@@ -112,6 +101,57 @@
   };
 
   const $ = (id) => document.getElementById(id);
+
+  // ---- Words -----------------------------------------------------------------------------------
+  // Every text the page shows comes from one table (page_strings_en.json, carried in the page's
+  // data-strings attribute), looked up by key: a translation is another table with the same keys.
+
+  const strings = (() => {
+    let table = null;
+    try {
+      table = JSON.parse(root.dataset.strings || "null");
+    } catch (error) {
+      table = null;
+    }
+    const messages = table && typeof table.messages === "object" && table.messages ? table.messages : {};
+    const language = table && typeof table.language === "string" ? table.language : "en";
+    let plurals = null;
+    try {
+      plurals = new Intl.PluralRules(language);
+    } catch (error) {
+      plurals = null;
+    }
+    return { messages, plurals };
+  })();
+
+  function hasText(key) {
+    return Object.prototype.hasOwnProperty.call(strings.messages, key);
+  }
+
+  // The text of `key` with its {placeholders} filled from `values`; the key itself when the table
+  // lacks it (a visible hint, never a crash).
+  function t(key, values) {
+    const text = hasText(key) ? strings.messages[key] : key;
+    if (!values) {
+      return text;
+    }
+    return text.replace(/\{(\w+)\}/g, (whole, name) =>
+      Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole,
+    );
+  }
+
+  // `key.one`, `key.other` (or another plural category of the table's language) for `count`.
+  function tCount(key, count, values) {
+    const category = strings.plurals ? strings.plurals.select(count) : count === 1 ? "one" : "other";
+    const wanted = `${key}.${category}`;
+    const chosen = hasText(wanted) ? wanted : `${key}.other`;
+    return t(chosen, { count, ...values });
+  }
+
+  function dimensionLabel(name) {
+    const key = `dimension.${name}`;
+    return hasText(key) ? t(key) : name;
+  }
   // One or more account ids, comma separated (what earlier versions of the form took).
   const ACCOUNT_IDS = /^[A-Za-z0-9:_-]{10,128}(\s*,\s*[A-Za-z0-9:_-]{10,128})*$/;
   const PICKER_DELAY_MS = 250;
@@ -155,7 +195,6 @@
   const table = $("ts-table");
   const links = { csv: $("ts-csv"), xlsx: $("ts-xlsx") };
   const viewerZoneOption = fields.tz.querySelector('option[value="viewer"]');
-  const viewerZoneText = viewerZoneOption ? viewerZoneOption.textContent : "";
 
   const state = {
     preset: null,
@@ -303,6 +342,22 @@
         );
       },
 
+      // The viewer's Jira locale ("de-DE"): the one Jira put in the page's URL, else AP's answer.
+      locale() {
+        if (root.dataset.locale) {
+          return Promise.resolve(root.dataset.locale);
+        }
+        return ask((AP, answer) => {
+          if (!inFrame || !AP || !has(AP.user, "getLocale")) {
+            return false;
+          }
+          AP.user.getLocale(answer);
+          return true;
+        }, HOST_ANSWER_TIMEOUT_MS).then(({ value }) =>
+          typeof value === "string" && value ? value : undefined,
+        );
+      },
+
       // The report parameters in the host page's URL ({name: value}), or undefined.
       readLocation() {
         return ask((AP, answer) => {
@@ -385,20 +440,69 @@
     }
   }
 
+  // ---- The viewer's locale ---------------------------------------------------------------------
+  // Dates and numbers are written the way the viewer's Jira language writes them: Jira passes its
+  // locale in the iframe URL ("loc", rendered into data-locale) and through AP.user.getLocale, a
+  // Forge page reads it from view.getContext(). Dates are calendar days, formatted in UTC so that
+  // no zone moves them. Exports are not touched: they stay machine-readable.
+
+  const formats = {};
+
+  // A tag Intl knows (Jira writes de_DE in places), else null.
+  function knownLocale(tag) {
+    if (typeof tag !== "string" || !tag.trim()) {
+      return null;
+    }
+    try {
+      const [canonical] = Intl.getCanonicalLocales(tag.trim().replace(/_/g, "-"));
+      return canonical && Intl.DateTimeFormat.supportedLocalesOf([canonical]).length ? canonical : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function setLocale(tag) {
+    const chosen = knownLocale(tag) || knownLocale(navigator.language) || "en-GB";
+    const date = (options) => new Intl.DateTimeFormat(chosen, { timeZone: "UTC", ...options });
+    Object.assign(formats, {
+      locale: chosen,
+      hours: new Intl.NumberFormat(chosen, {
+        minimumFractionDigits: 2,
+        maximumFractionDigits: 2,
+        useGrouping: false,
+      }),
+      count: new Intl.NumberFormat(chosen),
+      longDate: date({ day: "numeric", month: "short", year: "numeric" }),
+      shortDate: date({ day: "numeric", month: "short" }),
+      weekday: date({ weekday: "short" }),
+      month: date({ month: "short", year: "numeric" }),
+      year: date({ year: "numeric" }),
+      started: date({ dateStyle: "medium", timeStyle: "short" }),
+    });
+    const sample = $("ts-decimal-sample");
+    if (sample) {
+      sample.textContent = formats.hours.format(7.5);
+    }
+  }
+
+  // "1–3 Nov" in the viewer's style; a range of one day is that day.
+  function dayRange(format, first, last) {
+    if (first.getTime() === last.getTime()) {
+      return format.format(first);
+    }
+    if (typeof format.formatRange === "function") {
+      return format.formatRange(first, last);
+    }
+    return `${format.format(first)} – ${format.format(last)}`;
+  }
+
+  function formatCount(count) {
+    return formats.count.format(count);
+  }
+
   // ---- Dates -----------------------------------------------------------------------------------
 
   const WEEKDAY_NUMBER = { monday: 1, sunday: 0, saturday: 6 };
-  const longDate = new Intl.DateTimeFormat("en-GB", {
-    day: "numeric",
-    month: "short",
-    year: "numeric",
-    timeZone: "UTC",
-  });
-  const shortDate = new Intl.DateTimeFormat("en-GB", {
-    day: "numeric",
-    month: "short",
-    timeZone: "UTC",
-  });
   const calendars = new Map();
 
   function parseDay(text) {
@@ -506,22 +610,22 @@
       return `${from} – ${to}`;
     }
     if (from === to) {
-      return longDate.format(first);
+      return formats.longDate.format(first);
     }
     const firstText =
       first.getUTCFullYear() === last.getUTCFullYear()
-        ? shortDate.format(first)
-        : longDate.format(first);
-    return `${firstText} – ${longDate.format(last)}`;
+        ? formats.shortDate.format(first)
+        : formats.longDate.format(first);
+    return `${firstText} – ${formats.longDate.format(last)}`;
   }
 
   // ---- Hours -----------------------------------------------------------------------------------
 
   function decimalHours(seconds) {
-    // Hundredths of an hour, halves rounded up, as the exports write them.
+    // Hundredths of an hour, halves rounded up, as the exports write them; then the viewer's
+    // decimal sign (7.50, 7,50), without thousands separators in a grid of numbers.
     const hundredths = Math.round(seconds / 36);
-    const whole = Math.floor(hundredths / 100);
-    return `${whole}.${String(hundredths % 100).padStart(2, "0")}`;
+    return formats.hours.format(hundredths / 100);
   }
 
   function clockHours(seconds) {
@@ -629,7 +733,7 @@
   class ApiError extends Error {
     constructor(status, body, retryAfter) {
       const detail = body && typeof body.error === "string" ? body.error : "";
-      super(detail || `HTTP ${status}`);
+      super(detail || t("error.status", { status }));
       this.detail = detail;
       this.status = status;
       this.parameter = body && typeof body.parameter === "string" ? body.parameter : null;
@@ -685,7 +789,7 @@
       ...listValue(initial.user).flatMap(splitList).map((id) => ({ kind: "user", id, name: id })),
       ...listValue(initial.usergroup)
         .flatMap(splitList)
-        .map((id) => ({ kind: "group", id, name: "Group" })),
+        .map((id) => ({ kind: "group", id, name: t("people.group") })),
     ]);
     fields.user.value = "";
     nameChosenPeople();
@@ -693,11 +797,11 @@
     if (!fields.project.readOnly || !fields.project.value) {
       fields.project.value = listValue(initial.project).join(", ");
     }
-    addZoneOption(browserZone(), " (this computer)");
+    addZoneOption(browserZone(), true);
     // Jira's own "tz" iframe parameter never reaches here (see views.py): a report's zone comes
     // from the person's choice, kept in the host page's URL.
     const tz = firstValue(initial.tz) || "viewer";
-    addZoneOption(tz, "");
+    addZoneOption(tz, false);
     selectValue(fields.tz, tz);
     const order = firstValue(initial.order);
     state.sort =
@@ -745,14 +849,14 @@
     }
   }
 
-  function addZoneOption(zone, note) {
+  function addZoneOption(zone, thisComputer) {
     if (!zone || zone === "viewer" || zone === "author") {
       return;
     }
     if (Array.from(fields.tz.options).some((option) => option.value === zone)) {
       return;
     }
-    const option = element("option", null, zone + note);
+    const option = element("option", null, thisComputer ? t("tz.thisComputer", { zone }) : zone);
     option.value = zone;
     $("ts-tz-zones").prepend(option);
   }
@@ -765,7 +869,7 @@
     }
     state.viewerZone = zone;
     if (viewerZoneOption) {
-      viewerZoneOption.textContent = `${viewerZoneText} (${zone})`;
+      viewerZoneOption.textContent = t("tz.viewerNamed", { zone });
     }
   }
 
@@ -917,11 +1021,11 @@
         const chip = element("li", "ts-chip");
         chip.dataset.kind = item.kind;
         chip.dataset.id = item.id;
-        const text = item.kind === "group" ? `${item.name} (group)` : item.name;
+        const text = item.kind === "group" ? t("people.groupNamed", { name: item.name }) : item.name;
         chip.append(element("span", "ts-chip__text", text));
         const remove = element("button", "ts-chip__remove", "×");
         remove.type = "button";
-        remove.setAttribute("aria-label", `Remove ${text}`);
+        remove.setAttribute("aria-label", t("people.remove", { name: text }));
         remove.addEventListener("click", () => {
           setPeople(state.people.filter((_, position) => position !== index));
           clearFieldError("user");
@@ -931,7 +1035,7 @@
         return chip;
       }),
     );
-    fields.user.placeholder = state.people.length ? "Add more" : "Everyone";
+    fields.user.placeholder = state.people.length ? t("people.addMore") : t("people.everyone");
   }
 
   // Ids restored from a link are shown by their names once Jira has named them.
@@ -976,7 +1080,7 @@
         const item = element(
           "li",
           "ts-option",
-          option.kind === "group" ? `${option.name} (group)` : option.name,
+          option.kind === "group" ? t("people.groupNamed", { name: option.name }) : option.name,
         );
         item.id = `ts-user-option-${index}`;
         item.setAttribute("role", "option");
@@ -988,7 +1092,7 @@
       }),
     );
     if (!options.length) {
-      const none = element("li", "ts-option ts-option--none", "No one found");
+      const none = element("li", "ts-option ts-option--none", t("people.none"));
       none.setAttribute("aria-disabled", "true");
       list.append(none);
     }
@@ -1048,7 +1152,7 @@
     } catch (error) {
       if (!controller.signal.aborted) {
         closeOptions();
-        showFieldError("user", "Jira could not search for people just now.");
+        showFieldError("user", t("people.searchFailed"));
       }
     }
   }
@@ -1150,7 +1254,7 @@
       state.saved = { personal: answer.personal || [], shared: answer.shared || [] };
       renderSaved();
     } catch (error) {
-      savedStatus("Saved reports could not be loaded from Jira just now.");
+      savedStatus(t("saved.loadFailed"));
     }
   }
 
@@ -1168,14 +1272,14 @@
     }
     clearFieldErrors();
     fillForm(chosen.report.query);
-    savedStatus(`Showing "${chosen.report.name}".`);
+    savedStatus(t("saved.showing", { name: chosen.report.name }));
     loadReport(formParams(), { autoRetry: true });
   }
 
   async function saveReport() {
     const name = $("ts-save-name").value.trim();
     if (!name) {
-      savedStatus("Give the report a name first.");
+      savedStatus(t("saved.nameFirst"));
       $("ts-save-name").focus();
       return;
     }
@@ -1190,9 +1294,10 @@
       $("ts-saved").value = `${shared ? "shared" : "personal"}:${answer.report.id}`;
       $("ts-saved-delete").disabled = false;
       $("ts-save-name").value = "";
-      savedStatus(`Saved "${answer.report.name}"${shared ? ", shared with everyone" : ""}.`);
+      savedStatus(t(shared ? "saved.savedShared" : "saved.saved", { name: answer.report.name }));
     } catch (error) {
-      savedStatus(error instanceof ApiError ? error.detail || "Jira refused to save it." : "Could not save.");
+      const refused = error instanceof ApiError ? error.detail || t("saved.saveRefused") : null;
+      savedStatus(refused || t("saved.saveFailed"));
     }
   }
 
@@ -1204,10 +1309,11 @@
     const query = new URLSearchParams({ id: chosen.report.id, shared: String(chosen.kind === "shared") });
     try {
       await sendJSON("DELETE", `${config.api.saved}?${query.toString()}`);
-      savedStatus(`Deleted "${chosen.report.name}".`);
+      savedStatus(t("saved.deleted", { name: chosen.report.name }));
       await loadSaved();
     } catch (error) {
-      savedStatus(error instanceof ApiError ? error.detail || "Jira refused to delete it." : "Could not delete.");
+      const refused = error instanceof ApiError ? error.detail || t("saved.deleteRefused") : null;
+      savedStatus(refused || t("saved.deleteFailed"));
     }
   }
 
@@ -1255,19 +1361,19 @@
     const difference = (logged || 0) - expected;
     const kind = difference < 0 ? "under" : difference > 0 ? "over" : "met";
     const words = {
-      under: `${formatHours(-difference)} under`,
-      over: `${formatHours(difference)} over`,
-      met: "as expected",
+      under: t("expected.under", { hours: formatHours(-difference) }),
+      over: t("expected.over", { hours: formatHours(difference) }),
+      met: t("expected.met"),
     }[kind];
     const sign = { under: "\u2212", over: "+", met: "\u2713" }[kind];
     const figure = element("span", `ts-expected ts-expected--${kind}`);
-    figure.title = `Expected ${formatHours(expected)}; ${words}`;
+    figure.title = t("expected.title", { hours: formatHours(expected), words });
     figure.append(
-      element("span", "ts-visually-hidden", "expected "),
+      element("span", "ts-visually-hidden", `${t("expected.hidden")} `),
       element("span", "ts-expected__of", `/ ${formatHours(expected)}`),
       " ",
       element("span", "ts-expected__sign", kind === "met" ? sign : `${sign}${formatHours(Math.abs(difference))}`),
-      element("span", "ts-visually-hidden", ` ${kind === "met" ? "as expected" : kind}`),
+      element("span", "ts-visually-hidden", ` ${t({ under: "expected.kind.under", over: "expected.kind.over", met: "expected.kind.met" }[kind])}`),
     );
     td.classList.add(`ts-cell--${kind}`);
     td.append(figure);
@@ -1280,7 +1386,7 @@
 
   async function openExpectedSettings() {
     const dialog = $("ts-expected-dialog");
-    expectedStatus("Loading from Jira…");
+    expectedStatus(t("expected.loading"));
     dialog.showModal();
     try {
       const [week, daysOff] = await Promise.all([
@@ -1294,12 +1400,12 @@
       }
       $("ts-week-save").hidden = !week.canEdit;
       $("ts-week-note").textContent = week.canEdit
-        ? "As a Jira administrator you set this for everyone."
-        : "Only a Jira administrator can change the working week.";
+        ? t("expected.weekAdmin")
+        : t("expected.weekReadOnly");
       $("ts-days-off").value = (daysOff.days || []).join("\n");
-      expectedStatus(week.default ? "The site uses the default week (Mon–Fri, 8 h)." : "");
+      expectedStatus(week.default ? t("expected.defaultWeek") : "");
     } catch (error) {
-      expectedStatus(error instanceof ApiError ? error.detail || "Jira refused." : "Could not load the settings.");
+      expectedStatus(error instanceof ApiError ? error.detail || t("expected.refused") : t("expected.loadFailed"));
     }
   }
 
@@ -1311,10 +1417,10 @@
     }
     try {
       await sendJSON("PUT", config.api.workweek, { hours });
-      expectedStatus("Working week saved in Jira.");
+      expectedStatus(t("expected.weekSaved"));
       reloadExpected();
     } catch (error) {
-      expectedStatus(error instanceof ApiError ? error.detail || "Jira refused." : "Could not save.");
+      expectedStatus(error instanceof ApiError ? error.detail || t("expected.refused") : t("expected.saveFailed"));
     }
   }
 
@@ -1325,10 +1431,10 @@
     try {
       const answer = await sendJSON("PUT", config.api.daysoff, { days });
       $("ts-days-off").value = answer.days.join("\n");
-      expectedStatus(`${answer.days.length} ${answer.days.length === 1 ? "day" : "days"} off saved in Jira.`);
+      expectedStatus(tCount("expected.daysOffSaved", answer.days.length));
       reloadExpected();
     } catch (error) {
-      expectedStatus(error instanceof ApiError ? error.detail || "Jira refused." : "Could not save.");
+      expectedStatus(error instanceof ApiError ? error.detail || t("expected.refused") : t("expected.saveFailed"));
     }
   }
 
@@ -1382,7 +1488,7 @@
     try {
       report = await fetchJSON(`${config.api.report}?${params.toString()}`, controller.signal);
       if (!report || !Array.isArray(report.rows) || !Array.isArray(report.columns)) {
-        throw new ApiError(500, { error: "The Timesheet service sent an unreadable report." });
+        throw new ApiError(500, { error: t("report.unreadable") });
       }
     } catch (error) {
       if (state.request === controller) {
@@ -1435,6 +1541,7 @@
     state.shownQuery = new URLSearchParams(params);
     state.group = splitList(params.get("group") || "user");
     state.columnUnit = params.get("pivot") ? "pivot" : params.get("columns") || "day";
+    state.weekStart = params.get("week_start") || "monday";
     state.serverSort = params.get("sort") === "total" ? "total" : "label";
     const todayZone = report.timezone === "author" ? state.viewerZone : report.timezone;
     const today = state.columnUnit === "day" ? todayIn(todayZone) : null;
@@ -1451,9 +1558,11 @@
     const leafRows = report.rows.filter((row) => !row.subtotal).length;
     announce(
       report.rows.length
-        ? `Report loaded: ${leafRows} ${leafRows === 1 ? "row" : "rows"}, ` +
-            `total ${decimalHours(report.total)} hours.`
-        : "Report loaded: no work logged in this period.",
+        ? tCount("report.loaded", leafRows, {
+            rows: formatCount(leafRows),
+            hours: decimalHours(report.total),
+          })
+        : t("report.loadedEmpty"),
     );
     resizeFrame();
   }
@@ -1477,14 +1586,14 @@
 
   function showLoadError(error, params, options) {
     if (!(error instanceof ApiError)) {
-      showMessage("error", "Can't reach the Timesheet service", "Check your connection and try again.", {
-        label: "Try again",
+      showMessage("error", t("error.unreachable.title"), t("error.unreachable.text"), {
+        label: t("error.tryAgain"),
         run: () => loadReport(params, { autoRetry: false }),
       });
       return;
     }
     const retry = {
-      label: "Try again",
+      label: t("error.tryAgain"),
       run: () => loadReport(params, { autoRetry: false }),
     };
     switch (error.status) {
@@ -1496,73 +1605,71 @@
           // viewer (it answers as if the project did not exist).
           showMessage(
             "error",
-            "You can't browse this project",
-            `Jira doesn't let your account browse ${fields.project.value || "this project"}, ` +
-              "so there is no logged time to show here. A Jira administrator can give you access.",
+            t("error.noProject.title"),
+            t("error.noProject.text", { project: fields.project.value || t("project.this") }),
           );
           break;
         }
-        const label = (name && FIELD_LABELS[name]) || "Report settings";
+        const label = name && FIELD_NAMES[name] ? t(`field.${FIELD_NAMES[name]}`) : t("field.any");
         if (name) {
           showFieldError(name, detail);
         }
-        showMessage("error", "Check the report settings", `${label}: ${detail}`);
+        showMessage("error", t("error.settings.title"), t("error.settings.text", { field: label, detail }));
         break;
       }
       case 401:
-        showMessage(
-          "error",
-          "Your session has expired",
-          "Reload the page to continue where you left off.",
-          { label: "Reload", run: reloadPage },
-        );
+        showMessage("error", t("error.expired.title"), t("error.expired.text"), {
+          label: t("error.reload"),
+          run: reloadPage,
+        });
         break;
       case 403:
         showMessage(
           "error",
-          "You don't have permission to see this report",
-          error.detail || "Jira did not allow this report for your account.",
+          t("error.forbidden.title"),
+          error.detail || t("error.forbidden.text"),
         );
         break;
       case 429: {
         const wait = Math.max(1, Math.ceil(error.retryAfter || 5));
-        const reason = error.detail || "Jira is rate limiting this site.";
+        const reason = error.detail || t("error.busy.reason");
         if (options.autoRetry && wait <= AUTO_RETRY_LIMIT_SECONDS) {
           scheduleRetry(params, wait, reason);
         } else {
-          showMessage("warning", "Jira is busy", `${reason} You can try again in ${wait} s.`, retry);
+          const text = t("error.busy.wait", { reason, seconds: wait });
+          showMessage("warning", t("error.busy.title"), text, retry);
         }
         break;
       }
       case 502:
         showMessage(
           "error",
-          "Jira answered unexpectedly",
-          error.detail || "Jira sent an answer the Timesheet could not use; try again.",
+          t("error.badGateway.title"),
+          error.detail || t("error.badGateway.text"),
           retry,
         );
         break;
       case 503:
         showMessage(
           "error",
-          "Jira is unavailable",
-          error.detail || "Jira is unavailable right now; try again shortly.",
+          t("error.unavailable.title"),
+          error.detail || t("error.unavailable.text"),
           retry,
         );
         break;
       case 504:
         showMessage(
           "error",
-          "Jira is taking too long",
-          error.detail || "Jira took too long to answer; try a shorter period.",
+          t("error.timeout.title"),
+          error.detail || t("error.timeout.text"),
           retry,
         );
         break;
       default:
         showMessage(
           "error",
-          "The report could not be loaded",
-          error.detail || `The Timesheet service answered HTTP ${error.status}.`,
+          t("error.other.title"),
+          error.detail || t("error.other.text", { status: error.status }),
           retry,
         );
     }
@@ -1575,9 +1682,9 @@
 
   function scheduleRetry(params, seconds, reason) {
     let remaining = seconds;
-    const text = () => `${reason} Retrying in ${remaining} s…`;
-    showMessage("warning", "Jira is busy", text(), {
-      label: "Retry now",
+    const text = () => t("error.busy.retrying", { reason, seconds: remaining });
+    showMessage("warning", t("error.busy.title"), text(), {
+      label: t("error.retryNow"),
       run: () => loadReport(params, { autoRetry: false }),
     });
     state.retryTicker = window.setInterval(() => {
@@ -1666,7 +1773,8 @@
       event.preventDefault();
       forge.download(link.getAttribute("href")).catch((failure) => {
         const detail = failure && failure.body && failure.body.error;
-        showMessage("error", "The export failed", detail || "Try the download again.");
+        const fallback = failure && failure.unreadable ? t("export.unreadable") : t("export.tryAgain");
+        showMessage("error", t("export.failed"), detail || fallback);
       });
       return;
     }
@@ -1679,12 +1787,10 @@
       if (fresh) {
         link.click();
       } else {
-        showMessage(
-          "error",
-          "Your session has expired",
-          "Reload the page to download the report.",
-          { label: "Reload", run: reloadPage },
-        );
+        showMessage("error", t("error.expired.title"), t("export.expired"), {
+          label: t("error.reload"),
+          run: reloadPage,
+        });
       }
     });
   }
@@ -1812,37 +1918,116 @@
     const meta = $("ts-summary-meta");
     meta.textContent = "";
     const zone =
-      report.timezone === "author" ? "days in each author's time zone" : `days in ${report.timezone}`;
-    const grouping = state.group.map((name) => DIMENSION_LABELS[name] || name).join(" › ");
-    meta.append(`By ${grouping.toLowerCase()} · ${zone} · Total `);
-    const unit = state.hoursFormat === "hm" ? "" : " h";
-    const total = element("span", "ts-summary__total", formatHours(report.total) + unit);
+      report.timezone === "author" ? t("summary.authorZones") : t("summary.zone", { zone: report.timezone });
+    const grouping = state.group.map(dimensionLabel).join(" › ").toLowerCase();
+    meta.append(t("summary.meta", { grouping, zone }));
+    const hours = formatHours(report.total);
+    const total = element(
+      "span",
+      "ts-summary__total",
+      state.hoursFormat === "hm" ? hours : t("summary.hoursUnit", { hours }),
+    );
     total.id = "ts-summary-total";
     meta.append(total);
-    $("ts-caption").textContent =
-      `Hours logged ${rangeText(report.from, report.to)}, by ${grouping.toLowerCase()}, ` +
-      `${zone}. Select a number to list its worklogs.`;
+    $("ts-caption").textContent = t("summary.caption", {
+      range: rangeText(report.from, report.to),
+      grouping,
+      zone,
+    });
   }
 
   function columnDescription(column) {
     const day = state.columnUnit === "day" ? parseDay(column.key) : null;
     const weekend = day ? day.getUTCDay() === 0 || day.getUTCDay() === 6 : false;
     const today = day ? column.key === state.todayKey : false;
-    let upper = "";
-    let lower = column.label;
-    const space = column.label.indexOf(" ");
-    if (space > 0 && (day || /^W\d+ /.test(column.label))) {
-      upper = column.label.slice(0, space);
-      lower = column.label.slice(space + 1);
+    const { upper, lower } = periodLabel(column);
+    return { weekend, today, upper, lower, label: upper ? `${upper} ${lower}` : lower };
+  }
+
+  // A period column's heading in the viewer's locale, from its key and the report's range (the
+  // API's English label names a pivot's people or projects, and anything not understood): the
+  // days it holds when the range cuts it short, as the API's label does.
+  function periodLabel(column) {
+    const fallback = { upper: "", lower: column.label };
+    const from = parseDay(state.report.from);
+    const to = parseDay(state.report.to);
+    const span = periodSpan(state.columnUnit, column.key);
+    if (!span || !from || !to) {
+      return fallback;
     }
-    return { weekend, today, upper, lower };
+    const first = span[0] < from ? from : span[0];
+    const last = span[1] > to ? to : span[1];
+    const whole = first.getTime() === span[0].getTime() && last.getTime() === span[1].getTime();
+    const days = () => dayRange(formats.longDate, first, last);
+    switch (state.columnUnit) {
+      case "day":
+        return { upper: formats.weekday.format(first), lower: formats.shortDate.format(first) };
+      case "week": {
+        const upper =
+          state.weekStart === "monday"
+            ? t("column.week", { week: String(isoWeek(span[0])).padStart(2, "0") })
+            : "";
+        return { upper, lower: dayRange(formats.shortDate, first, last) };
+      }
+      case "month":
+        return { upper: "", lower: whole ? formats.month.format(first) : days() };
+      case "quarter": {
+        const quarter = Math.floor(span[0].getUTCMonth() / 3) + 1;
+        const lower = whole
+          ? t("column.quarter", { quarter, year: formats.year.format(first) })
+          : t("column.quarterPart", { quarter, days: days() });
+        return { upper: "", lower };
+      }
+      case "year":
+        return { upper: "", lower: whole ? formats.year.format(first) : days() };
+      default:
+        return fallback;
+    }
+  }
+
+  // The first and last day of a column's whole period, from its key (see docs/timesheet-api.md).
+  function periodSpan(unit, key) {
+    let match;
+    if (unit === "day" && (match = parseDay(key))) {
+      return [match, match];
+    }
+    if (unit === "week" && (match = parseDay(key))) {
+      return [match, addDays(match, 6)];
+    }
+    if (unit === "month" && (match = /^(\d{4})-(\d{2})$/.exec(key))) {
+      const [year, month] = [Number(match[1]), Number(match[2]) - 1];
+      return [new Date(Date.UTC(year, month, 1)), new Date(Date.UTC(year, month + 1, 0))];
+    }
+    if (unit === "quarter" && (match = /^(\d{4})-Q([1-4])$/.exec(key))) {
+      const [year, month] = [Number(match[1]), (Number(match[2]) - 1) * 3];
+      return [new Date(Date.UTC(year, month, 1)), new Date(Date.UTC(year, month + 3, 0))];
+    }
+    if (unit === "year" && (match = /^(\d{4})$/.exec(key))) {
+      const year = Number(match[1]);
+      return [new Date(Date.UTC(year, 0, 1)), new Date(Date.UTC(year, 11, 31))];
+    }
+    return null;
+  }
+
+  // The ISO 8601 week number of a day (weeks from Monday; week 1 holds the year's first Thursday).
+  function isoWeek(day) {
+    const thursday = addDays(day, 3 - ((day.getUTCDay() + 6) % 7));
+    const firstOfYear = Date.UTC(thursday.getUTCFullYear(), 0, 1);
+    return Math.floor((thursday.getTime() - firstOfYear) / (7 * 86400000)) + 1;
+  }
+
+  // A column's heading as the page shows it.
+  function columnLabel(column) {
+    const index = state.report.columns.indexOf(column);
+    const description = index >= 0 ? view.descriptions[index] : null;
+    return description ? description.label : column.label;
   }
 
   function sortButton(key, upper, lower, title) {
     const button = element("button", "ts-sort");
     button.type = "button";
     button.dataset.sort = key;
-    button.title = `Sort by ${title}`;
+    button.title = t("grid.sortBy", { column: title });
     if (upper) {
       button.append(element("span", "ts-sort__weekday", upper));
     }
@@ -2001,7 +2186,7 @@
   }
 
   function renderHead(report) {
-    const grouping = state.group.map((name) => DIMENSION_LABELS[name] || name).join(" / ");
+    const grouping = state.group.map(dimensionLabel).join(" / ");
     const headRow = element("tr");
     headRow.setAttribute("aria-rowindex", "1");
     headRow.append(headerCell("label", "ts-label-cell", "", grouping, grouping));
@@ -2009,9 +2194,9 @@
       const className = [description.weekend && "ts-weekend", description.today && "ts-today"]
         .filter(Boolean)
         .join(" ");
-      return headerCell(column.key, className, description.upper, description.lower, column.label);
+      return headerCell(column.key, className, description.upper, description.lower, description.label);
     });
-    headRow.append(headerCell("total", "ts-total-cell", "", "Total", "total"));
+    headRow.append(headerCell("total", "ts-total-cell", "", t("grid.total"), t("grid.sortByTotal")));
     table.tHead.replaceChildren(headRow);
     markSort();
   }
@@ -2019,7 +2204,7 @@
   function renderFoot(report) {
     const footRow = element("tr");
     footRow.setAttribute("aria-rowindex", String(report.rows.length + 2));
-    const footLabel = element("th", "ts-label-cell", "Total");
+    const footLabel = element("th", "ts-label-cell", t("grid.total"));
     footLabel.scope = "row";
     footRow.append(footLabel);
     appendColumns(footRow, "td", (column, description) =>
@@ -2238,7 +2423,7 @@
       button.dataset.column = columnKey;
     }
     button.setAttribute("aria-haspopup", "dialog");
-    button.title = "Show worklogs";
+    button.title = t("grid.showWorklogs");
     return button;
   }
 
@@ -2280,10 +2465,11 @@
     redrawRows();
     updateExportLinks();
     writeLocation();
-    const names = { label: "name", total: "total" };
+    const names = { label: t("grid.sortByName"), total: t("grid.sortByTotal") };
     const column = state.report.columns.find((item) => item.key === key);
-    const what = names[key] || (column ? column.label : key);
-    announce(`Sorted by ${what}, ${state.sort.dir === "asc" ? "ascending" : "descending"}.`);
+    const what = names[key] || (column ? columnLabel(column) : key);
+    const sorted = state.sort.dir === "asc" ? "grid.sorted.ascending" : "grid.sorted.descending";
+    announce(t(sorted, { column: what }));
   }
 
   function cssEscape(text) {
@@ -2311,11 +2497,11 @@
       return;
     }
     detail.opener = { row: rowIndex, column: column ? column.key : null };
-    const rowText = row ? row.labels.join(" › ") : "All rows";
-    const when = column ? column.label : rangeText(report.from, report.to);
-    $("ts-detail-subtitle").textContent = `${rowText} · ${when}`;
+    const rowText = row ? row.labels.join(" › ") : t("detail.allRows");
+    const when = column ? columnLabel(column) : rangeText(report.from, report.to);
+    $("ts-detail-subtitle").textContent = t("detail.subtitle", { row: rowText, period: when });
     const body = $("ts-detail-body");
-    body.replaceChildren(loadingLine("Loading worklogs…"));
+    body.replaceChildren(loadingLine(t("detail.loading")));
     body.setAttribute("aria-busy", "true");
     if (!dialog.open) {
       dialog.showModal();
@@ -2369,9 +2555,12 @@
       time.textContent = started || "";
       return time;
     }
-    time.append(`${match[1]} ${match[2]}`);
+    // The wall-clock time of the zone that chose its day, written in the viewer's style.
+    const [year, month, day] = match[1].split("-").map(Number);
+    const [hour, minute] = match[2].split(":").map(Number);
+    time.append(formats.started.format(new Date(Date.UTC(year, month - 1, day, hour, minute))));
     if (match[3]) {
-      time.append(" ", element("span", "ts-detail-offset", match[3] === "Z" ? "UTC" : match[3]));
+      time.append(" ", element("span", "ts-detail-offset", match[3] === "Z" ? t("detail.utc") : match[3]));
     }
     return time;
   }
@@ -2385,7 +2574,7 @@
     started.append(startedNode(worklog.started));
     const comment = worklog.comment
       ? element("td", "ts-detail-comment", worklog.comment)
-      : element("td", "ts-detail-comment ts-detail-comment--none", "No comment");
+      : element("td", "ts-detail-comment ts-detail-comment--none", t("detail.noComment"));
     tr.append(
       issue,
       element("td", null, worklog.authorName || worklog.author),
@@ -2400,26 +2589,22 @@
     const body = $("ts-detail-body");
     if (!worklogs.length) {
       body.replaceChildren(
-        element(
-          "p",
-          "ts-empty__hint",
-          "These worklogs have changed since the report was loaded. Apply the report again to refresh it.",
-        ),
+        element("p", "ts-empty__hint", t("detail.changed")),
       );
       return;
     }
     const detailTable = element("table", "ts-detail-table");
-    const caption = element("caption", "ts-visually-hidden", "Worklogs in this cell");
+    const caption = element("caption", "ts-visually-hidden", t("detail.caption"));
     const head = element("thead");
     const headRow = element("tr");
-    for (const [text, numeric] of [
-      ["Issue", false],
-      ["Author", false],
-      ["Started", false],
-      ["Hours", true],
-      ["Comment", false],
+    for (const [key, numeric] of [
+      ["detail.issue", false],
+      ["detail.author", false],
+      ["detail.started", false],
+      ["detail.hours", true],
+      ["detail.comment", false],
     ]) {
-      const th = element("th", numeric ? "ts-num" : null, text);
+      const th = element("th", numeric ? "ts-num" : null, t(key));
       th.scope = "col";
       headRow.append(th);
     }
@@ -2428,7 +2613,11 @@
     const total = worklogs.reduce((sum, worklog) => sum + (worklog.seconds || 0), 0);
     const foot = element("tfoot");
     const footRow = element("tr");
-    const count = element("td", null, `${worklogs.length} ${worklogs.length === 1 ? "worklog" : "worklogs"}`);
+    const count = element(
+      "td",
+      null,
+      tCount("detail.count", worklogs.length, { worklogs: formatCount(worklogs.length) }),
+    );
     count.colSpan = 3;
     footRow.append(count, element("td", "ts-num", formatHours(total)), element("td"));
     foot.append(footRow);
@@ -2446,7 +2635,10 @@
       shown = end;
       const left = worklogs.length - shown;
       more.hidden = left === 0;
-      more.textContent = `Show ${Math.min(left, DETAIL_PAGE_SIZE)} more of ${left}`;
+      more.textContent = t("detail.more", {
+        count: formatCount(Math.min(left, DETAIL_PAGE_SIZE)),
+        left: formatCount(left),
+      });
     };
     more.addEventListener("click", () => {
       showMore();
@@ -2459,13 +2651,13 @@
   }
 
   function renderDetailError(error) {
-    let text = "The worklogs could not be loaded. Close this and try again.";
+    let text = t("detail.failed");
     if (error instanceof ApiError) {
       if (error.status === 401) {
-        text = "Your session has expired. Reload the page to continue.";
+        text = t("detail.expired");
       } else if (error.status === 429) {
         const wait = Math.max(1, Math.ceil(error.retryAfter || 5));
-        text = `${error.detail || "Jira is rate limiting this site."} Try again in ${wait} s.`;
+        text = t("detail.busy", { reason: error.detail || t("error.busy.reason"), seconds: wait });
       } else if (error.detail) {
         text = error.detail;
       }
@@ -2474,7 +2666,7 @@
     message.setAttribute("role", "alert");
     const inner = element("div", "ts-message__body");
     inner.append(
-      element("p", "ts-message__title", "Worklogs unavailable"),
+      element("p", "ts-message__title", t("detail.unavailable")),
       element("p", "ts-message__text", text),
     );
     message.append(inner);
@@ -2636,19 +2828,21 @@
       config.initial = { ...config.initial, project: [page.projectKey] };
       fields.project.value = page.projectKey;
       fields.project.readOnly = true;
-      $("ts-project-hint").textContent = "Fixed on a project page";
+      $("ts-project-hint").textContent = t("project.hintFixed");
     }
   }
 
   function start() {
+    setLocale(root.dataset.locale);
     wire();
     fillForm(config.initial);
     if (!forge) {
       auth.accept(config.token);
     }
     resizeFrame();
-    // The host's URL may name a report (a bookmark), and the host knows the viewer's zone; ask
-    // both before the first report, which then matches the link and the viewer's calendar.
+    // The host's URL may name a report (a bookmark), and the host knows the viewer's zone and
+    // locale; ask them before the first report, which then matches the link, the viewer's
+    // calendar and the viewer's way of writing dates and numbers.
     host
       .ready()
       .then(() => {
@@ -2656,8 +2850,9 @@
           applyForgePage(forge.page());
         }
       })
-      .then(() => Promise.all([host.readLocation(), host.timeZone()]))
-      .then(([query, zone]) => {
+      .then(() => Promise.all([host.readLocation(), host.timeZone(), host.locale()]))
+      .then(([query, zone, locale]) => {
+        setLocale(locale);
         setViewerZone(zone);
         fillForm(withLocation(config.initial, query));
         loadReport(formParams(), { autoRetry: true });

@@ -167,7 +167,7 @@ def _make_users(rng: random.Random, count: int, project_count: int) -> list[User
                 email_address=f"{mailbox}@example.com",
                 time_zone=zone,
                 active=active,
-                locale="en_US" if index % 3 else "de_DE",
+                locale=_locale(index),
                 project_keys=frozenset(
                     _project_key(project)
                     for project in range(project_count)
@@ -176,6 +176,14 @@ def _make_users(rng: random.Random, count: int, project_count: int) -> list[User
             )
         )
     return made
+
+
+def _locale(user_index: int) -> str:
+    # The first user (who opens the demo) reads English written the British way; every third one
+    # after reads German, so that pages see more than one way of writing dates and numbers.
+    if user_index == 0:
+        return "en_GB"
+    return "en_US" if user_index % 3 else "de_DE"
 
 
 def _is_member(user_index: int, project_index: int) -> bool:
