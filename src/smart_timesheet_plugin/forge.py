@@ -79,10 +79,10 @@ API_PATHS = {
     "groups": "/timesheet/api/groups",
     # Saved reports: the viewer's user property and the app's Forge app property.
     "saved": "/timesheet/api/saved",
-    # Expected hours: not offered in the Forge page yet (empty paths hide the settings dialog
-    # and the toggle).
-    "workweek": "",
-    "daysoff": "",
+    # Expected hours: the site's working week (Forge's app property) and the viewer's days off
+    # (their user property).
+    "workweek": "/timesheet/api/workweek",
+    "daysoff": "/timesheet/api/daysoff",
     "csv": "/timesheet/export.csv",
     "xlsx": "/timesheet/export.xlsx",
 }
