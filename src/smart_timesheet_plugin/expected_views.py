@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from pyramid.response import Response
 
 from atlassian_connect_kit import JiraAuthError, JiraBadRequest
+from smart_timesheet_plugin.errors import RequestFailed, jira_call
 from smart_timesheet_plugin.expected import (
     DAYS_OFF_PROPERTY,
     WORKING_WEEK_PROPERTY,
@@ -44,7 +45,6 @@ from smart_timesheet_plugin.expected import (
 )
 from smart_timesheet_plugin.report.expected import DEFAULT_WORKING_WEEK, add_expected
 from smart_timesheet_plugin.report.model import Report
-from smart_timesheet_plugin.saved_views import SavedFailed, jira_call
 from smart_timesheet_plugin.source.properties import (
     app_properties,
     is_jira_admin,
@@ -74,7 +74,7 @@ def _body(request: Request) -> object:
     try:
         return request.json_body
     except ValueError:
-        raise SavedFailed(400, "body: must be JSON", parameter="body") from None
+        raise RequestFailed(400, "body: must be JSON", parameter="body") from None
 
 
 def _answer(body: dict[str, Any]) -> Response:
@@ -87,9 +87,9 @@ def _stored_week(request: Request) -> object:
     return jira_call(lambda: app_properties(request).read(WORKING_WEEK_PROPERTY))
 
 
-def _refused(error: JiraBadRequest, parameter: str) -> SavedFailed:
+def _refused(error: JiraBadRequest, parameter: str) -> RequestFailed:
     detail = "; ".join(error.error_messages) or "Jira refused to store it"
-    return SavedFailed(400, f"{parameter}: {detail}", parameter=parameter)
+    return RequestFailed(400, f"{parameter}: {detail}", parameter=parameter)
 
 
 def workweek_get(request: Request) -> Response:
@@ -111,10 +111,10 @@ def workweek_put(request: Request) -> Response:
     try:
         week = week_from_body(_body(request))
     except ExpectedSettingError as error:
-        raise SavedFailed(400, str(error), parameter=error.parameter) from None
+        raise RequestFailed(400, str(error), parameter=error.parameter) from None
     # Jira is asked, as the viewer, before the app writes anything on the site's behalf.
     if not jira_call(lambda: is_jira_admin(request.jira)):
-        raise SavedFailed(
+        raise RequestFailed(
             403,
             "hours: only a Jira administrator may change the site's working week",
             parameter="hours",
@@ -142,7 +142,7 @@ def daysoff_put(request: Request) -> Response:
     try:
         document = days_off_document(days_off_from_body(_body(request)))
     except ExpectedSettingError as error:
-        raise SavedFailed(400, str(error), parameter=error.parameter) from None
+        raise RequestFailed(400, str(error), parameter=error.parameter) from None
     try:
         jira_call(
             lambda: write_user_property(
@@ -189,7 +189,7 @@ def with_expected(
             # A Jira administrator may read anyone's property with their own token.
             return read_days_off(read(lambda: request.jira, account_id))
         except JiraAuthError:
-            raise SavedFailed(403, DAYS_OFF_REFUSED, parameter="expected") from None
+            raise RequestFailed(403, DAYS_OFF_REFUSED, parameter="expected") from None
 
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(people) or 1))) as pool:
         found = dict(zip(people, pool.map(days_off, people), strict=True))

@@ -16,6 +16,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from atlassian_connect_kit import JiraAuthError, JiraBadRequest, JiraNotFound, get_settings
+from smart_timesheet_plugin.errors import RequestFailed, jira_call
 from smart_timesheet_plugin.gadget import (
     CONFIG_PROPERTY,
     DEFAULT_CONFIG,
@@ -27,7 +28,6 @@ from smart_timesheet_plugin.gadget import (
 )
 from smart_timesheet_plugin.params import COLUMN_UNITS, PRESETS
 from smart_timesheet_plugin.saved import APP_PROPERTY, USER_PROPERTY, read_document
-from smart_timesheet_plugin.saved_views import SavedFailed, jira_call
 from smart_timesheet_plugin.source.properties import (
     app_properties,
     read_dashboard_item_property,
@@ -53,7 +53,7 @@ def _item(request: Request) -> tuple[str, str]:
     for name in ("dashboardId", "itemId"):
         value = request.GET.get(name, "").strip()
         if not _ID.fullmatch(value):
-            raise SavedFailed(400, f"{name}: must be a Jira id", parameter=name)
+            raise RequestFailed(400, f"{name}: must be a Jira id", parameter=name)
         ids.append(value)
     return ids[0], ids[1]
 
@@ -70,7 +70,7 @@ def _query_of(request: Request, config: GadgetConfig) -> dict[str, list[str]] | 
         identity = request.identity
         viewer = identity.account_id if identity is not None else None
         if viewer is None:  # the view requires a user; this keeps the types honest
-            raise SavedFailed(401, SIGN_IN_MESSAGE)
+            raise RequestFailed(401, SIGN_IN_MESSAGE)
         value = jira_call(lambda: read_user_property(request.jira, viewer, USER_PROPERTY))
     return saved_query(config, read_document(value))
 
@@ -114,10 +114,10 @@ def gadget_configure(request: Request) -> dict[str, Any]:
     except ValueError as error:
         parameter = error.parameter if isinstance(error, GadgetConfigError) else "body"
         message = str(error) if isinstance(error, GadgetConfigError) else "body: must be JSON"
-        raise SavedFailed(400, message, parameter=parameter) from None
+        raise RequestFailed(400, message, parameter=parameter) from None
     answer = _answer(request, config)
     if answer["query"] is None:
-        raise SavedFailed(400, "id: no saved report has this id", parameter="id")
+        raise RequestFailed(400, "id: no saved report has this id", parameter="id")
     try:
         jira_call(
             lambda: write_dashboard_item_property(
@@ -126,13 +126,13 @@ def gadget_configure(request: Request) -> dict[str, Any]:
             reraise=(JiraAuthError, JiraNotFound, JiraBadRequest),
         )
     except JiraAuthError:
-        raise SavedFailed(
+        raise RequestFailed(
             403, "Only someone who may edit this dashboard can configure its gadgets."
         ) from None
     except JiraNotFound:
-        raise SavedFailed(404, "Jira knows no such dashboard gadget for your account.") from None
+        raise RequestFailed(404, "Jira knows no such dashboard gadget for your account.") from None
     except JiraBadRequest:
-        raise SavedFailed(400, "Jira refused the gadget's configuration.") from None
+        raise RequestFailed(400, "Jira refused the gadget's configuration.") from None
     return answer
 
 
@@ -153,7 +153,7 @@ def gadget_saved(request: Request) -> dict[str, Any]:
     try:
         config = read_config(body)
     except GadgetConfigError as error:
-        raise SavedFailed(400, str(error), parameter=error.parameter) from None
+        raise RequestFailed(400, str(error), parameter=error.parameter) from None
     return _answer(request, config)
 
 
