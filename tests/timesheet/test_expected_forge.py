@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -182,3 +182,28 @@ def test_expected_hours_through_forge_leave_no_table_or_row_in_our_database(forg
     _ok(forge_invoke("/timesheet/api/report", user=LEE, params={**WEEK, "expected": "1"}))
     assert inventory() == before
     assert SECRET_DAY.encode() not in database.read_bytes()
+
+
+def test_when_jira_refuses_the_app_other_peoples_days_off_the_report_says_so(
+    forge_invoke, fake_jira
+):
+    _ok(forge_invoke(DAYSOFF, user=OLU, method="PUT", json={"days": [SECRET_DAY]}))
+    fake_jira.clear_requests()
+    # Jira refuses the system token Olu's property; Lee's own token may not read it either.
+    gateway = urlsplit(fake_jira.forge_api_base_url).path  # Forge calls go through it
+    fake_jira.inject_failures(f"{gateway}/rest/api/3/user/properties/{DAYS_PROPERTY}", [403])
+    params = {**WEEK, "expected": "1", "user": OLU}
+    refused = forge_invoke("/timesheet/api/report", user=LEE, params=params)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["parameter"] == "expected"
+    assert "days off" in refused.json()["error"] and SECRET_DAY not in refused.text
+    tried = [
+        (r.acting_as, r.account_id, parse_qs(r.query)["accountId"][0])
+        for r in _property_reads(fake_jira, DAYS_PROPERTY)
+    ]
+    # The refused read (the injected answer names no caller), then Lee's own token.
+    assert [account for _, _, account in tried] == [OLU, OLU]
+    assert tried[1] == ("user", LEE, OLU)
+    # Once Jira lets the app read it again, the same report counts Olu's day off.
+    report = _ok(forge_invoke("/timesheet/api/report", user=LEE, params=params))
+    assert report["expectedTotal"] == 32 * HOUR
