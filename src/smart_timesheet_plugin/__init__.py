@@ -85,6 +85,8 @@ def ack_manifest_fragment(settings: Settings) -> Mapping[str, Any]:
 @hookimpl
 def ack_configure(config: Configurator, settings: Settings) -> None:
     """Add the Timesheet routes and views."""
+    # One answer for every view's RequestFailed, registered before the views that raise it.
+    config.include("smart_timesheet_plugin.errors")
     config.include("smart_timesheet_plugin.views")
     config.include("smart_timesheet_plugin.saved_views")
     config.include("smart_timesheet_plugin.gadget_views")

@@ -6,22 +6,31 @@ written explicitly as the app (``request.jira_as_app``) and only after Jira conf
 holds the Administer Jira permission. ``GET``/``PUT /timesheet/api/daysoff`` read and set the
 viewer's own days off, their user property written as the viewer. Nothing is kept on our side.
 
-:func:`with_expected` gives a report its people's expected hours: the working week and each
-person's days off are read as the app (a team lead sees their team's expected hours; Jira lets
-only the app or an administrator read another person's property).
+The same URLs answer the Connect page (context token) and Forge invocations: the working week is
+then Forge's app property, written with the app system token
+(:func:`~smart_timesheet_plugin.source.properties.app_properties` chooses), and the days off are
+read and written with the app user token.
+
+:func:`with_expected` gives a report its people's expected hours: the working week is read as
+the app, the viewer's own days off as the viewer, and other people's days off as the app (a team
+lead sees their team's expected hours; Jira lets only the app or an administrator read another
+person's property). Where Jira refuses the app that read, as Forge may (its app user holds only
+what the manifest's scopes grant), the viewer's token is tried, which a Jira administrator's
+passes; otherwise the report is refused with a 403 rather than shown without those days off.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pyramid.response import Response
 
-from atlassian_connect_kit import JiraBadRequest, get_settings
+from atlassian_connect_kit import JiraAuthError, JiraBadRequest
+from smart_timesheet_plugin.errors import RequestFailed, jira_call
 from smart_timesheet_plugin.expected import (
     DAYS_OFF_PROPERTY,
     WORKING_WEEK_PROPERTY,
@@ -36,12 +45,10 @@ from smart_timesheet_plugin.expected import (
 )
 from smart_timesheet_plugin.report.expected import DEFAULT_WORKING_WEEK, add_expected
 from smart_timesheet_plugin.report.model import Report
-from smart_timesheet_plugin.saved_views import SavedFailed, jira_call
 from smart_timesheet_plugin.source.properties import (
+    app_properties,
     is_jira_admin,
-    read_app_property,
     read_user_property,
-    write_app_property,
     write_user_property,
 )
 
@@ -49,11 +56,13 @@ if TYPE_CHECKING:
     from pyramid.config import Configurator
     from pyramid.request import Request
 
+    from atlassian_connect_kit import JiraClient
+
 SIGN_IN_MESSAGE = "sign in to Jira to see expected hours"
-
-
-def _app_key(request: Request) -> str:
-    return get_settings(request).app_key
+DAYS_OFF_REFUSED = (
+    "expected: Jira does not let the app read other people's days off on this site; "
+    "show only your own hours, or ask a Jira administrator to open this report"
+)
 
 
 def _viewer(request: Request) -> str:
@@ -65,7 +74,7 @@ def _body(request: Request) -> object:
     try:
         return request.json_body
     except ValueError:
-        raise SavedFailed(400, "body: must be JSON", parameter="body") from None
+        raise RequestFailed(400, "body: must be JSON", parameter="body") from None
 
 
 def _answer(body: dict[str, Any]) -> Response:
@@ -75,14 +84,12 @@ def _answer(body: dict[str, Any]) -> Response:
 
 
 def _stored_week(request: Request) -> object:
-    return jira_call(
-        lambda: read_app_property(request.jira_as_app, _app_key(request), WORKING_WEEK_PROPERTY)
-    )
+    return jira_call(lambda: app_properties(request).read(WORKING_WEEK_PROPERTY))
 
 
-def _refused(error: JiraBadRequest, parameter: str) -> SavedFailed:
+def _refused(error: JiraBadRequest, parameter: str) -> RequestFailed:
     detail = "; ".join(error.error_messages) or "Jira refused to store it"
-    return SavedFailed(400, f"{parameter}: {detail}", parameter=parameter)
+    return RequestFailed(400, f"{parameter}: {detail}", parameter=parameter)
 
 
 def workweek_get(request: Request) -> Response:
@@ -104,10 +111,10 @@ def workweek_put(request: Request) -> Response:
     try:
         week = week_from_body(_body(request))
     except ExpectedSettingError as error:
-        raise SavedFailed(400, str(error), parameter=error.parameter) from None
+        raise RequestFailed(400, str(error), parameter=error.parameter) from None
     # Jira is asked, as the viewer, before the app writes anything on the site's behalf.
     if not jira_call(lambda: is_jira_admin(request.jira)):
-        raise SavedFailed(
+        raise RequestFailed(
             403,
             "hours: only a Jira administrator may change the site's working week",
             parameter="hours",
@@ -115,9 +122,7 @@ def workweek_put(request: Request) -> Response:
     document = week_to_json(week)
     try:
         jira_call(
-            lambda: write_app_property(
-                request.jira_as_app, _app_key(request), WORKING_WEEK_PROPERTY, document
-            ),
+            lambda: app_properties(request).write(WORKING_WEEK_PROPERTY, document),
             reraise=(JiraBadRequest,),
         )
     except JiraBadRequest as error:
@@ -137,7 +142,7 @@ def daysoff_put(request: Request) -> Response:
     try:
         document = days_off_document(days_off_from_body(_body(request)))
     except ExpectedSettingError as error:
-        raise SavedFailed(400, str(error), parameter=error.parameter) from None
+        raise RequestFailed(400, str(error), parameter=error.parameter) from None
     try:
         jira_call(
             lambda: write_user_property(
@@ -158,17 +163,33 @@ def with_expected(
     user_zones: dict[str, str | None],
     max_workers: int,
 ) -> Report:
-    """``report`` with its people's expected hours (the working week and their days off are
-    read from Jira as the app; nothing is kept)."""
+    """``report`` with its people's expected hours (the working week read as the app, the
+    viewer's days off as the viewer, other people's as the app; nothing is kept)."""
     week = week_or_default(_stored_week(request))
     people = sorted({row.key[0] for row in report.rows if len(row.key) == 1 and row.key[0]})
+    viewer = _viewer(request)
+
+    def read(client_of: Callable[[], JiraClient], account_id: str) -> object:
+        return jira_call(
+            lambda: read_user_property(client_of(), account_id, DAYS_OFF_PROPERTY),
+            reraise=(JiraAuthError,),
+        )
 
     def days_off(account_id: str) -> Collection[date]:
-        return read_days_off(
-            jira_call(
-                lambda: read_user_property(request.jira_as_app, account_id, DAYS_OFF_PROPERTY)
+        if account_id == viewer:
+            # Jira always lets a person read their own properties.
+            return read_days_off(
+                jira_call(lambda: read_user_property(request.jira, viewer, DAYS_OFF_PROPERTY))
             )
-        )
+        try:
+            return read_days_off(read(lambda: request.jira_as_app, account_id))
+        except JiraAuthError:
+            pass
+        try:
+            # A Jira administrator may read anyone's property with their own token.
+            return read_days_off(read(lambda: request.jira, account_id))
+        except JiraAuthError:
+            raise RequestFailed(403, DAYS_OFF_REFUSED, parameter="expected") from None
 
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(people) or 1))) as pool:
         found = dict(zip(people, pool.map(days_off, people), strict=True))
@@ -194,6 +215,7 @@ def includeme(config: Configurator) -> None:
                 view,
                 route_name=name,
                 request_method=method,
-                connect_auth="context",
+                # The Connect page's context token, or a Forge invocation (the Forge page).
+                connect_auth="context+forge",
                 connect_require_user=SIGN_IN_MESSAGE,
             )

@@ -79,14 +79,18 @@ API_PATHS = {
     "groups": "/timesheet/api/groups",
     # Saved reports: the viewer's user property and the app's Forge app property.
     "saved": "/timesheet/api/saved",
-    # Expected hours: not offered in the Forge page yet (empty paths hide the settings dialog
-    # and the toggle).
-    "workweek": "",
-    "daysoff": "",
+    # Expected hours: the site's working week (Forge's app property) and the viewer's days off
+    # (their user property).
+    "workweek": "/timesheet/api/workweek",
+    "daysoff": "/timesheet/api/daysoff",
     "csv": "/timesheet/export.csv",
     "xlsx": "/timesheet/export.xlsx",
 }
 """The URLs the page calls; inside Forge they are ``invokeRemote`` paths on the app's remote."""
+
+
+GADGET_SAVED_PATH = "/timesheet/api/gadget/saved"
+"""Where a Forge gadget showing a saved report asks for that report's parameters."""
 
 
 def manifest_fragment(base_url: str) -> Mapping[str, Any]:
@@ -171,8 +175,9 @@ def render_gadget_html() -> str:
     """The gadget folder's ``index.html``: the gadget's template with no per-request value.
 
     Inside Forge the gadget learns its configuration and whether it is in its edit view from
-    the bridge's context, and calls the report API through ``invokeRemote``; a Forge gadget shows
-    a grid (saved reports are Connect properties, so the path that lists them is empty).
+    the bridge's context, and calls the app through ``invokeRemote``: the saved reports' list
+    (:data:`API_PATHS` ``saved``), a saved report's parameters (:data:`GADGET_SAVED_PATH`) and
+    the report. Its configuration is Forge's, so the Connect configuration path is empty.
     """
     from chameleon import PageTemplateFile
 
@@ -196,7 +201,12 @@ def render_gadget_html() -> str:
         groups=GADGET_GROUPS,
         column_units=COLUMN_UNITS,
         static=lambda path: path,
-        api={"gadget": "", "report": API_PATHS["report"], "saved": ""},
+        api={
+            "gadget": "",
+            "report": API_PATHS["report"],
+            "saved": API_PATHS["saved"],
+            "gadgetSaved": GADGET_SAVED_PATH,
+        },
     )
     return html if html.endswith("\n") else html + "\n"
 

@@ -3,8 +3,10 @@
 ``GET /timesheet/gadget`` is the Connect dashboard item's iframe (Jira fills ``dashboard``,
 ``item`` and ``view`` from its URL template). ``GET``/``PUT /timesheet/api/gadget`` read and
 write the gadget's configuration, a dashboard item property in Jira, as the viewer: Jira decides
-who may see it and who may change it. The grid itself comes from ``/timesheet/api/report``, as
-for the page. Nothing is stored on our side.
+who may see it and who may change it. ``GET /timesheet/api/gadget/saved?id=&shared=`` answers a
+saved report's parameters for a Forge gadget, whose configuration Forge itself keeps (it also
+answers the Connect gadget's context token). The grid itself comes from
+``/timesheet/api/report``, as for the page. Nothing is stored on our side.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from atlassian_connect_kit import JiraAuthError, JiraBadRequest, JiraNotFound, get_settings
+from smart_timesheet_plugin.errors import RequestFailed, jira_call
 from smart_timesheet_plugin.gadget import (
     CONFIG_PROPERTY,
     DEFAULT_CONFIG,
@@ -25,9 +28,8 @@ from smart_timesheet_plugin.gadget import (
 )
 from smart_timesheet_plugin.params import COLUMN_UNITS, PRESETS
 from smart_timesheet_plugin.saved import APP_PROPERTY, USER_PROPERTY, read_document
-from smart_timesheet_plugin.saved_views import SavedFailed, jira_call
 from smart_timesheet_plugin.source.properties import (
-    read_app_property,
+    app_properties,
     read_dashboard_item_property,
     read_user_property,
     write_dashboard_item_property,
@@ -51,7 +53,7 @@ def _item(request: Request) -> tuple[str, str]:
     for name in ("dashboardId", "itemId"):
         value = request.GET.get(name, "").strip()
         if not _ID.fullmatch(value):
-            raise SavedFailed(400, f"{name}: must be a Jira id", parameter=name)
+            raise RequestFailed(400, f"{name}: must be a Jira id", parameter=name)
         ids.append(value)
     return ids[0], ids[1]
 
@@ -61,17 +63,14 @@ def _query_of(request: Request, config: GadgetConfig) -> dict[str, list[str]] | 
     if config.source == "grid":
         return config.grid_query()
     if config.shared:
-        value = jira_call(
-            lambda: read_app_property(
-                request.jira_as_app, get_settings(request).app_key, APP_PROPERTY
-            )
-        )
+        # Connect's add-on property or, invoked through Forge, Forge's app property.
+        value = jira_call(lambda: app_properties(request).read(APP_PROPERTY))
     else:
         # Someone's own saved report is theirs only: another viewer of the dashboard finds none.
         identity = request.identity
         viewer = identity.account_id if identity is not None else None
         if viewer is None:  # the view requires a user; this keeps the types honest
-            raise SavedFailed(401, SIGN_IN_MESSAGE)
+            raise RequestFailed(401, SIGN_IN_MESSAGE)
         value = jira_call(lambda: read_user_property(request.jira, viewer, USER_PROPERTY))
     return saved_query(config, read_document(value))
 
@@ -115,10 +114,10 @@ def gadget_configure(request: Request) -> dict[str, Any]:
     except ValueError as error:
         parameter = error.parameter if isinstance(error, GadgetConfigError) else "body"
         message = str(error) if isinstance(error, GadgetConfigError) else "body: must be JSON"
-        raise SavedFailed(400, message, parameter=parameter) from None
+        raise RequestFailed(400, message, parameter=parameter) from None
     answer = _answer(request, config)
     if answer["query"] is None:
-        raise SavedFailed(400, "id: no saved report has this id", parameter="id")
+        raise RequestFailed(400, "id: no saved report has this id", parameter="id")
     try:
         jira_call(
             lambda: write_dashboard_item_property(
@@ -127,14 +126,35 @@ def gadget_configure(request: Request) -> dict[str, Any]:
             reraise=(JiraAuthError, JiraNotFound, JiraBadRequest),
         )
     except JiraAuthError:
-        raise SavedFailed(
+        raise RequestFailed(
             403, "Only someone who may edit this dashboard can configure its gadgets."
         ) from None
     except JiraNotFound:
-        raise SavedFailed(404, "Jira knows no such dashboard gadget for your account.") from None
+        raise RequestFailed(404, "Jira knows no such dashboard gadget for your account.") from None
     except JiraBadRequest:
-        raise SavedFailed(400, "Jira refused the gadget's configuration.") from None
+        raise RequestFailed(400, "Jira refused the gadget's configuration.") from None
     return answer
+
+
+def gadget_saved(request: Request) -> dict[str, Any]:
+    """``GET /timesheet/api/gadget/saved?id=&shared=true``: ``{"config", "query"}`` for a gadget
+    showing that saved report, as ``GET /timesheet/api/gadget`` answers it.
+
+    A Forge gadget's configuration is kept by Forge and reaches the gadget in its context, so the
+    gadget asks here for the report's parameters: the viewer's own reports are read with their
+    token, shared ones as the app. ``query`` is ``null`` when the report no longer exists for
+    this viewer.
+    """
+    body = {
+        "source": "saved",
+        "id": request.GET.get("id", ""),
+        "shared": request.GET.get("shared", "").lower() == "true",
+    }
+    try:
+        config = read_config(body)
+    except GadgetConfigError as error:
+        raise RequestFailed(400, str(error), parameter=error.parameter) from None
+    return _answer(request, config)
 
 
 def gadget_page(request: Request) -> dict[str, Any]:
@@ -162,6 +182,7 @@ def gadget_page(request: Request) -> dict[str, Any]:
             "gadget": request.route_path("timesheet.api.gadget"),
             "report": request.route_path("timesheet.api.report"),
             "saved": request.route_path("timesheet.api.saved"),
+            "gadgetSaved": request.route_path("timesheet.api.gadget.saved"),
         },
     }
 
@@ -186,6 +207,17 @@ def includeme(config: Configurator) -> None:
             connect_auth="context",
             connect_require_user=SIGN_IN_MESSAGE,
         )
+    config.add_route(
+        "timesheet.api.gadget.saved", "/timesheet/api/gadget/saved", request_method="GET"
+    )
+    config.add_view(
+        gadget_saved,
+        route_name="timesheet.api.gadget.saved",
+        renderer="json",
+        # A Forge gadget's invocation (its configuration is Forge's), or the Connect gadget.
+        connect_auth="context+forge",
+        connect_require_user=SIGN_IN_MESSAGE,
+    )
 
 
-__all__ = ("gadget_config", "gadget_configure", "gadget_page", "includeme")
+__all__ = ("gadget_config", "gadget_configure", "gadget_page", "gadget_saved", "includeme")

@@ -14,20 +14,12 @@ app_properties` picks the app-property API that fits, so nothing here depends on
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from pyramid.response import Response
 
-from atlassian_connect_kit import (
-    JiraAuthError,
-    JiraBadRequest,
-    JiraError,
-    JiraRateLimited,
-    JiraTimeout,
-    JiraUnavailable,
-)
+from atlassian_connect_kit import JiraBadRequest
+from smart_timesheet_plugin.errors import RequestFailed, jira_call
 from smart_timesheet_plugin.saved import (
     APP_PROPERTY,
     USER_PROPERTY,
@@ -48,62 +40,7 @@ if TYPE_CHECKING:
     from pyramid.config import Configurator
     from pyramid.request import Request
 
-log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 SIGN_IN_MESSAGE = "sign in to Jira to see your saved reports"
-
-
-class SavedFailed(Exception):
-    """A saved-report request cannot be served; becomes a short JSON error."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        parameter: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.parameter = parameter
-        self.retry_after = retry_after
-
-
-def jira_call(call: Callable[[], _T], *, reraise: tuple[type[Exception], ...] = ()) -> _T:
-    """Run a Jira call, its failures turned into short messages (``reraise`` passes through)."""
-    try:
-        return call()
-    except reraise:
-        raise
-    except JiraRateLimited as error:
-        raise SavedFailed(
-            429,
-            "Jira is rate limiting this site; try again shortly.",
-            retry_after=error.retry_after,
-        ) from None
-    except JiraAuthError:
-        raise SavedFailed(403, "Jira did not allow this for your account.") from None
-    except JiraTimeout:
-        raise SavedFailed(504, "Jira took too long to answer; try again.") from None
-    except JiraUnavailable:
-        raise SavedFailed(503, "Jira is unavailable right now; try again shortly.") from None
-    except JiraError as error:
-        log.warning("saved reports: %s", error)
-        raise SavedFailed(502, "Jira answered unexpectedly; try again.") from None
-
-
-def saved_failed_view(error: SavedFailed, request: Request) -> Response:
-    """A short JSON error; never echoes a token."""
-    body: dict[str, Any] = {"error": error.message}
-    if error.parameter:
-        body["parameter"] = error.parameter
-    response = Response(json_body=body, status=error.status)
-    if error.retry_after is not None:
-        response.headers["Retry-After"] = str(max(1, round(error.retry_after)))
-    response.cache_control.no_store = True
-    return response
 
 
 def _viewer(request: Request) -> str:
@@ -126,7 +63,7 @@ def _store(request: Request, reports: list[SavedReport], *, shared: bool) -> Non
     try:
         document = write_document(reports)
     except SavedReportError as error:
-        raise SavedFailed(400, str(error), parameter=error.parameter) from None
+        raise RequestFailed(400, str(error), parameter=error.parameter) from None
     try:
         if shared:
             jira_call(
@@ -142,7 +79,7 @@ def _store(request: Request, reports: list[SavedReport], *, shared: bool) -> Non
             )
     except JiraBadRequest as error:
         detail = "; ".join(error.error_messages) or "Jira refused to store the reports"
-        raise SavedFailed(400, f"name: {detail}", parameter="name") from None
+        raise RequestFailed(400, f"name: {detail}", parameter="name") from None
 
 
 def saved_list(request: Request) -> dict[str, Any]:
@@ -158,11 +95,11 @@ def saved_create(request: Request) -> Response:
     try:
         body = request.json_body
     except ValueError:
-        raise SavedFailed(400, "body: must be JSON", parameter="body") from None
+        raise RequestFailed(400, "body: must be JSON", parameter="body") from None
     try:
         report = new_report(body, owner=_viewer(request))
     except SavedReportError as error:
-        raise SavedFailed(400, str(error), parameter=error.parameter) from None
+        raise RequestFailed(400, str(error), parameter=error.parameter) from None
     shared = isinstance(body, dict) and body.get("shared") is True
     current = _shared(request) if shared else _personal(request)
     # A report saved again under its name replaces the viewer's own one of that name.
@@ -181,14 +118,14 @@ def saved_delete(request: Request) -> Response:
     current = _shared(request) if shared else _personal(request)
     target = next((report for report in current if report.id == report_id), None)
     if target is None:
-        raise SavedFailed(404, "id: no saved report has this id", parameter="id")
+        raise RequestFailed(404, "id: no saved report has this id", parameter="id")
     # Jira is asked, as the viewer, only when the report is someone else's.
     if (
         shared
         and target.owner != _viewer(request)
         and not jira_call(lambda: is_jira_admin(request.jira))
     ):
-        raise SavedFailed(
+        raise RequestFailed(
             403,
             "id: only its creator or a Jira administrator may delete a shared report",
             parameter="id",
@@ -216,4 +153,3 @@ def includeme(config: Configurator) -> None:
             connect_auth="context+forge",
             connect_require_user=SIGN_IN_MESSAGE,
         )
-    config.add_exception_view(saved_failed_view, context=SavedFailed)

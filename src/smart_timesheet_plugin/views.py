@@ -29,8 +29,8 @@ from atlassian_connect_kit import (
     JiraTimeout,
     JiraUnavailable,
     get_settings,
-    json_error,
 )
+from smart_timesheet_plugin.errors import RequestFailed
 from smart_timesheet_plugin.export import export_filename, export_title, report_csv, report_xlsx
 from smart_timesheet_plugin.forge import export_file, invoked_through_forge
 from smart_timesheet_plugin.page_strings import page_strings, page_strings_json
@@ -83,24 +83,6 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
 
 
-class ReportFailed(Exception):
-    """A report cannot be produced; ``status`` and ``body`` make the JSON error response."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        parameter: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.parameter = parameter
-        self.retry_after = retry_after
-
-
 def _query(request: Request) -> dict[str, list[str]]:
     query: dict[str, list[str]] = {}
     for name, value in request.GET.items():
@@ -141,14 +123,14 @@ def request_params(request: Request) -> ReportParams:
     try:
         params = parse_report_params(query, today=_today(request, query))
     except ParameterError as error:
-        raise ReportFailed(400, str(error), parameter=error.parameter) from None
+        raise RequestFailed(400, str(error), parameter=error.parameter) from None
     # A pivot's columns are values known once the worklogs are in: any key may be sorted by.
     if (
         params.pivot is None
         and params.sort not in SORT_ORDERS
         and all(column.key != params.sort for column in report_columns(params))
     ):
-        raise ReportFailed(400, "sort: is not a column of this report", parameter="sort")
+        raise RequestFailed(400, "sort: is not a column of this report", parameter="sort")
     if params.usergroups:
         params = _with_group_members(request, params)
     return params
@@ -159,7 +141,9 @@ def _with_group_members(request: Request, params: ReportParams) -> ReportParams:
     for group_id in params.usergroups:
         members.update(dict.fromkeys(_fetching(None, partial(_members_of, request, group_id))))
     if not members:
-        raise ReportFailed(400, "usergroup: the group has no active members", parameter="usergroup")
+        raise RequestFailed(
+            400, "usergroup: the group has no active members", parameter="usergroup"
+        )
     return replace(params, users=tuple(members), usergroups=())
 
 
@@ -167,11 +151,11 @@ def _members_of(request: Request, group_id: str) -> list[str]:
     try:
         return group_member_ids(request.jira, group_id)
     except JiraNotFound:
-        raise ReportFailed(
+        raise RequestFailed(
             400, "usergroup: Jira knows no such group", parameter="usergroup"
         ) from None
     except JiraAuthError:
-        raise ReportFailed(
+        raise RequestFailed(
             403,
             "usergroup: Jira does not let you list this group's members "
             "(it asks for the Administer Jira permission); pick the people instead.",
@@ -186,7 +170,7 @@ def _concurrency(request: Request) -> int:
 def fetch_for(
     request: Request, params: ReportParams, *, with_comments: bool = False
 ) -> FetchResult:
-    """Fetch the report's worklogs as the viewer, turning Jira's failures into ReportFailed."""
+    """Fetch the report's worklogs as the viewer, turning Jira's failures into RequestFailed."""
     return _fetching(
         params,
         lambda: fetch_worklogs(
@@ -199,7 +183,7 @@ def fetch_for(
 
 
 def _fetching(params: ReportParams | None, fetch: Callable[[], _T]) -> _T:
-    """Run ``fetch``, turning Jira's failures into ReportFailed.
+    """Run ``fetch``, turning Jira's failures into RequestFailed.
 
     ``params`` are the report's, whose filters a rejected search is blamed on; ``None`` for calls
     that are not a report's search (the pickers).
@@ -208,36 +192,36 @@ def _fetching(params: ReportParams | None, fetch: Callable[[], _T]) -> _T:
         return fetch()
     except JqlRejected as error:
         # Jira's parser judged the viewer's text alone: its positions point into that text.
-        raise ReportFailed(400, f"jql: {error}", parameter="jql") from None
+        raise RequestFailed(400, f"jql: {error}", parameter="jql") from None
     except JiraBadRequest as error:
         detail = "; ".join(error.error_messages) or "Jira rejected the search"
         if params is None:
-            raise ReportFailed(502, "Jira rejected the request") from None
+            raise RequestFailed(502, "Jira rejected the request") from None
         # Jira names the offending field; a project the viewer cannot browse "does not exist".
         if params.projects and "'project'" in detail:
-            raise ReportFailed(400, f"project: {detail}", parameter="project") from None
+            raise RequestFailed(400, f"project: {detail}", parameter="project") from None
         if params.users and "'worklogAuthor'" in detail:
-            raise ReportFailed(400, f"user: {detail}", parameter="user") from None
+            raise RequestFailed(400, f"user: {detail}", parameter="user") from None
         if params.jql:
-            raise ReportFailed(400, f"jql: {detail}", parameter="jql") from None
-        raise ReportFailed(502, "Jira rejected the report's search") from None
+            raise RequestFailed(400, f"jql: {detail}", parameter="jql") from None
+        raise RequestFailed(502, "Jira rejected the report's search") from None
     except JiraRateLimited as error:
-        raise ReportFailed(
+        raise RequestFailed(
             429,
             "Jira is rate limiting this site; try again shortly.",
             retry_after=error.retry_after,
         ) from None
     except (JiraAuthError, JiraNotFound):
-        raise ReportFailed(
+        raise RequestFailed(
             403, "Jira did not allow this report: you may lack permission to browse these issues."
         ) from None
     except JiraTimeout:
-        raise ReportFailed(504, "Jira took too long to answer; try a shorter period.") from None
+        raise RequestFailed(504, "Jira took too long to answer; try a shorter period.") from None
     except JiraUnavailable:
-        raise ReportFailed(503, "Jira is unavailable right now; try again shortly.") from None
+        raise RequestFailed(503, "Jira is unavailable right now; try again shortly.") from None
     except JiraError as error:
         log.warning("report failed: %s", error)
-        raise ReportFailed(502, "Jira answered unexpectedly; try again.") from None
+        raise RequestFailed(502, "Jira answered unexpectedly; try again.") from None
 
 
 def report_json(request: Request) -> ReportJson:
@@ -247,17 +231,17 @@ def report_json(request: Request) -> ReportJson:
 
 def _json_list(text: str | None, name: str) -> list[str | None]:
     if text is None:
-        raise ReportFailed(400, f"{name}: is required", parameter=name)
+        raise RequestFailed(400, f"{name}: is required", parameter=name)
     try:
         value = json.loads(text)
     except ValueError:
-        raise ReportFailed(400, f"{name}: must be a JSON array", parameter=name) from None
+        raise RequestFailed(400, f"{name}: must be a JSON array", parameter=name) from None
     if (
         not isinstance(value, list)
         or len(value) > 2
         or not all(item is None or isinstance(item, str) for item in value)
     ):
-        raise ReportFailed(400, f"{name}: must be a JSON array of up to two keys", parameter=name)
+        raise RequestFailed(400, f"{name}: must be a JSON array of up to two keys", parameter=name)
     return value
 
 
@@ -273,7 +257,7 @@ def worklogs_json(request: Request) -> DetailJson:
     params = request_params(request)
     row_key = _json_list(request.GET.get("row"), "row")
     if len(row_key) > len(params.group):
-        raise ReportFailed(
+        raise RequestFailed(
             400, "row: has more keys than the report has grouping levels", parameter="row"
         )
     column_key = request.GET.get("column") or None
@@ -285,7 +269,7 @@ def worklogs_json(request: Request) -> DetailJson:
     elif column_key is not None:
         column = next((c for c in report_columns(params) if c.key == column_key), None)
         if column is None:
-            raise ReportFailed(400, "column: is not a column of this report", parameter="column")
+            raise RequestFailed(400, "column: is not a column of this report", parameter="column")
         span = (column.first_day, column.last_day)
     fetched = _fetching(
         params,
@@ -302,7 +286,7 @@ def worklogs_json(request: Request) -> DetailJson:
             column_key=column_key,
         )
     except ValueError as error:
-        raise ReportFailed(400, str(error), parameter="row") from None
+        raise RequestFailed(400, str(error), parameter="row") from None
     return detail_to_json(details)
 
 
@@ -313,7 +297,7 @@ MAX_PICKER_QUERY = 100
 def _picker_query(request: Request) -> str:
     query = (request.GET.get("query") or "").strip()
     if len(query) > MAX_PICKER_QUERY:
-        raise ReportFailed(
+        raise RequestFailed(
             400, f"query: may be at most {MAX_PICKER_QUERY} characters", parameter="query"
         )
     return query
@@ -331,7 +315,7 @@ def users_json(request: Request) -> dict[str, Any]:
         try:
             ids = list(parse_report_params({"user": ids}, today=dt.date(2000, 1, 1)).users)
         except ParameterError as error:
-            raise ReportFailed(400, f"accountId: {error}", parameter="accountId") from None
+            raise RequestFailed(400, f"accountId: {error}", parameter="accountId") from None
     query = _picker_query(request)
     if not ids and not query:
         return {"users": []}
@@ -482,12 +466,6 @@ INITIAL_PARAMETERS = frozenset(
 )
 
 
-def report_failed_view(error: ReportFailed, request: Request) -> Response:
-    """A short JSON error for the page to show; never echoes a token."""
-    extra = {"parameter": error.parameter} if error.parameter else None
-    return json_error(error.message, error.status, extra=extra, retry_after=error.retry_after)
-
-
 def _add(
     config: Configurator,
     name: str,
@@ -566,7 +544,6 @@ def includeme(config: Configurator) -> None:
         route_name="timesheet.static",
         connect_auth="public",
     )
-    config.add_exception_view(report_failed_view, context=ReportFailed)
 
 
 __all__ = (

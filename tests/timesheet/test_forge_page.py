@@ -240,8 +240,10 @@ def test_the_gadget_has_no_inline_script_or_style_and_no_per_request_value() -> 
     assert page.links == ["gadget.css"]
     assert page.data["data-token"] == "" and page.data["data-dashboard-id"] == ""
     assert page.data["data-api-report"] == "/timesheet/api/report"
-    # No saved reports in Forge (they are Connect properties): the gadget shows a grid.
-    assert page.data["data-api-saved"] == "" and page.data["data-api-gadget"] == ""
+    # Saved reports come through invokeRemote; the configuration is Forge's, not an API's.
+    assert page.data["data-api-saved"] == "/timesheet/api/saved"
+    assert page.data["data-api-gadget-saved"] == "/timesheet/api/gadget/saved"
+    assert page.data["data-api-gadget"] == ""
     assert "http" not in html.replace("http-equiv", "")
     assert html == render_gadget_html(), "the gadget's template changed: run tox -e custom-ui"
     for name in GADGET_FILES:

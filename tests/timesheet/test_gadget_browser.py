@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from atlassian_connect_kit.manifest import REMOTE_ENDPOINT_KEY
 from smart_timesheet_plugin.gadget import CONFIG_PROPERTY
 
 pytestmark = pytest.mark.browser
@@ -165,8 +166,8 @@ def test_the_forge_gadget_keeps_its_configuration_in_forge_and_shows_the_same_gr
     gadget = page.frame_locator("#addon-frame")
     form = gadget.get_by_role("form", name="Gadget settings")
     expect(form).to_be_visible()
-    # Saved reports are Connect properties: a Forge gadget offers grids only.
-    expect(form.get_by_label("A saved report")).to_be_hidden()
+    # The Forge app keeps no saved report of this viewer yet: the choice is there, unavailable.
+    expect(form.get_by_label("A saved report")).to_be_disabled()
     form.get_by_label("Period").select_option("last-month")
     form.get_by_label("Rows").select_option("user")
     form.get_by_label("Columns").select_option("month")
@@ -180,3 +181,30 @@ def test_the_forge_gadget_keeps_its_configuration_in_forge_and_shows_the_same_gr
     page.get_by_role("button", name="Configure").click()
     expect(form).to_be_visible()
     expect(form.get_by_label("Columns")).to_have_value("month")
+
+    # A report shared in the Forge app (Forge's app property), then chosen in the gadget.
+    name = "Team by week, for the Forge dashboard"
+    query = {"preset": ["last-week"], "group": ["project"], "columns": ["week"]}
+    [installation] = running.site.forge_installations
+    headers = running.site.forge_invocation_headers(
+        installation, REMOTE_ENDPOINT_KEY, account_id=viewer
+    )
+    created = requests.post(
+        f"{running.app_server.base_url}/timesheet/api/saved",
+        json={"name": name, "query": query, "shared": True},
+        headers=dict(headers),
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    # The edit view lists saved reports when it opens: open the dashboard again, then edit.
+    page.goto(f"{running.host_url}/")
+    page.locator('nav a[data-forge][data-module="timesheet-dashboard-gadget"]').click()
+    expect(gadget.locator(".tg-grand-total")).to_be_visible()
+    page.get_by_role("button", name="Configure").click()
+    expect(form).to_be_visible()
+    form.get_by_label("A saved report").check()
+    form.get_by_label("Saved report", exact=True).select_option(label=name)
+    form.get_by_role("button", name="Save").click()
+    shared = api_report(running, viewer, preset="last-week", group="project", columns="week")
+    expect(gadget.locator(".tg-grand-total")).to_have_text(f"{shared['total'] / 3600:.2f}")
+    expect(gadget.locator("#tg-body th")).to_have_text([row["labels"][0] for row in shared["rows"]])

@@ -1124,6 +1124,43 @@ def test_the_forge_project_page_is_fixed_to_its_project(page, demo, playwright_a
     assert refusals == []
 
 
+def test_through_forge_days_off_are_saved_in_jira_and_expected_hours_shown(
+    page, demo, playwright_api
+):
+    expect = playwright_api.expect
+    frame, refusals = open_forge_timesheet(page, demo, playwright_api)
+    viewer = page.locator("#viewer").input_value()
+    last_week = api_report(demo, viewer, preset="last-week")
+    thursday = (dt.date.fromisoformat(last_week["from"]) + dt.timedelta(days=3)).isoformat()
+    # The working week comes through invokeRemote; the viewer is no Jira administrator.
+    frame.get_by_role("button", name="Working week and days off…").click()
+    settings = frame.locator("#ts-expected-dialog")
+    expect(settings.locator("#ts-week-mon")).to_have_value("8")
+    expect(settings.locator("#ts-week-mon")).to_be_disabled()
+    expect(settings.get_by_role("button", name="Save working week")).to_be_hidden()
+    settings.get_by_label("My days off").fill(thursday)
+    settings.get_by_role("button", name="Save my days off").click()
+    expect(settings.locator("#ts-expected-status")).to_have_text("1 day off saved in Jira.")
+    # A PUT through invokeRemote, kept as the viewer's own user property.
+    assert demo.site.user_property(viewer, "smart-timesheet-days-off") == {"days": [thursday]}
+    settings.get_by_role("button", name="Close").click()
+    expect(settings).to_be_hidden()
+
+    frame.get_by_label("Show expected hours").check()
+    frame.locator('[data-preset="last-week"]').click()
+    expect(frame.locator("#ts-from")).to_have_value(last_week["from"])
+    expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    report = api_report(demo, viewer, preset="last-week", expected="1")
+    mine = next(row for row in report["rows"] if row["key"] == [viewer])
+    assert mine["expectedTotal"] == 32 * 3600 and thursday not in mine["expected"]
+    row = frame.locator("tbody tr").filter(has=frame.locator("th", has_text=mine["labels"][0]))
+    total = row.locator(".ts-total-cell .ts-expected")
+    expect(total).to_contain_text(f"/ {hours_text(mine['expectedTotal'])}")
+    grand = frame.locator("#ts-grand-total .ts-expected__of")
+    expect(grand).to_have_text(f"/ {hours_text(report['expectedTotal'])}")
+    assert refusals == []
+
+
 def test_through_forge_a_shared_report_is_saved_in_jira_and_reopened(page, demo, playwright_api):
     expect = playwright_api.expect
     frame, refusals = open_forge_timesheet(page, demo, playwright_api)

@@ -243,7 +243,7 @@ def with_line(plugin: Plugin, module: str, line: str) -> Plugin:
         ),
         (
             f"{SOURCE}.fetch",
-            "from smart_timesheet_plugin.views import ReportFailed",
+            "from smart_timesheet_plugin.views import report_for",
             f"source: {SOURCE}.fetch imports {VIEWS}",
         ),
         (

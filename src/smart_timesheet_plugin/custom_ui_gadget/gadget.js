@@ -6,7 +6,8 @@
  * read and written through /timesheet/api/gadget as the viewer (Jira passes the dashboard and
  * item ids in the iframe URL); Jira's "Configure" menu calls AP.jira.DashboardItem's edit
  * callback. In a Forge gadget it is the gadget's configuration: the edit entry point submits it
- * with view.submit and the view reads it from the context. Either way the grid comes from
+ * with view.submit and the view reads it from the context; a saved report's parameters then come
+ * from /timesheet/api/gadget/saved through invokeRemote. Either way the grid comes from
  * /timesheet/api/report, computed as the viewer, with the page's number format
  * (timesheet-format.js), and links to the full page with the same parameters.
  */
@@ -150,22 +151,39 @@
       context = value || {};
     });
     const extension = () => (context.extension && typeof context.extension === "object" ? context.extension : {});
+    // A saved report's parameters, asked of the app as the viewer (null: it no longer exists).
+    async function savedQuery(config) {
+      const params = new URLSearchParams({ id: config.id, shared: config.shared ? "true" : "false" });
+      const answer = await transport.fetchJSON(`${data.apiGadgetSaved}?${params}`, null);
+      return { config: answer.config, query: answer.query };
+    }
     return {
       kind: "forge",
-      canUseSaved: false, // saved reports are Connect properties; a Forge gadget shows a grid
+      canUseSaved: Boolean(data.apiSaved && data.apiGadgetSaved),
       ready,
       fetchJSON: (url) => transport.fetchJSON(url, null),
       async load() {
         await ready;
         const config = extension().gadgetConfiguration;
-        const known = config && typeof config === "object" && config.source === "grid";
-        return known ? { config, query: gridQuery(config) } : { config: null, query: null };
+        const source = config && typeof config === "object" ? config.source : null;
+        if (source === "grid") {
+          return { config, query: gridQuery(config) };
+        }
+        if (source === "saved" && typeof config.id === "string") {
+          return savedQuery(config);
+        }
+        return { config: null, query: null };
       },
       async save(config) {
-        await bridge.view.submit(config);
-        return { config, query: gridQuery(config) };
+        // As the Connect gadget's PUT: a saved report that is gone is refused before it is kept.
+        const shown = config.source === "saved" ? await savedQuery(config) : { config, query: gridQuery(config) };
+        if (!shown.query) {
+          throw { status: 400, body: { error: "id: no saved report has this id" } };
+        }
+        await bridge.view.submit(shown.config);
+        return shown;
       },
-      savedReports: () => Promise.resolve({ personal: [], shared: [] }),
+      savedReports: () => transport.fetchJSON(data.apiSaved, null),
       onEdit() {},
       editing: () => extension().entryPoint === "edit",
       openPage() {
