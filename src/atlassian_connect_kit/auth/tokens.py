@@ -395,7 +395,10 @@ def _check_hs256_signature(parsed: ParsedToken, shared_secret: str) -> None:
     if "crit" in parsed.header:
         # RFC 7515: a token naming critical extensions must be refused by whoever knows none.
         raise TokenError("malformed token")
-    expected = hmac.digest(shared_secret.encode("utf-8"), parsed.signing_input, "sha256")
+    # hmac.new rather than the one-shot hmac.digest: the one-shot releases the GIL around
+    # OpenSSL's HMAC even for a few hundred bytes, and under a threaded server every fresh token
+    # then waits to take it back behind the other requests.
+    expected = hmac.new(shared_secret.encode("utf-8"), parsed.signing_input, "sha256").digest()
     if not hmac.compare_digest(expected, parsed.signature):
         raise TokenError("token signature is invalid")
 
