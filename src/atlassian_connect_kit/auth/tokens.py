@@ -386,6 +386,12 @@ def _base64url_decode(segment: str) -> bytes:
     return binascii.a2b_base64(padded.encode("ascii").translate(_URLSAFE_TO_STANDARD))
 
 
+@functools.lru_cache(maxsize=256)
+def _hs256_key(shared_secret: str) -> hmac.HMAC:
+    # Keyed once per tenant secret and only ever copied, never updated (the copies are).
+    return hmac.new(shared_secret.encode("utf-8"), digestmod="sha256")
+
+
 def _check_hs256_signature(parsed: ParsedToken, shared_secret: str) -> None:
     # The algorithm is pinned here and never taken from the token (no "none", no RS256 key
     # confusion). PyJWT's HS256 check is this same HMAC and constant-time comparison; doing it on
@@ -395,10 +401,12 @@ def _check_hs256_signature(parsed: ParsedToken, shared_secret: str) -> None:
     if "crit" in parsed.header:
         # RFC 7515: a token naming critical extensions must be refused by whoever knows none.
         raise TokenError("malformed token")
-    # hmac.new rather than the one-shot hmac.digest: the one-shot releases the GIL around
-    # OpenSSL's HMAC even for a few hundred bytes, and under a threaded server every fresh token
-    # then waits to take it back behind the other requests.
-    expected = hmac.new(shared_secret.encode("utf-8"), parsed.signing_input, "sha256").digest()
+    # An HMAC object keyed once per secret and copied, rather than the one-shot hmac.digest:
+    # the one-shot releases the GIL around OpenSSL's HMAC even for a few hundred bytes, and under
+    # a threaded server every fresh token then waits to take it back behind the other requests.
+    mac = _hs256_key(shared_secret).copy()
+    mac.update(parsed.signing_input)
+    expected = mac.digest()
     if not hmac.compare_digest(expected, parsed.signature):
         raise TokenError("token signature is invalid")
 
