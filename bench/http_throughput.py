@@ -27,7 +27,7 @@ p50/p99 latency in milliseconds, the CPU time the server's processes spent per r
 unlike throughput, hardly depends on what else the machine runs), the protected/public ratios of
 both (within each round, median over rounds) and the two targets, token kind by kind: protected
 >= 80 % of our own public route, and protected >= ACE's protected rate. Every response must be
-200; errors are counted and reported.
+200; errors are counted and reported, and a target whose loads had errors is not met.
 """
 
 from __future__ import annotations
@@ -644,13 +644,17 @@ def targets(result: dict[str, Any]) -> dict[str, Any]:
     peer = result.get("ace", {})
     for kind in ("reused", "fresh"):
         ratio = production[f"ratio_{kind}"]
+        # A load with failed requests measured refusals, not service: it meets nothing.
+        clean = (
+            production["public"]["errors"] == 0 and production[f"protected_{kind}"]["errors"] == 0
+        )
         verdict[f"{kind}_protected_vs_public"] = ratio
-        verdict[f"{kind}_protected_vs_public_met"] = ratio >= TARGET_RATIO
+        verdict[f"{kind}_protected_vs_public_met"] = clean and ratio >= TARGET_RATIO
         if f"protected_{kind}" in peer:
             ours_rps = production[f"protected_{kind}"]["rps"]
             peer_rps = peer[f"protected_{kind}"]["rps"]
             verdict[f"{kind}_protected_vs_ace_protected"] = round(ours_rps / peer_rps, 3)
-            verdict[f"{kind}_protected_vs_ace_met"] = ours_rps >= peer_rps
+            verdict[f"{kind}_protected_vs_ace_met"] = clean and ours_rps >= peer_rps
     return verdict
 
 
