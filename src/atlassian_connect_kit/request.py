@@ -25,8 +25,10 @@ from atlassian_connect_kit.auth.connect import context_token
 from atlassian_connect_kit.auth.identity import AuthenticationFailed, Identity
 from atlassian_connect_kit.host.errors import SignInRequired
 from atlassian_connect_kit.services import get_plugin_manager, get_settings
+from atlassian_connect_kit.storage.sessions import request_session
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
     from wired import ServiceContainer
 
     from atlassian_connect_kit.host.protocol import JiraClient
@@ -76,6 +78,14 @@ class KitRequest(Request):  # type: ignore[misc]  # Pyramid is untyped
         run the traversal's context lookup again.
         """
         return self.services.get(iface, context=context, name=name)
+
+    @cached_property
+    def ack_session(self) -> Session:
+        """A SQLAlchemy session on the kit's database, committed with the response.
+
+        Built on first use; see :mod:`atlassian_connect_kit.storage.sessions`.
+        """
+        return request_session(self)
 
     @property
     def ack_settings(self) -> Settings:

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -245,9 +246,12 @@ class Settings:
     here: str = "."
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def base_path(self) -> str:
-        """The path part of the base URL, without a trailing slash (``""`` at the root)."""
+        """The path part of the base URL, without a trailing slash (``""`` at the root).
+
+        Computed once: every authenticated request needs it for its ``qsh``.
+        """
         return urlsplit(self.base_url).path.rstrip("/")
 
 

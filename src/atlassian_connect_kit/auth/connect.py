@@ -101,7 +101,11 @@ def known_tenant(request: Request, client_key: str, *, fresh: bool = False) -> T
 
     Raises :class:`AuthenticationFailed` ("unknown tenant") when the site is not installed.
     """
-    tenant = find_service(request, ITenantStore).get(client_key, fresh=fresh)
+    return _stored_tenant(find_service(request, ITenantStore), client_key, fresh=fresh)
+
+
+def _stored_tenant(store: ITenantStore, client_key: str, *, fresh: bool = False) -> TenantRecord:
+    tenant = store.get(client_key, fresh=fresh)
     if tenant is None:
         raise AuthenticationFailed("unknown tenant")
     return tenant
@@ -127,7 +131,7 @@ def authenticate_connect_request(request: Request, mode: str) -> Identity:
         ) or unverified_issuer(token.parsed())
     except TokenError as error:
         raise AuthenticationFailed(str(error)) from None
-    tenant = known_tenant(request, client_key)
+    tenant = _stored_tenant(store, client_key)
     try:
         claims = _verify(token, tenant, verified, settings.jwt_leeway, settings.jwt_max_lifetime)
     except TokenError as error:

@@ -148,7 +148,7 @@ def parse_token(token: str) -> ParsedToken:
         raise TokenError("malformed token")
     header_segment, payload_segment, signature_segment = parts
     try:
-        signing_input = f"{header_segment}.{payload_segment}".encode("ascii")
+        signing_input = token[: len(token) - len(signature_segment) - 1].encode("ascii")
         header = _decoded_header(header_segment)
         claims = json.loads(_base64url_decode(payload_segment).decode("utf-8"))
         signature = _base64url_decode(signature_segment)
@@ -374,14 +374,22 @@ def _unverified_claims(token: str) -> dict[str, Any]:
     return claims
 
 
-_URLSAFE_TO_STANDARD = str.maketrans("-_", "+/")
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
 def _base64url_decode(segment: str) -> bytes:
     # PyJWT's decoding (urlsafe_b64decode of the unpadded segment), without its layers of checks.
-    return binascii.a2b_base64(
-        (segment + "=" * (-len(segment) % 4)).translate(_URLSAFE_TO_STANDARD)
-    )
+    # Translated as bytes: str.translate maps character by character through a dict, several
+    # times slower on every token. Text that is not ASCII raises UnicodeEncodeError (a
+    # ValueError), as a2b_base64 itself would.
+    padded = segment + "=" * (-len(segment) % 4)
+    return binascii.a2b_base64(padded.encode("ascii").translate(_URLSAFE_TO_STANDARD))
+
+
+@functools.lru_cache(maxsize=256)
+def _hs256_key(shared_secret: str) -> hmac.HMAC:
+    # Keyed once per tenant secret and only ever copied, never updated (the copies are).
+    return hmac.new(shared_secret.encode("utf-8"), digestmod="sha256")
 
 
 def _check_hs256_signature(parsed: ParsedToken, shared_secret: str) -> None:
@@ -393,7 +401,12 @@ def _check_hs256_signature(parsed: ParsedToken, shared_secret: str) -> None:
     if "crit" in parsed.header:
         # RFC 7515: a token naming critical extensions must be refused by whoever knows none.
         raise TokenError("malformed token")
-    expected = hmac.digest(shared_secret.encode("utf-8"), parsed.signing_input, "sha256")
+    # An HMAC object keyed once per secret and copied, rather than the one-shot hmac.digest:
+    # the one-shot releases the GIL around OpenSSL's HMAC even for a few hundred bytes, and under
+    # a threaded server every fresh token then waits to take it back behind the other requests.
+    mac = _hs256_key(shared_secret).copy()
+    mac.update(parsed.signing_input)
+    expected = mac.digest()
     if not hmac.compare_digest(expected, parsed.signature):
         raise TokenError("token signature is invalid")
 

@@ -9,6 +9,7 @@ token's own expiry. Refusals are never remembered.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import time
@@ -17,6 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 CacheKey = tuple[str, str, bool]
+
+
+@functools.lru_cache(maxsize=256)
+def _secret_digest(shared_secret: str) -> bytes:
+    # Every request of a tenant compares the same secret's digest: hashed once per secret (the
+    # tenant cache holds the secrets themselves in memory anyway).
+    return hashlib.sha256(shared_secret.encode("utf-8")).digest()
 
 
 class VerifiedTokens:
@@ -32,7 +40,7 @@ class VerifiedTokens:
 
     @staticmethod
     def _secret_digest(shared_secret: str) -> bytes:
-        return hashlib.sha256(shared_secret.encode("utf-8")).digest()
+        return _secret_digest(shared_secret)
 
     def get(
         self,

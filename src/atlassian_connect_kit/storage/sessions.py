@@ -59,4 +59,5 @@ def includeme(config: Configurator) -> None:
     engine = find_service(config, Engine)
     # expire_on_commit=False: objects stay readable after the commit that ends the request.
     config.register_service(sessionmaker(engine, expire_on_commit=False), sessionmaker)
-    config.add_request_method(request_session, "ack_session", reify=True)
+    # request.ack_session itself is a member of the kit's request class (KitRequest), not a
+    # request method added here: Pyramid would build a new request class for every request.
