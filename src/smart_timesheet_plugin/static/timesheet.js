@@ -1251,6 +1251,7 @@
     grid.inert = state.stale;
     $("ts-stale").hidden = !state.stale;
     updateExportLinks();
+    chartStale(state.stale);
   }
 
   function showReport(report, params) {
@@ -1283,6 +1284,8 @@
     renderReport();
     updateExportLinks();
     writeLocation();
+    chartReport();
+    describeFiltersForPrint();
     const leafRows = report.rows.filter((row) => !row.subtotal).length;
     announce(
       report.rows.length
@@ -1566,6 +1569,8 @@
     topSpacer: spacerRow(),
     bottomSpacer: spacerRow(),
     frame: 0,
+    // While printing, a big grid is drawn whole (see "Printing").
+    printing: false,
   };
 
   function spacerRow() {
@@ -1762,7 +1767,7 @@
 
   // Columns [first, last], widened to whole blocks.
   function blockRange(first, last, count) {
-    if (view.whole) {
+    if (view.whole || view.printing) {
       return [0, count - 1];
     }
     const start = Math.max(0, Math.floor(first / COLUMN_BLOCK) * COLUMN_BLOCK);
@@ -1882,7 +1887,7 @@
   }
 
   function scheduleGrid() {
-    if (!view.frame && state.report && !view.whole) {
+    if (!view.frame && state.report && !view.whole && !view.printing) {
       view.frame = window.requestAnimationFrame(drawGrid);
     }
   }
@@ -1893,20 +1898,24 @@
     if (!state.report || grid.hidden || !view.order.length) {
       return;
     }
-    const count = state.report.columns.length;
     const rows = wantedRows(view.order.length);
-    const left = grid.scrollLeft - FIXED_WIDTHS.label;
-    const right = left + (grid.clientWidth || window.innerWidth || 1280);
-    const columns = blockRange(
-      Math.floor(left / view.columnWidth) - COLUMN_OVERSCAN,
-      Math.ceil(right / view.columnWidth) + COLUMN_OVERSCAN,
-      count,
-    );
+    const columns = columnsInView();
     if (columns[0] < view.firstColumn || columns[1] > view.lastColumn) {
       drawColumns(columns, rows);
     } else {
       drawRows(rows);
     }
+  }
+
+  // The columns [first, last] in view, with a margin, widened to whole blocks.
+  function columnsInView() {
+    const left = grid.scrollLeft - FIXED_WIDTHS.label;
+    const right = left + (grid.clientWidth || window.innerWidth || 1280);
+    return blockRange(
+      Math.floor(left / view.columnWidth) - COLUMN_OVERSCAN,
+      Math.ceil(right / view.columnWidth) + COLUMN_OVERSCAN,
+      state.report.columns.length,
+    );
   }
 
   // Brings the body to the rows at positions `range` ([first, last]), moving only the changes.
@@ -1968,7 +1977,7 @@
   }
 
   function clampRows([first, last], count) {
-    if (view.whole) {
+    if (view.whole || view.printing) {
       return [0, count - 1];
     }
     const start = Math.min(Math.max(first, 0), count - 1);
@@ -2352,6 +2361,84 @@
     }
   }
 
+  // ---- The chart -------------------------------------------------------------------------------
+  // A stacked bar per column, by the first grouping level: timesheet-chart.js draws it; the page
+  // hands it each report, the hours format and the report's freshness.
+
+  const chart = window.SmartTimesheetChart
+    ? window.SmartTimesheetChart.create({
+        formatHours,
+        hoursText: (seconds) => formatHours(seconds) + (state.hoursFormat === "hm" ? "" : " h"),
+        onResize: resizeFrame,
+      })
+    : null;
+
+  function chartReport() {
+    if (chart) {
+      const first = state.group[0];
+      chart.setReport(state.report, (DIMENSION_LABELS[first] || first).toLowerCase());
+    }
+  }
+
+  function chartRefresh() {
+    if (chart) {
+      chart.refresh();
+    }
+  }
+
+  function chartStale(stale) {
+    if (chart) {
+      chart.setStale(stale);
+    }
+  }
+
+  // ---- Printing --------------------------------------------------------------------------------
+  // Printed (or saved as PDF), the page is the report: the period, the settings that are not
+  // on paper otherwise (projects, people, JQL, columns) and the whole grid. A big grid keeps only
+  // the rows and columns in view in the document, so it is drawn whole while the page prints
+  // and windowed again afterwards. Browsers announce printing with beforeprint and afterprint;
+  // a print media query's change says the same where those are not sent (print emulation).
+
+  function describeFiltersForPrint() {
+    const people = state.people.map((person) => person.name);
+    const jql = fields.jql.value.trim();
+    const columns = fields.columns.options[fields.columns.selectedIndex];
+    const parts = [
+      `${FIELD_LABELS.project}: ${fields.project.value.trim() || fields.project.placeholder}`,
+      `${FIELD_LABELS.user}: ${people.length ? people.join(", ") : fields.user.placeholder}`,
+      columns ? `${FIELD_LABELS.columns}: ${columns.textContent.trim()}` : "",
+      jql ? `${FIELD_LABELS.jql}: ${jql}` : "",
+    ];
+    $("ts-print-filters").textContent = parts.filter(Boolean).join(" · ");
+  }
+
+  function beforePrint() {
+    if (view.printing || !state.report || view.whole || grid.hidden || !view.order.length) {
+      return;
+    }
+    view.printing = true;
+    drawColumns([0, state.report.columns.length - 1], [0, view.order.length - 1]);
+  }
+
+  function afterPrint() {
+    if (!view.printing) {
+      return;
+    }
+    view.printing = false;
+    if (state.report && !view.whole) {
+      drawColumns(columnsInView(), wantedRows(view.order.length));
+    }
+  }
+
+  function wirePrinting() {
+    window.addEventListener("beforeprint", beforePrint);
+    window.addEventListener("afterprint", afterPrint);
+    const media = window.matchMedia ? window.matchMedia("print") : null;
+    if (media && typeof media.addEventListener === "function") {
+      media.addEventListener("change", (event) => (event.matches ? beforePrint() : afterPrint()));
+    }
+  }
+
   // ---- Frame size ------------------------------------------------------------------------------
 
   function resizeFrame() {
@@ -2369,6 +2456,7 @@
         renderFoot(state.report);
         redrawRows();
       }
+      chartRefresh();
     }
   }
 
@@ -2446,6 +2534,7 @@
       }
     });
     window.addEventListener("load", resizeFrame);
+    wirePrinting();
   }
 
   // A Forge page is rendered once for every site and project: its project page and site come
