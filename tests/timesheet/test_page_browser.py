@@ -740,6 +740,20 @@ def test_a_year_of_days_by_1111_rows_draws_and_stays_usable(page, busy_demo, pla
     page.keyboard.press("Escape")
     expect(cell).to_be_focused()
 
+    # The chart of it: a bar per day, the largest eight issues and the rest as "Other", each bar
+    # the day's total; the grid stays windowed.
+    frame.get_by_role("button", name="Chart").click()
+    chart = frame.locator("#ts-chart")
+    expect(chart.locator(".ts-chart__bar")).to_have_count(366)
+    series = top_level_series(report)
+    expect(chart.locator(".ts-chart__legend-item")).to_have_count(len(series))
+    expect(chart.locator(".ts-chart__legend-item").last).to_contain_text(series[-1][0])
+    assert series[-1][0] == f"Other ({len(report['rows']) - 8})"
+    for bar in chart_bars(page):
+        assert sum(part[1] for part in bar["segments"]) == report["totals"][bar["column"]]
+    expect(frame.locator("#ts-chart-table tbody tr")).to_have_count(366)
+    assert drawn_rows.count() < 200
+
 
 def test_the_people_picker_shows_names_and_sends_ids(page, demo, playwright_api):
     expect = playwright_api.expect
@@ -849,9 +863,10 @@ CHART_BARS = """() => Array.from(document.querySelectorAll('#ts-chart .ts-chart_
 }))"""
 
 
-def chart_bars(page):
+def chart_bars(page, forge=False):
     """The chart's bars as drawn: each column's key and its segments' names and seconds."""
-    return timesheet_frame(page).evaluate(CHART_BARS)
+    frame = page.locator("#addon-frame").element_handle().content_frame() if forge else None
+    return (frame or timesheet_frame(page)).evaluate(CHART_BARS)
 
 
 def top_level_series(report, limit=8):
@@ -968,6 +983,13 @@ def test_the_chart_stacks_each_columns_total_by_the_first_group(page, demo, play
     for bar in chart_bars(page):
         assert sum(part[1] for part in bar["segments"]) == issues["totals"][bar["column"]]
 
+    # The choice is remembered for the next visit.
+    frame = open_timesheet(page, demo, playwright_api)
+    toggle = frame.get_by_role("button", name="Chart")
+    chart = frame.locator("#ts-chart")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(chart.locator(".ts-chart__bar").first).to_be_attached()
+
     # Chart off: gone, and it stays off for the next report.
     toggle.click()
     expect(chart).to_be_hidden()
@@ -998,6 +1020,7 @@ def test_printing_shows_the_whole_grid_and_the_chart_without_the_controls(
     expect(frame.locator("#ts-chart .ts-chart__bar")).to_have_count(len(report["columns"]))
     drawn_rows = frame.locator("tbody tr[aria-rowindex]")
     assert drawn_rows.count() < 200  # on screen, only the rows in view are drawn
+    expect(frame.get_by_role("button", name="Print")).to_be_visible()
 
     cdp = page.context.new_cdp_session(page)
     cdp.send("Emulation.setEmulatedMedia", {"media": "print"})
@@ -1005,6 +1028,7 @@ def test_printing_shows_the_whole_grid_and_the_chart_without_the_controls(
     expect(frame.locator("#ts-form")).to_be_hidden()
     expect(frame.locator("#ts-chart-toggle")).to_be_hidden()
     expect(frame.locator("#ts-csv")).to_be_hidden()
+    expect(frame.get_by_role("button", name="Print")).to_be_hidden()
     expect(frame.locator("#ts-hours-format")).to_be_hidden()
     expect(drawn_rows).to_have_count(count, timeout=60_000)
     expect(frame.locator("tbody tr.ts-spacer")).to_have_count(0)
@@ -1109,7 +1133,12 @@ def test_the_forge_page_totals_match_the_connect_page_and_the_csv(page, demo, pl
 
     apply_last_month_by_project(frame, playwright_api, report)
     expect(frame.locator("#ts-grand-total")).to_have_text(expected)
-    expect(frame.locator("tbody tr")).to_have_count(len(report["rows"]))
+    expect(frame.locator("#ts-table tbody tr")).to_have_count(len(report["rows"]))
+    # The chart runs under Custom UI's policy too: built with DOM calls, styled by classes.
+    frame.get_by_role("button", name="Chart").click()
+    expect(frame.locator("#ts-chart .ts-chart__bar")).to_have_count(len(report["columns"]))
+    for bar in chart_bars(page, forge=True):
+        assert sum(part[1] for part in bar["segments"]) == report["totals"][bar["column"]]
     # Exports travel as JSON through invokeRemote; the page saves the very file.
     filename, rows = csv_total(page, frame)
     assert filename == f"timesheet_{report['from']}_{report['to']}.csv"
