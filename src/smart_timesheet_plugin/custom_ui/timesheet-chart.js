@@ -212,14 +212,17 @@
       if (chart.pending) {
         return;
       }
-      // A frame and a task later: the grid of a new report paints first.
+      // Two frames and a task later: the grid of a new report (or in the new hours format) is
+      // on screen first, and the chart follows.
       chart.pending = window.requestAnimationFrame(() => {
-        window.setTimeout(() => {
-          chart.pending = 0;
-          if (chart.shown && hasData()) {
-            draw();
-          }
-        }, 0);
+        window.requestAnimationFrame(() => {
+          window.setTimeout(() => {
+            chart.pending = 0;
+            if (chart.shown && hasData()) {
+              draw();
+            }
+          }, 0);
+        });
       });
     }
 

@@ -2424,10 +2424,13 @@
     if (!view.printing) {
       return;
     }
-    view.printing = false;
-    if (state.report && !view.whole) {
-      drawColumns(columnsInView(), wantedRows(view.order.length));
-    }
+    // The part in view is measured once the screen's layout is back.
+    window.requestAnimationFrame(() => {
+      view.printing = false;
+      if (state.report && !view.whole && view.order.length) {
+        drawColumns(columnsInView(), wantedRows(view.order.length));
+      }
+    });
   }
 
   // The Print button prints this frame alone: inside Jira the browser's own Print would print
