@@ -140,3 +140,13 @@ def test_the_value_axis_reaches_the_largest_bar_in_round_steps() -> None:
         assert axis["top"] / axis["step"] <= 5  # a few gridlines, not dozens
         mantissa = step_hours / 10 ** int(f"{step_hours:e}".split("e")[1])
         assert step_hours in (0.25, 0.5) or mantissa in (1, 2, 2.5, 5)
+
+
+def test_every_series_the_chart_can_draw_has_a_colour() -> None:
+    # Up to SERIES_LIMIT + 1 groups are drawn each in its own colour (nine groups have no
+    # "Other"); a series class without a rule would be drawn black.
+    out = _run([], [])
+    css = (CHART.parent / "timesheet.css").read_text(encoding="utf-8")
+    for index in range(out["limit"] + 1):
+        assert f".ts-series-{index} {{ fill:" in css, index
+    assert ".ts-series-other { fill:" in css
