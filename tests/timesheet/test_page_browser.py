@@ -1062,6 +1062,7 @@ def test_printing_shows_the_whole_grid_and_the_chart_without_the_controls(
     }
     pdf = cdp.send("Page.printToPDF", {"landscape": True})
     assert base64.b64decode(pdf["data"]).startswith(b"%PDF")
+    expect(drawn_rows).to_have_count(count)  # still print media: still the whole grid
 
     # Back on screen, the grid draws only what is in view again.
     cdp.send("Emulation.setEmulatedMedia", {"media": ""})

@@ -2375,8 +2375,10 @@
 
   function chartReport() {
     if (chart) {
+      // The first level's name as the form's menu shows it (the template's words).
       const first = state.group[0];
-      chart.setReport(state.report, (DIMENSION_LABELS[first] || first).toLowerCase());
+      const option = Array.from(fields.group1.options).find((item) => item.value === first);
+      chart.setReport(state.report, (option ? option.textContent.trim() : first).toLowerCase());
     }
   }
 
@@ -2399,18 +2401,26 @@
   // and windowed again afterwards. Browsers announce printing with beforeprint and afterprint;
   // a print media query's change says the same where those are not sent (print emulation).
 
+  // The settings of the report on screen, each named by its label on the form (so in the
+  // template's words) with its value, or the placeholder that stands for "all".
   function describeFiltersForPrint() {
+    const label = (control) => {
+      const node = document.querySelector(`label[for="${control.id}"]`);
+      return node ? node.textContent.trim() : control.name;
+    };
     const people = state.people.map((person) => person.name);
     const jql = fields.jql.value.trim();
     const columns = fields.columns.options[fields.columns.selectedIndex];
     const parts = [
-      `${FIELD_LABELS.project}: ${fields.project.value.trim() || fields.project.placeholder}`,
-      `${FIELD_LABELS.user}: ${people.length ? people.join(", ") : fields.user.placeholder}`,
-      columns ? `${FIELD_LABELS.columns}: ${columns.textContent.trim()}` : "",
-      jql ? `${FIELD_LABELS.jql}: ${jql}` : "",
+      `${label(fields.project)}: ${fields.project.value.trim() || fields.project.placeholder}`,
+      `${label(fields.user)}: ${people.length ? people.join(", ") : fields.user.placeholder}`,
+      columns ? `${label(fields.columns)}: ${columns.textContent.trim()}` : "",
+      jql ? `${label(fields.jql)}: ${jql}` : "",
     ];
     $("ts-print-filters").textContent = parts.filter(Boolean).join(" · ");
   }
+
+  const printMedia = window.matchMedia ? window.matchMedia("print") : null;
 
   function beforePrint() {
     if (view.printing || !state.report || view.whole || grid.hidden || !view.order.length) {
@@ -2424,8 +2434,12 @@
     if (!view.printing) {
       return;
     }
-    // The part in view is measured once the screen's layout is back.
+    // The part in view is measured once the screen's layout is back; while the page still has
+    // print media (print emulation outlasting a print), it stays whole.
     window.requestAnimationFrame(() => {
+      if (!view.printing || (printMedia && printMedia.matches)) {
+        return;
+      }
       view.printing = false;
       if (state.report && !view.whole && view.order.length) {
         drawColumns(columnsInView(), wantedRows(view.order.length));
@@ -2445,9 +2459,10 @@
     $("ts-print").addEventListener("click", printReport);
     window.addEventListener("beforeprint", beforePrint);
     window.addEventListener("afterprint", afterPrint);
-    const media = window.matchMedia ? window.matchMedia("print") : null;
-    if (media && typeof media.addEventListener === "function") {
-      media.addEventListener("change", (event) => (event.matches ? beforePrint() : afterPrint()));
+    if (printMedia && typeof printMedia.addEventListener === "function") {
+      printMedia.addEventListener("change", (event) =>
+        event.matches ? beforePrint() : afterPrint(),
+      );
     }
   }
 
