@@ -69,7 +69,7 @@ TEMPLATE = Path(__file__).resolve().parent / "templates" / "timesheet.pt"
 BRIDGE_BUNDLE = "forge-bridge.js"
 """The bundled ``@forge/bridge`` in :data:`CUSTOM_UI_DIR` (the page requires it lazily)."""
 
-PAGE_FILES = ("timesheet.css", "timesheet-transport.js", "timesheet.js")
+PAGE_FILES = ("timesheet.css", "timesheet-transport.js", "timesheet-chart.js", "timesheet.js")
 """The page's static files, copied as they are from ``static/`` into :data:`CUSTOM_UI_DIR`."""
 
 API_PATHS = {

@@ -212,6 +212,7 @@ def test_the_page_has_no_inline_script_or_style_and_no_per_request_value() -> No
     assert [s.get("src") for s in page.scripts] == [
         BRIDGE_BUNDLE,
         "timesheet-transport.js",
+        "timesheet-chart.js",
         "timesheet.js",
     ]
     assert page.script_text == ""

@@ -9,6 +9,7 @@ Chromium comes from ``ACK_TEST_CHROMIUM`` or ``/usr/bin/chromium``. Without it, 
 Playwright, the tests are skipped, except under ``CI=true`` where they fail instead.
 """
 
+import base64
 import csv
 import datetime as dt
 import io
@@ -830,6 +831,20 @@ def test_a_year_of_days_by_1111_rows_draws_and_stays_usable(page, busy_demo, pla
     page.keyboard.press("Escape")
     expect(cell).to_be_focused()
 
+    # The chart of it: a bar per day, the largest eight issues and the rest as "Other", each bar
+    # the day's total; the grid stays windowed.
+    frame.get_by_role("button", name="Chart").click()
+    chart = frame.locator("#ts-chart")
+    expect(chart.locator(".ts-chart__bar")).to_have_count(366)
+    series = top_level_series(report)
+    expect(chart.locator(".ts-chart__legend-item")).to_have_count(len(series))
+    expect(chart.locator(".ts-chart__legend-item").last).to_contain_text(series[-1][0])
+    assert series[-1][0] == f"Other ({len(report['rows']) - 8})"
+    for bar in chart_bars(page):
+        assert sum(part[1] for part in bar["segments"]) == report["totals"][bar["column"]]
+    expect(frame.locator("#ts-chart-table tbody tr")).to_have_count(366)
+    assert drawn_rows.count() < 200
+
 
 def test_the_people_picker_shows_names_and_sends_ids(page, demo, playwright_api):
     expect = playwright_api.expect
@@ -986,6 +1001,225 @@ def test_expected_hours_show_next_to_logged_hours_marked_under_and_over(page, de
     assert "expected=1" in href
 
 
+# ---- The chart and printing ---------------------------------------------------------------------
+
+CHART_BARS = """() => Array.from(document.querySelectorAll('#ts-chart .ts-chart__bar'), (bar) => ({
+    column: bar.dataset.column,
+    segments: Array.from(bar.querySelectorAll('.ts-chart__segment'),
+                         (part) => [part.getAttribute('aria-label'), Number(part.dataset.seconds)]),
+}))"""
+
+
+def chart_bars(page, forge=False):
+    """The chart's bars as drawn: each column's key and its segments' names and seconds."""
+    frame = page.locator("#addon-frame").element_handle().content_frame() if forge else None
+    return (frame or timesheet_frame(page)).evaluate(CHART_BARS)
+
+
+def top_level_series(report, limit=8):
+    """The chart's series as a reader works them out from the API's report: the first level's
+    rows (subtotals of a two-level report), largest first, past ``limit`` + 1 folded together."""
+    two_level = any(row.get("subtotal") for row in report["rows"])
+    rows = [row for row in report["rows"] if row.get("subtotal") or not two_level]
+    rows = sorted((row for row in rows if row["total"]), key=lambda row: -row["total"])
+    if len(rows) <= limit + 1:
+        return [(row["labels"][0], row["cells"], row["total"]) for row in rows]
+    rest = rows[limit:]
+    other = {}
+    for row in rest:
+        for key, seconds in row["cells"].items():
+            other[key] = other.get(key, 0) + seconds
+    kept = [(row["labels"][0], row["cells"], row["total"]) for row in rows[:limit]]
+    return [*kept, (f"Other ({len(rest)})", other, sum(row["total"] for row in rest))]
+
+
+def test_the_chart_stacks_each_columns_total_by_the_first_group(page, demo, playwright_api):
+    expect = playwright_api.expect
+    frame = open_timesheet(page, demo, playwright_api)
+    viewer = page.locator("#viewer").input_value()
+    toggle = frame.get_by_role("button", name="Chart")
+    chart = frame.locator("#ts-chart")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    expect(chart).to_be_hidden()
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    frame.get_by_label("Group by").select_option("project")
+    frame.get_by_label("Then by").select_option("user")
+    report = api_report(demo, viewer, preset="last-month", group="project,user")
+    choose_preset(frame, playwright_api, "last-month", report)
+
+    # One bar per column, stacked by project (the first level), each adding up to the grid's
+    # column total.
+    expect(chart).to_be_visible()
+    expect(chart.locator(".ts-chart__bar")).to_have_count(len(report["columns"]))
+    bars = chart_bars(page)
+    assert [bar["column"] for bar in bars] == [column["key"] for column in report["columns"]]
+    grid_totals = frame.locator("#ts-table tfoot td").all_inner_texts()
+    series = top_level_series(report)
+    assert len(series) > 1
+    for index, bar in enumerate(bars):
+        seconds = sum(part[1] for part in bar["segments"])
+        assert seconds == report["totals"][bar["column"]]
+        assert grid_totals[index] == (hours_text(seconds) if seconds else "")
+        label = report["columns"][index]["label"]
+        assert [part[0] for part in bar["segments"]] == [
+            f"{name}, {label}: {hours_text(cells[bar['column']])} h"
+            for name, cells, _ in series
+            if cells.get(bar["column"])
+        ]
+    expect(chart.locator(".ts-chart__legend-item")).to_have_text(
+        [f"{name}: {hours_text(total)} h" for name, _, total in series]
+    )
+    expect(frame.locator("#ts-chart-title")).to_have_text("Hours per column, stacked by project")
+
+    # The same numbers as a table: hidden from view but not from screen readers, until asked.
+    data = frame.locator("#ts-chart-data")
+    expect(data).to_have_class(re.compile(r"\bts-visually-hidden\b"))
+    table_rows = frame.locator("#ts-chart-table tbody tr")
+    expect(table_rows).to_have_count(len(report["columns"]))
+    for index, column in enumerate(report["columns"]):
+        key = column["key"]
+        expected = [hours_text(cells.get(key, 0)) for _, cells, _ in series]
+        expected.append(hours_text(report["totals"][key]))
+        cells = table_rows.nth(index).locator("th, td").all_inner_texts()
+        assert cells == [column["label"], *expected]
+    show = frame.get_by_role("button", name="Show the numbers")
+    show.click()
+    expect(data).not_to_have_class(re.compile(r"\bts-visually-hidden\b"))
+    expect(frame.get_by_role("button", name="Hide the numbers")).to_have_attribute(
+        "aria-expanded", "true"
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.mouse.move(0, 0)
+    frame.get_by_role("button", name="Hide the numbers").click()
+    expect(data).to_have_class(re.compile(r"\bts-visually-hidden\b"))
+    chart.screenshot(path=str(ARTIFACTS / "timesheet-chart.png"))
+
+    # The keyboard: one tab stop, the arrows go from bar to bar; the part is named in words.
+    first = chart.locator('.ts-chart__segment[tabindex="0"]')
+    expect(first).to_have_count(1)
+    first.focus()
+    first_column = timesheet_frame(page).evaluate(
+        "() => document.activeElement.parentNode.dataset.column"
+    )
+    page.keyboard.press("ArrowRight")
+    moved = timesheet_frame(page).evaluate(
+        "() => [document.activeElement.parentNode.dataset.column,"
+        " document.activeElement.getAttribute('aria-label')]"
+    )
+    assert moved[0] != first_column
+    expect(frame.locator("#ts-chart-readout")).to_have_text(moved[1])
+
+    # Hours and minutes: the chart follows.
+    frame.get_by_label("Hours and minutes").check()
+    minutes = round(report["total"] / 60)
+    expect(frame.locator("#ts-chart-table tfoot td").last).to_have_text(
+        f"{minutes // 60}:{minutes % 60:02d}"
+    )
+
+    # Many groups: the biggest eight by name and the rest as one "Other".
+    frame.get_by_label("Group by").select_option("issue")
+    frame.get_by_label("Then by").select_option("")
+    frame.get_by_role("button", name="Apply").click()
+    issues = api_report(demo, viewer, preset="last-month", group="issue")
+    series = top_level_series(issues)
+    assert series[-1][0].startswith("Other (")
+    expect(chart.locator(".ts-chart__legend-item")).to_have_count(len(series))
+    expect(chart.locator(".ts-chart__legend-item").last).to_contain_text(series[-1][0])
+    expect(frame.locator("#ts-chart-title")).to_have_text("Hours per column, stacked by issue")
+    for bar in chart_bars(page):
+        assert sum(part[1] for part in bar["segments"]) == issues["totals"][bar["column"]]
+
+    # The choice is remembered for the next visit.
+    frame = open_timesheet(page, demo, playwright_api)
+    toggle = frame.get_by_role("button", name="Chart")
+    chart = frame.locator("#ts-chart")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(chart.locator(".ts-chart__bar").first).to_be_attached()
+
+    # Chart off: gone, and it stays off for the next report.
+    toggle.click()
+    expect(chart).to_be_hidden()
+    frame.get_by_role("button", name="Apply").click()
+    expect(frame.locator("#ts-report")).to_have_attribute("aria-busy", "false")
+    expect(chart).to_be_hidden()
+
+
+def test_printing_shows_the_whole_grid_and_the_chart_without_the_controls(
+    page, busy_demo, playwright_api
+):
+    expect = playwright_api.expect
+    frame = open_timesheet(page, busy_demo, playwright_api)
+    viewer = page.locator("#viewer").input_value()
+    today = dt.date.today()
+    period = {"from": (today - dt.timedelta(days=59)).isoformat(), "to": today.isoformat()}
+    report = api_report(busy_demo, viewer, group="issue", **period)
+    count = len(report["rows"])
+    assert count > 300, "the busy site fills a big grid"
+    frame.get_by_label("From").fill(period["from"])
+    frame.get_by_label("to", exact=True).fill(period["to"])
+    frame.get_by_label("Group by").select_option("issue")
+    frame.get_by_role("button", name="Chart").click()
+    frame.get_by_role("button", name="Apply").click()
+    expect(frame.locator("#ts-table")).to_have_attribute(
+        "aria-rowcount", str(count + 2), timeout=60_000
+    )
+    expect(frame.locator("#ts-chart .ts-chart__bar")).to_have_count(len(report["columns"]))
+    drawn_rows = frame.locator("tbody tr[aria-rowindex]")
+    assert drawn_rows.count() < 200  # on screen, only the rows in view are drawn
+    expect(frame.get_by_role("button", name="Print")).to_be_visible()
+
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setEmulatedMedia", {"media": "print"})
+    # On paper: no form, buttons or menus; the period, the settings and every row and column.
+    expect(frame.locator("#ts-form")).to_be_hidden()
+    expect(frame.locator("#ts-chart-toggle")).to_be_hidden()
+    expect(frame.locator("#ts-csv")).to_be_hidden()
+    expect(frame.get_by_role("button", name="Print")).to_be_hidden()
+    expect(frame.locator("#ts-hours-format")).to_be_hidden()
+    expect(drawn_rows).to_have_count(count, timeout=60_000)
+    expect(frame.locator("tbody tr.ts-spacer")).to_have_count(0)
+    expect(frame.locator("thead button.ts-sort")).to_have_count(len(report["columns"]) + 2)
+    expect(frame.locator("#ts-summary-title")).to_be_visible()
+    filters = frame.locator("#ts-print-filters")
+    expect(filters).to_be_visible()
+    expect(filters).to_contain_text("Projects: All projects")
+    expect(filters).to_contain_text("People: Everyone")
+    expect(frame.locator(f'tbody tr[aria-rowindex="{count + 1}"]')).to_be_visible()
+    expect(frame.locator("#ts-chart")).to_be_visible()
+    style = timesheet_frame(page).evaluate(
+        """() => {
+            const row = document.querySelector('tbody tr[aria-rowindex]');
+            const grid = getComputedStyle(document.getElementById('ts-grid'));
+            return {
+                head: getComputedStyle(document.querySelector('#ts-table thead')).display,
+                rows: getComputedStyle(row).breakInside,
+                overflow: grid.overflowY,
+                color: getComputedStyle(row.querySelector('th')).color,
+                background: getComputedStyle(row.querySelector('th')).backgroundColor,
+            };
+        }"""
+    )
+    assert style == {
+        "head": "table-header-group",
+        "rows": "avoid",
+        "overflow": "visible",
+        "color": "rgb(0, 0, 0)",
+        "background": "rgb(255, 255, 255)",
+    }
+    pdf = cdp.send("Page.printToPDF", {"landscape": True})
+    assert base64.b64decode(pdf["data"]).startswith(b"%PDF")
+    expect(drawn_rows).to_have_count(count)  # still print media: still the whole grid
+
+    # Back on screen, the grid draws only what is in view again.
+    cdp.send("Emulation.setEmulatedMedia", {"media": ""})
+    expect(frame.locator("#ts-form")).to_be_visible()
+    timesheet_frame(page).wait_for_function(
+        "() => document.querySelectorAll('#ts-table tbody tr[aria-rowindex]').length < 200"
+    )
+    expect(frame.locator("tbody tr.ts-spacer")).not_to_have_count(0)
+
+
 # ---- The Forge page ------------------------------------------------------------------------------
 # The same page as a Forge Custom UI page: the demo host serves the built folder under a policy
 # without inline script or style, and answers its @forge/bridge (view.getContext, invokeRemote)
@@ -1049,7 +1283,12 @@ def test_the_forge_page_totals_match_the_connect_page_and_the_csv(page, demo, pl
 
     apply_last_month_by_project(frame, playwright_api, report)
     expect(frame.locator("#ts-grand-total")).to_have_text(expected)
-    expect(frame.locator("tbody tr")).to_have_count(len(report["rows"]))
+    expect(frame.locator("#ts-table tbody tr")).to_have_count(len(report["rows"]))
+    # The chart runs under Custom UI's policy too: built with DOM calls, styled by classes.
+    frame.get_by_role("button", name="Chart").click()
+    expect(frame.locator("#ts-chart .ts-chart__bar")).to_have_count(len(report["columns"]))
+    for bar in chart_bars(page, forge=True):
+        assert sum(part[1] for part in bar["segments"]) == report["totals"][bar["column"]]
     # Exports travel as JSON through invokeRemote; the page saves the very file.
     filename, rows = csv_total(page, frame)
     assert filename == f"timesheet_{report['from']}_{report['to']}.csv"

@@ -1522,6 +1522,7 @@
     grid.inert = state.stale;
     $("ts-stale").hidden = !state.stale;
     updateExportLinks();
+    chartStale(state.stale);
   }
 
   function showReport(report, params) {
@@ -1555,6 +1556,8 @@
     renderReport();
     updateExportLinks();
     writeLocation();
+    chartReport();
+    describeFiltersForPrint();
     const leafRows = report.rows.filter((row) => !row.subtotal).length;
     announce(
       report.rows.length
@@ -1837,6 +1840,8 @@
     topSpacer: spacerRow(),
     bottomSpacer: spacerRow(),
     frame: 0,
+    // While printing, a big grid is drawn whole (see "Printing").
+    printing: false,
   };
 
   function spacerRow() {
@@ -2113,7 +2118,7 @@
 
   // Columns [first, last], widened to whole blocks.
   function blockRange(first, last, count) {
-    if (view.whole) {
+    if (view.whole || view.printing) {
       return [0, count - 1];
     }
     const start = Math.max(0, Math.floor(first / COLUMN_BLOCK) * COLUMN_BLOCK);
@@ -2241,7 +2246,7 @@
   }
 
   function scheduleGrid() {
-    if (!view.frame && state.report && !view.whole) {
+    if (!view.frame && state.report && !view.whole && !view.printing) {
       view.frame = window.requestAnimationFrame(drawGrid);
     }
   }
@@ -2252,20 +2257,24 @@
     if (!state.report || grid.hidden || !view.order.length) {
       return;
     }
-    const count = state.report.columns.length;
     const rows = wantedRows(view.order.length);
-    const left = grid.scrollLeft - FIXED_WIDTHS.label;
-    const right = left + (grid.clientWidth || window.innerWidth || 1280);
-    const columns = blockRange(
-      Math.floor(left / view.columnWidth) - COLUMN_OVERSCAN,
-      Math.ceil(right / view.columnWidth) + COLUMN_OVERSCAN,
-      count,
-    );
+    const columns = columnsInView();
     if (columns[0] < view.firstColumn || columns[1] > view.lastColumn) {
       drawColumns(columns, rows);
     } else {
       drawRows(rows);
     }
+  }
+
+  // The columns [first, last] in view, with a margin, widened to whole blocks.
+  function columnsInView() {
+    const left = grid.scrollLeft - FIXED_WIDTHS.label;
+    const right = left + (grid.clientWidth || window.innerWidth || 1280);
+    return blockRange(
+      Math.floor(left / view.columnWidth) - COLUMN_OVERSCAN,
+      Math.ceil(right / view.columnWidth) + COLUMN_OVERSCAN,
+      state.report.columns.length,
+    );
   }
 
   // Brings the body to the rows at positions `range` ([first, last]), moving only the changes.
@@ -2327,7 +2336,7 @@
   }
 
   function clampRows([first, last], count) {
-    if (view.whole) {
+    if (view.whole || view.printing) {
       return [0, count - 1];
     }
     const start = Math.min(Math.max(first, 0), count - 1);
@@ -2722,6 +2731,123 @@
     }
   }
 
+  // ---- The chart -------------------------------------------------------------------------------
+  // A stacked bar per column, by the first grouping level: timesheet-chart.js draws it; the page
+  // hands it each report, the hours format and the report's freshness.
+
+  const chart = window.SmartTimesheetChart
+    ? window.SmartTimesheetChart.create({
+        formatHours,
+        hoursText: (seconds) => formatHours(seconds) + (state.hoursFormat === "hm" ? "" : " h"),
+        onResize: resizeFrame,
+        text: {
+          title: t("chart.title"),
+          other: t("chart.other"),
+          segment: t("chart.segment"),
+          bar: t("chart.bar"),
+          legendItem: t("chart.legendItem"),
+          column: t("chart.column"),
+          total: t("chart.total"),
+          showTable: t("chart.showTable"),
+          hideTable: t("chart.hideTable"),
+          keys: t("chart.keys"),
+        },
+      })
+    : null;
+
+  function chartReport() {
+    if (chart) {
+      // The first level's name as the form's menu shows it (the template's words).
+      const first = state.group[0];
+      const option = Array.from(fields.group1.options).find((item) => item.value === first);
+      chart.setReport(state.report, (option ? option.textContent.trim() : first).toLowerCase());
+    }
+  }
+
+  function chartRefresh() {
+    if (chart) {
+      chart.refresh();
+    }
+  }
+
+  function chartStale(stale) {
+    if (chart) {
+      chart.setStale(stale);
+    }
+  }
+
+  // ---- Printing --------------------------------------------------------------------------------
+  // Printed (or saved as PDF), the page is the report: the period, the settings that are not
+  // on paper otherwise (projects, people, JQL, columns) and the whole grid. A big grid keeps only
+  // the rows and columns in view in the document, so it is drawn whole while the page prints
+  // and windowed again afterwards. Browsers announce printing with beforeprint and afterprint;
+  // a print media query's change says the same where those are not sent (print emulation).
+
+  // The settings of the report on screen, each named by its label on the form (so in the
+  // template's words) with its value, or the placeholder that stands for "all".
+  function describeFiltersForPrint() {
+    const label = (control) => {
+      const node = document.querySelector(`label[for="${control.id}"]`);
+      return node ? node.textContent.trim() : control.name;
+    };
+    const people = state.people.map((person) => person.name);
+    const jql = fields.jql.value.trim();
+    const columns = fields.columns.options[fields.columns.selectedIndex];
+    const parts = [
+      `${label(fields.project)}: ${fields.project.value.trim() || fields.project.placeholder}`,
+      `${label(fields.user)}: ${people.length ? people.join(", ") : fields.user.placeholder}`,
+      columns ? `${label(fields.columns)}: ${columns.textContent.trim()}` : "",
+      jql ? `${label(fields.jql)}: ${jql}` : "",
+    ];
+    $("ts-print-filters").textContent = parts.filter(Boolean).join(" · ");
+  }
+
+  const printMedia = window.matchMedia ? window.matchMedia("print") : null;
+
+  function beforePrint() {
+    if (view.printing || !state.report || view.whole || grid.hidden || !view.order.length) {
+      return;
+    }
+    view.printing = true;
+    drawColumns([0, state.report.columns.length - 1], [0, view.order.length - 1]);
+  }
+
+  function afterPrint() {
+    if (!view.printing) {
+      return;
+    }
+    // The part in view is measured once the screen's layout is back; while the page still has
+    // print media (print emulation outlasting a print), it stays whole.
+    window.requestAnimationFrame(() => {
+      if (!view.printing || (printMedia && printMedia.matches)) {
+        return;
+      }
+      view.printing = false;
+      if (state.report && !view.whole && view.order.length) {
+        drawColumns(columnsInView(), wantedRows(view.order.length));
+      }
+    });
+  }
+
+  // The Print button prints this frame alone: inside Jira the browser's own Print would print
+  // Jira's page, with the report cut to the frame's box.
+  function printReport() {
+    if (typeof window.print === "function") {
+      window.print();
+    }
+  }
+
+  function wirePrinting() {
+    $("ts-print").addEventListener("click", printReport);
+    window.addEventListener("beforeprint", beforePrint);
+    window.addEventListener("afterprint", afterPrint);
+    if (printMedia && typeof printMedia.addEventListener === "function") {
+      printMedia.addEventListener("change", (event) =>
+        event.matches ? beforePrint() : afterPrint(),
+      );
+    }
+  }
+
   // ---- Frame size ------------------------------------------------------------------------------
 
   function resizeFrame() {
@@ -2739,6 +2865,7 @@
         renderFoot(state.report);
         redrawRows();
       }
+      chartRefresh();
     }
   }
 
@@ -2817,6 +2944,7 @@
       }
     });
     window.addEventListener("load", resizeFrame);
+    wirePrinting();
   }
 
   // A Forge page is rendered once for every site and project: its project page and site come
