@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from atlassian_connect_kit.auth.jwks import (
+    MAX_JWKS_BYTES,
     JwksKeySource,
     JwksUnavailable,
     UnknownSigningKey,
@@ -106,3 +107,11 @@ def test_the_url_must_be_https_unless_dev_mode_on_loopback() -> None:
         with pytest.raises(ValueError, match="JWKS URL"):
             JwksKeySource(url, dev_mode=dev_mode)
     assert check_jwks_url("http://localhost:8080/jwks.json", dev_mode=True)
+
+
+def test_a_key_set_of_exactly_the_size_limit_is_accepted(server) -> None:
+    document = json.dumps({"keys": [_rsa_jwk("k1")]}).encode()
+    server.body = document + b" " * (MAX_JWKS_BYTES - len(document))
+    assert len(server.body) == MAX_JWKS_BYTES
+
+    assert JwksKeySource(server.url, dev_mode=True).signing_key("k1").key_size == 2048
