@@ -27,11 +27,17 @@ class JwksServer:
     def __init__(self) -> None:
         self.status = "200 OK"
         self.body = b"{}"
+        self.location: str | None = None
+        self.accept_headers: list[str | None] = []
         self._server = RunningServer(self._wsgi)
         self.url = f"http://127.0.0.1:{self._server.port}/.well-known/jwks.json"
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        start_response(self.status, [("Content-Type", "application/json")])
+        self.accept_headers.append(environ.get("HTTP_ACCEPT"))
+        headers = [("Content-Type", "application/json")]
+        if self.location is not None:
+            headers.append(("Location", self.location))
+        start_response(self.status, headers)
         return [self.body]
 
     def close(self) -> None:
@@ -115,3 +121,74 @@ def test_a_key_set_of_exactly_the_size_limit_is_accepted(server) -> None:
     assert len(server.body) == MAX_JWKS_BYTES
 
     assert JwksKeySource(server.url, dev_mode=True).signing_key("k1").key_size == 2048
+
+
+@pytest.mark.parametrize("kid", ["", "x" * 257, 42, None])
+def test_a_malformed_kid_is_refused_without_a_fetch(server, kid) -> None:
+    server.body = json.dumps({"keys": [_rsa_jwk("k1")]}).encode()
+    source = JwksKeySource(server.url, dev_mode=True)
+
+    with pytest.raises(UnknownSigningKey):
+        source.signing_key(kid)
+    assert server.accept_headers == []
+    assert source.fetch_count == 0
+
+
+def test_a_kid_of_the_longest_allowed_length_is_found(server) -> None:
+    server.body = json.dumps({"keys": [_rsa_jwk("k" * 256)]}).encode()
+
+    assert JwksKeySource(server.url, dev_mode=True).signing_key("k" * 256).key_size == 2048
+
+
+def test_a_fresh_set_answers_known_kids_without_a_fetch_until_it_is_stale(server) -> None:
+    server.body = json.dumps({"keys": [_rsa_jwk("k1")]}).encode()
+    clock = [1000.0]
+    source = JwksKeySource(server.url, dev_mode=True, clock=lambda: clock[0])
+    source.signing_key("k1")
+
+    # Past the refresh interval but within cache_seconds (600 s): no fetch for a known kid.
+    for elapsed in (61.0, 599.0):
+        clock[0] = 1000.0 + elapsed
+        assert source.signing_key("k1").key_size == 2048
+    assert source.fetch_count == 1
+    # cache_seconds after the fetch, the set is no longer trusted without asking again.
+    clock[0] = 1600.0
+    source.signing_key("k1")
+    assert source.fetch_count == 2
+    assert len(server.accept_headers) == 2
+
+
+def test_an_unknown_kid_fetches_again_once_the_refresh_interval_has_passed(server) -> None:
+    server.body = json.dumps({"keys": [_rsa_jwk("k1")]}).encode()
+    clock = [1000.0]
+    source = JwksKeySource(server.url, dev_mode=True, clock=lambda: clock[0])
+    source.signing_key("k1")
+
+    clock[0] = 1059.5
+    with pytest.raises(UnknownSigningKey):
+        source.signing_key("k2")
+    assert source.fetch_count == 1
+    clock[0] = 1060.0
+    server.body = json.dumps({"keys": [_rsa_jwk("k1"), _rsa_jwk("k2")]}).encode()
+    assert source.signing_key("k2").key_size == 2048
+    assert source.fetch_count == 2
+
+
+def test_the_key_set_is_asked_for_as_json(server) -> None:
+    server.body = json.dumps({"keys": [_rsa_jwk("k1")]}).encode()
+    JwksKeySource(server.url, dev_mode=True).signing_key("k1")
+
+    assert server.accept_headers == ["application/json"]
+
+
+def test_a_redirect_to_another_key_set_is_an_outage_not_followed(server) -> None:
+    elsewhere = JwksServer()
+    try:
+        elsewhere.body = json.dumps({"keys": [_rsa_jwk("k1")]}).encode()
+        server.status, server.location = "302 Found", elsewhere.url
+
+        with pytest.raises(JwksUnavailable, match=r"^JWKS answered 302$"):
+            JwksKeySource(server.url, dev_mode=True).signing_key("k1")
+        assert elsewhere.accept_headers == []
+    finally:
+        elsewhere.close()
