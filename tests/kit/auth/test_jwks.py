@@ -77,15 +77,18 @@ def test_only_rsa_signing_keys_are_kept() -> None:
     [
         ("503 Service Unavailable", b"{}", "JWKS answered 503"),
         ("404 Not Found", b"{}", "JWKS answered 404"),
-        ("200 OK", b"<html>", "not JSON"),
-        ("200 OK", b'{"keys": "none"}', "not a key set"),
-        ("200 OK", b'{"keys": []}', "no RSA signing key"),
-        ("200 OK", b"x" * (1024 * 1024 + 1), "too large"),
+        ("200 OK", b"<html>", "the JWKS response is not JSON"),
+        ("200 OK", b'{"keys": "none"}', "the JWKS response is not a key set"),
+        ("200 OK", b'[{"keys": []}]', "the JWKS response is not a key set"),
+        ("200 OK", b'"keys"', "the JWKS response is not a key set"),
+        ("200 OK", b'{"keys": []}', "the JWKS response holds no RSA signing key"),
+        ("200 OK", b"x" * (1024 * 1024 + 1), "the JWKS response is too large"),
     ],
 )
 def test_a_broken_answer_is_an_outage(server, status, body, reason) -> None:
+    # The reason is what the operator reads in the log line of the 503.
     server.status, server.body = status, body
-    with pytest.raises(JwksUnavailable, match=reason):
+    with pytest.raises(JwksUnavailable, match=f"^{reason}$"):
         JwksKeySource(server.url, dev_mode=True).signing_key("any")
 
 
