@@ -67,9 +67,27 @@ def test_only_rsa_signing_keys_are_kept() -> None:
             {**json.loads(ECAlgorithm.to_jwk(ec_key)), "kid": "ec"},
             {"kty": "RSA", "kid": "broken", "n": "!!", "e": "AQAB"},
             {k: v for k, v in _rsa_jwk("x").items() if k != "kid"},
+            {**_rsa_jwk("ignored"), "kid": ""},
+            {**_rsa_jwk("ignored"), "kid": 42},
+            {**_rsa_jwk("ignored"), "kid": "x" * 257},
+            "not an object",
+            None,
         ]
     }
     assert list(parse_jwks(document)) == ["good"]
+
+
+def test_a_key_without_use_or_alg_is_an_rs256_signing_key() -> None:
+    bare = {k: v for k, v in _rsa_jwk("bare").items() if k not in {"use", "alg"}}
+
+    assert parse_jwks({"keys": [bare]})["bare"].key_size == 2048
+
+
+def test_a_set_of_keys_without_usable_kids_holds_no_key() -> None:
+    document = {"keys": [{**_rsa_jwk("ignored"), "kid": kid} for kid in ("", 42, "x" * 257)]}
+
+    with pytest.raises(JwksUnavailable, match="no RSA signing key"):
+        parse_jwks(document)
 
 
 @pytest.mark.parametrize(
@@ -195,3 +213,26 @@ def test_a_redirect_to_another_key_set_is_an_outage_not_followed(server) -> None
         assert elsewhere.accept_headers == []
     finally:
         elsewhere.close()
+
+
+def test_an_http_url_needs_dev_mode_even_on_loopback() -> None:
+    with pytest.raises(ValueError, match="must use https"):
+        JwksKeySource("http://127.0.0.1:1/jwks.json")
+
+
+@pytest.mark.parametrize(
+    "timing",
+    [{"refresh_interval": -1}, {"cache_seconds": 0}, {"timeout_seconds": 0}],
+)
+def test_timings_must_be_positive(server, timing) -> None:
+    with pytest.raises(ValueError, match="must be positive"):
+        JwksKeySource(server.url, dev_mode=True, **timing)
+
+
+def test_an_unreachable_key_server_is_an_outage_naming_the_error() -> None:
+    closed = JwksServer()
+    url = closed.url
+    closed.close()
+
+    with pytest.raises(JwksUnavailable, match=r"^JWKS unreachable \(ConnectionError\)$"):
+        JwksKeySource(url, dev_mode=True).signing_key("k1")
