@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,11 +32,13 @@ class JwksServer:
         self.body = b"{}"
         self.location: str | None = None
         self.accept_headers: list[str | None] = []
+        self.delay = 0.0
         self._server = RunningServer(self._wsgi)
         self.url = f"http://127.0.0.1:{self._server.port}/.well-known/jwks.json"
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         self.accept_headers.append(environ.get("HTTP_ACCEPT"))
+        time.sleep(self.delay)
         headers = [("Content-Type", "application/json")]
         if self.location is not None:
             headers.append(("Location", self.location))
@@ -236,3 +241,118 @@ def test_an_unreachable_key_server_is_an_outage_naming_the_error() -> None:
 
     with pytest.raises(JwksUnavailable, match=r"^JWKS unreachable \(ConnectionError\)$"):
         JwksKeySource(url, dev_mode=True).signing_key("k1")
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("ftp://forge.example.com/jwks.json", "the JWKS URL is not an absolute https URL"),
+        ("/jwks.json", "the JWKS URL is not an absolute https URL"),
+        (
+            "https://forge.example.com/jwks.json#keys",
+            "must not carry a query, fragment or credentials",
+        ),
+        (
+            "https://user@forge.example.com/jwks.json",
+            "must not carry a query, fragment or credentials",
+        ),
+        (
+            "https://:pw@forge.example.com/jwks.json",
+            "must not carry a query, fragment or credentials",
+        ),
+        (
+            "http://forge.example.com/jwks.json",
+            "must use https (http only on loopback in dev mode)",
+        ),
+    ],
+)
+def test_an_unusable_jwks_url_is_refused_naming_the_problem(url: str, problem: str) -> None:
+    # The operator reads this line at start-up.
+    with pytest.raises(ValueError) as refused:
+        check_jwks_url(url, dev_mode=True)
+    message = str(refused.value)
+    assert message.startswith("the JWKS URL ")
+    assert message.endswith(problem)
+
+
+def test_zero_refresh_interval_and_fractional_timings_are_accepted(server) -> None:
+    server.body = json.dumps({"keys": [_rsa_jwk("k1")]}).encode()
+    source = JwksKeySource(
+        server.url, dev_mode=True, refresh_interval=0, cache_seconds=0.5, timeout_seconds=0.5
+    )
+
+    assert source.signing_key("k1").key_size == 2048
+
+
+def test_a_key_server_that_never_answers_times_out_as_an_outage() -> None:
+    # A listening socket that accepts connections (the kernel's backlog) but never answers.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/jwks.json"
+    outcome: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            JwksKeySource(url, dev_mode=True, timeout_seconds=0.5).signing_key("k1")
+        except BaseException as error:  # handed to the test's thread
+            outcome.append(error)
+
+    worker = threading.Thread(target=fetch, daemon=True)
+    try:
+        worker.start()
+        worker.join(timeout=10)
+        assert not worker.is_alive(), "the fetch did not time out"
+    finally:
+        silent.close()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], JwksUnavailable)
+    assert str(outcome[0]) == "JWKS unreachable (ReadTimeout)"
+
+
+def test_an_outage_stays_an_outage_while_the_rate_limit_holds(server) -> None:
+    server.body = json.dumps({"keys": [_rsa_jwk("k1")]}).encode()
+    clock = [1000.0]
+    source = JwksKeySource(server.url, dev_mode=True, cache_seconds=30, clock=lambda: clock[0])
+    source.signing_key("k1")
+    clock[0] = 1061.0  # stale, and a fetch is allowed again
+    server.status = "503 Service Unavailable"
+
+    # Not a refusal of the token: the same outage, with its reason, without asking again.
+    for _ in range(2):
+        with pytest.raises(JwksUnavailable, match=r"^JWKS answered 503$"):
+            source.signing_key("k1")
+    assert source.fetch_count == 2
+
+
+def test_a_stale_set_still_answers_while_the_rate_limit_holds_back_a_fetch(server) -> None:
+    server.body = json.dumps({"keys": [_rsa_jwk("k1")]}).encode()
+    clock = [1000.0]
+    source = JwksKeySource(server.url, dev_mode=True, cache_seconds=30, clock=lambda: clock[0])
+    source.signing_key("k1")
+    with pytest.raises(UnknownSigningKey):
+        source.signing_key("k2")  # at 1000 s: no second fetch within the minute
+    clock[0] = 1040.0  # stale (30 s), but the last fetch was only 40 s ago
+
+    assert source.signing_key("k1").key_size == 2048
+    assert source.fetch_count == 1
+
+
+def test_concurrent_lookups_share_one_fetch_and_all_get_the_key(server) -> None:
+    server.body = json.dumps({"keys": [_rsa_jwk("k1")]}).encode()
+    server.delay = 0.3
+    source = JwksKeySource(server.url, dev_mode=True)
+    start = threading.Barrier(6)
+    sizes: list[int] = []
+
+    def look_up() -> None:
+        start.wait()
+        sizes.append(source.signing_key("k1").key_size)
+
+    threads = [threading.Thread(target=look_up) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sizes == [2048] * 6
+    assert len(server.accept_headers) == 1
