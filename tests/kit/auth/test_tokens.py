@@ -299,6 +299,13 @@ def test_issue_and_start_times_up_to_the_leeway_ahead_are_accepted() -> None:
         verify_page(hs256(claims_for_page(iat=NOW + 31, exp=NOW + 200)))
 
 
+def test_fractional_times_are_accepted() -> None:
+    # RFC 7519 NumericDates may carry fractions of a second.
+    claims = claims_for_page(iat=NOW - 10.5, exp=NOW + 170.25, nbf=NOW - 0.5)
+
+    assert verify_page(hs256(claims))["exp"] == NOW + 170.25
+
+
 def test_a_token_living_longer_than_the_maximum_is_refused() -> None:
     # Jira's tokens live minutes; one valid for years is refused even while it is "valid".
     with pytest.raises(TokenError, match=r"^token lifetime exceeds the allowed maximum$"):
