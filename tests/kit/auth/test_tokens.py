@@ -209,18 +209,24 @@ def test_unverified_issuer_reads_iss_without_the_secret() -> None:
 
 
 @pytest.mark.parametrize(
-    "token",
+    ("token", "reason"),
     [
-        "",
-        "not-a-token",
-        "a.b.c",
-        hs256(claims_for_page(iss=None)),
-        hs256_unchecked(claims_for_page(iss=7)),
+        ("", "malformed token"),
+        ("not-a-token", "malformed token"),
+        ("a.b.c", "malformed token"),
+        (f"x.{b64url(b'[1]')}.c", "malformed token"),
+        (f"x.{b64url(b'not json')}.c", "malformed token"),
+        (hs256(claims_for_page(iss=None)), "token has no issuer"),
+        (hs256_unchecked(claims_for_page(iss=7)), "token has no issuer"),
     ],
 )
-def test_unverified_issuer_refuses_tokens_without_a_readable_issuer(token: str) -> None:
-    with pytest.raises(TokenError):
+def test_unverified_issuer_refuses_tokens_without_a_readable_issuer(
+    token: str, reason: str
+) -> None:
+    # The reason reaches the client in the 401 body.
+    with pytest.raises(TokenError) as refused:
         unverified_issuer(token)
+    assert str(refused.value) == reason
 
 
 def test_unverified_header_reads_kid_and_alg(install_key: rsa.RSAPrivateKey) -> None:
