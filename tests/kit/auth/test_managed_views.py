@@ -184,3 +184,26 @@ def test_the_kits_own_views_are_covered_by_the_rule_in_a_host_app(settings):
         managed
     )
     assert [name for name, is_managed in managed.items() if not is_managed] == []
+
+
+def test_a_host_app_mounts_the_kit_and_its_plugins_under_a_route_prefix(settings):
+    merged = {
+        **settings,
+        "ack.base_url": "http://localhost:6543/connect",
+        "ack.extra_plugins": (StaticAssets(),),
+    }
+    with Configurator(settings=merged) as config:
+        config.include("atlassian_connect_kit", route_prefix="/connect")
+        config.add_route("home", "/")
+        config.add_view(lambda request: {"home": True}, route_name="home", renderer="json")
+    app = TestApp(config.make_wsgi_app())
+
+    descriptor = app.get("/connect/atlassian-connect.json", status=200).json
+    assert descriptor["baseUrl"] == "http://localhost:6543/connect"
+    # The plugin's page and the kit's lifecycle callbacks live under the prefix too, guarded.
+    assert app.get("/connect/styled", status=401).json == {"error": "authentication required"}
+    app.post("/connect/installed", status=401)
+    for path in ("/atlassian-connect.json", "/styled"):
+        app.get(path, status=404)
+    app.post("/installed", status=404)
+    assert app.get("/", status=200).json == {"home": True}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -199,6 +200,41 @@ def test_the_default_kid_carries_the_utc_date() -> None:
     assert re.fullmatch(r"k20261127[0-9a-f]{4}", kid)
 
 
+def test_a_kid_carries_the_utc_date_whatever_the_hosts_time_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The host's zone is chosen so that its date is not the UTC date right now: UTC-12 in the
+    # first half of the UTC day, UTC+14 in the second. The fixed moment (given at UTC-5) falls
+    # on another local date than its UTC date, 2026-11-27, in that zone too.
+    if datetime.now(UTC).hour < 12:
+        zone, moment = (
+            "Etc/GMT+12",
+            datetime(2026, 11, 27, 1, 0, tzinfo=timezone(timedelta(hours=-5))),
+        )
+    else:
+        zone, moment = (
+            "Etc/GMT-14",
+            datetime(2026, 11, 27, 7, 0, tzinfo=timezone(timedelta(hours=-5))),
+        )
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        before = datetime.now(UTC)
+        made_now = new_kid()
+        line_kid = generate_key_line().split(":")[0]
+        after = datetime.now(UTC)
+        dated = new_kid(now=moment)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+    utc_days = {f"{before:%Y%m%d}", f"{after:%Y%m%d}"}
+    assert re.fullmatch(r"k[0-9]{8}[0-9a-f]{4}", made_now)
+    assert made_now[1:9] in utc_days
+    assert line_kid[1:9] in utc_days
+    assert dated.startswith("k20261127")
+
+
 def test_default_kids_differ_on_the_same_day() -> None:
     moment = datetime(2026, 11, 27, tzinfo=UTC)
 
@@ -290,6 +326,26 @@ def test_the_ring_names_the_key_of_what_it_cannot_decrypt(ring: KeyRing) -> None
         ring.decrypt("gone", blob, associated_data=CLIENT_KEY)
     with pytest.raises(DecryptionError, match=r"^data under key 'k1' is not valid base64$"):
         ring.decrypt("k1", "not base64!", associated_data=CLIENT_KEY)
+
+
+def test_every_decryption_failure_of_the_ring_carries_its_kid(ring: KeyRing) -> None:
+    # The 503 log line and the restore refusal name the key from DecryptionError.key_id, so an
+    # operator knows which key to bring back whatever went wrong with the data.
+    kid, blob = ring.encrypt(SECRET, associated_data=CLIENT_KEY)
+    _, binary = ring.encrypt_bytes(b"\xff\xfe", associated_data=CLIENT_KEY.encode())
+    not_text = base64.urlsafe_b64encode(binary).decode().rstrip("=")
+    failures = [
+        ("k1", lambda: ring.decrypt(kid, blob, associated_data=OTHER_CLIENT_KEY)),
+        ("gone", lambda: ring.decrypt("gone", blob, associated_data=CLIENT_KEY)),
+        ("k1", lambda: ring.decrypt("k1", "not base64!", associated_data=CLIENT_KEY)),
+        ("k1", lambda: ring.decrypt("k1", not_text, associated_data=CLIENT_KEY)),
+        ("k1", lambda: ring.decrypt_bytes("k1", b"short", associated_data=b"backup")),
+        ("gone", lambda: ring.decrypt_bytes("gone", binary, associated_data=b"backup")),
+    ]
+    for expected_kid, attempt in failures:
+        with pytest.raises(DecryptionError) as failure:
+            attempt()
+        assert failure.value.key_id == expected_kid
 
 
 def test_binary_that_is_not_text_is_refused_by_the_text_decryption(ring: KeyRing) -> None:
