@@ -7,7 +7,8 @@ sites in :mod:`tests.timesheet.sites`, hypothesis strategies in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -39,3 +40,24 @@ def contract_site() -> SiteData:
 def team() -> list[Worklog]:
     """A small team's week of worklogs for the engine (:func:`builders.team_worklogs`)."""
     return team_worklogs()
+
+
+@pytest.fixture
+def database_inventory(tmp_path) -> Callable[[], dict[str, int]]:
+    """Read the app's SQLite database of this test (``tmp_path/ack.sqlite``): each table's row
+    count by name, so a test can show a feature left no table or row behind."""
+
+    def inventory() -> dict[str, int]:
+        with sqlite3.connect(tmp_path / "ack.sqlite") as connection:
+            tables = sorted(
+                name
+                for (name,) in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                )
+            )
+            return {
+                table: connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+                for table in tables
+            }
+
+    return inventory

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from datetime import UTC, datetime
 
 import openpyxl
@@ -294,23 +293,10 @@ def test_both_exports_carry_expected_and_logged_hours(installed_tenant, ack_serv
 
 
 def test_expected_hours_leave_no_table_or_row_in_our_database(
-    installed_tenant, ack_server, fake_jira, tmp_path
+    installed_tenant, ack_server, fake_jira, tmp_path, database_inventory
 ):
     database = tmp_path / "ack.sqlite"
-
-    def inventory():
-        with sqlite3.connect(database) as connection:
-            tables = sorted(
-                name
-                for (name,) in connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                )
-            )
-            return {
-                table: connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-                for table in tables
-            }
-
+    inventory = database_inventory
     before = inventory()
     _setup_week_and_days_off(ack_server, fake_jira, installed_tenant)
     _ok(

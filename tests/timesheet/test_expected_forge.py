@@ -6,7 +6,6 @@ none of it."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -158,22 +157,11 @@ def test_the_report_through_forge_shows_expected_next_to_logged_hours(
     assert other["expectedTotal"] == 64 * HOUR
 
 
-def test_expected_hours_through_forge_leave_no_table_or_row_in_our_database(forge_invoke, tmp_path):
+def test_expected_hours_through_forge_leave_no_table_or_row_in_our_database(
+    forge_invoke, tmp_path, database_inventory
+):
     database = tmp_path / "ack.sqlite"
-
-    def inventory():
-        with sqlite3.connect(database) as connection:
-            tables = sorted(
-                name
-                for (name,) in connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                )
-            )
-            return {
-                table: connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-                for table in tables
-            }
-
+    inventory = database_inventory
     # The first invocation records the pure Forge installation (its identity); then nothing more.
     _ok(forge_invoke(WORKWEEK, user=OLU))
     before = inventory()

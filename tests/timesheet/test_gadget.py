@@ -5,7 +5,6 @@ as the viewer, anonymous tokens get nothing, and our database holds none of it."
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
 import jsonschema
@@ -308,23 +307,10 @@ def test_the_descriptor_offers_the_gadget_and_validates_against_atlassians_schem
 
 
 def test_the_gadget_leaves_no_table_or_row_in_our_database(
-    installed_tenant, ack_server, fake_jira, dashboard, tmp_path
+    installed_tenant, ack_server, fake_jira, dashboard, tmp_path, database_inventory
 ):
     database = tmp_path / "ack.sqlite"
-
-    def inventory():
-        with sqlite3.connect(database) as connection:
-            tables = sorted(
-                name
-                for (name,) in connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                )
-            )
-            return {
-                table: connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-                for table in tables
-            }
-
+    inventory = database_inventory
     before = inventory()
     app = installed_tenant
     body = {**GRID, "project": ["ALPHA"]}

@@ -4,7 +4,6 @@ a row or byte of them in our database."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -177,23 +176,10 @@ def test_jiras_32_kb_limit_gives_a_clear_error(installed_tenant, ack_server, fak
 
 
 def test_saved_reports_leave_no_table_or_row_in_our_database(
-    installed_tenant, ack_server, fake_jira, tmp_path
+    installed_tenant, ack_server, fake_jira, tmp_path, database_inventory
 ):
     database = tmp_path / "ack.sqlite"
-
-    def inventory():
-        with sqlite3.connect(database) as connection:
-            tables = sorted(
-                name
-                for (name,) in connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                )
-            )
-            return {
-                table: connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-                for table in tables
-            }
-
+    inventory = database_inventory
     before = inventory()
     _save(ack_server, fake_jira, installed_tenant, LEE, SECRET_NAME)
     _save(ack_server, fake_jira, installed_tenant, LEE, SECRET_NAME + " shared", shared=True)

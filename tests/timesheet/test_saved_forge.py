@@ -5,7 +5,6 @@ the app system token, only once Jira has said the viewer may), and our database 
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -190,22 +189,11 @@ def test_without_the_system_token_a_shared_report_is_refused_not_written_as_the_
     assert fake_jira.forge_app_property(forge_installation, APP_PROPERTY) is None
 
 
-def test_saved_reports_through_forge_leave_no_table_or_row_in_our_database(forge_invoke, tmp_path):
+def test_saved_reports_through_forge_leave_no_table_or_row_in_our_database(
+    forge_invoke, tmp_path, database_inventory
+):
     database = tmp_path / "ack.sqlite"
-
-    def inventory():
-        with sqlite3.connect(database) as connection:
-            tables = sorted(
-                name
-                for (name,) in connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                )
-            )
-            return {
-                table: connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-                for table in tables
-            }
-
+    inventory = database_inventory
     # The first invocation records the pure Forge installation (its identity); then nothing more.
     _listed(forge_invoke, OLU)
     before = inventory()
