@@ -153,3 +153,38 @@ def year_site() -> SiteData:
         if index + 16 * n < 365
     ]
     return SiteData(users=users, projects=projects, issues=issues, worklogs=worklogs)
+
+
+def admin_site(
+    administrator: str, lead: str, other: str, logged: list[tuple[str, datetime, int]]
+) -> SiteData:
+    """Ada Admin (a Jira administrator), Lee Lead and Olu Other, all in UTC and browsing ALPHA,
+    with ``logged`` as worklogs on ALPHA-1: ``(author, started, seconds)`` each.
+
+    The site of the tests about what Jira keeps for the app (saved reports, expected hours):
+    who may change the site's settings is the one thing its people differ in.
+    """
+    alpha = frozenset({"ALPHA"})
+    users = [
+        User(
+            administrator,
+            "Ada Admin",
+            "ada@example.com",
+            "UTC",
+            project_keys=alpha,
+            administrator=True,
+        ),
+        User(lead, "Lee Lead", "lee@example.com", "UTC", project_keys=alpha),
+        User(other, "Olu Other", "olu@example.com", "UTC", project_keys=alpha),
+    ]
+    issue = Issue("20001", "ALPHA-1", "Work", "Task", "ALPHA")
+    worklogs = [
+        Worklog(f"{30001 + index}", "20001", author, started, seconds)
+        for index, (author, started, seconds) in enumerate(logged)
+    ]
+    return SiteData(
+        users=users,
+        projects=[Project("10000", "ALPHA", "Alpha")],
+        issues=[issue],
+        worklogs=worklogs,
+    )

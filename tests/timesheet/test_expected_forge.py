@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from atlassian_connect_kit.testing.fakejira import Issue, Project, SiteData, User, Worklog
+from atlassian_connect_kit.testing.fakejira import SiteData
+from tests.timesheet.sites import admin_site
 
 ADA = "5b10a2844c20165700ede901"  # a Jira administrator
 LEE = "5b10a2844c20165700ede902"
@@ -27,27 +28,17 @@ SHORT_FRIDAY = {"mon": 8, "tue": 8, "wed": 8, "thu": 8, "fri": 4, "sat": 0, "sun
 SECRET_DAY = "2025-03-05"
 
 
+LOGGED = [
+    (LEE, datetime(2025, 3, 4, 9, tzinfo=UTC), 10 * HOUR),
+    (LEE, datetime(2025, 3, 7, 9, tzinfo=UTC), 2 * HOUR),
+    (OLU, datetime(2025, 3, 3, 9, tzinfo=UTC), 8 * HOUR),
+]
+
+
 @pytest.fixture
 def fake_jira_site() -> SiteData:
     """Three people, one of them a Jira administrator; Lee and Olu log a little work."""
-    alpha = frozenset({"ALPHA"})
-    users = [
-        User(ADA, "Ada Admin", "ada@example.com", "UTC", project_keys=alpha, administrator=True),
-        User(LEE, "Lee Lead", "lee@example.com", "UTC", project_keys=alpha),
-        User(OLU, "Olu Other", "olu@example.com", "UTC", project_keys=alpha),
-    ]
-    issue = Issue("20001", "ALPHA-1", "Work", "Task", "ALPHA")
-    worklogs = [
-        Worklog("30001", "20001", LEE, datetime(2025, 3, 4, 9, tzinfo=UTC), 10 * HOUR),
-        Worklog("30002", "20001", LEE, datetime(2025, 3, 7, 9, tzinfo=UTC), 2 * HOUR),
-        Worklog("30003", "20001", OLU, datetime(2025, 3, 3, 9, tzinfo=UTC), 8 * HOUR),
-    ]
-    return SiteData(
-        users=users,
-        projects=[Project("10000", "ALPHA", "Alpha")],
-        issues=[issue],
-        worklogs=worklogs,
-    )
+    return admin_site(ADA, LEE, OLU, LOGGED)
 
 
 def _ok(response, status=200):

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from atlassian_connect_kit.testing.fakejira import Issue, Project, SiteData, User, Worklog
+from atlassian_connect_kit.testing.fakejira import SiteData
+from tests.timesheet.sites import admin_site
 
 ADA = "5b10a2844c20165700ede801"  # a Jira administrator
 LEE = "5b10a2844c20165700ede802"
@@ -24,20 +25,7 @@ SECRET_NAME = "Payroll audit for the reorganisation"
 @pytest.fixture
 def fake_jira_site() -> SiteData:
     """Three people, one of them a Jira administrator, and a little work."""
-    alpha = frozenset({"ALPHA"})
-    users = [
-        User(ADA, "Ada Admin", "ada@example.com", "UTC", project_keys=alpha, administrator=True),
-        User(LEE, "Lee Lead", "lee@example.com", "UTC", project_keys=alpha),
-        User(OLU, "Olu Other", "olu@example.com", "UTC", project_keys=alpha),
-    ]
-    issue = Issue("20001", "ALPHA-1", "Work", "Task", "ALPHA")
-    worklog = Worklog("30001", "20001", LEE, datetime(2025, 3, 4, 9, tzinfo=UTC), 3600)
-    return SiteData(
-        users=users,
-        projects=[Project("10000", "ALPHA", "Alpha")],
-        issues=[issue],
-        worklogs=[worklog],
-    )
+    return admin_site(ADA, LEE, OLU, [(LEE, datetime(2025, 3, 4, 9, tzinfo=UTC), 3600)])
 
 
 def _save(forge_invoke, viewer, name, *, shared=False, **query):
