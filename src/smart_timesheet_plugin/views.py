@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -25,12 +24,10 @@ from atlassian_connect_kit import (
     JiraBadRequest,
     JiraError,
     JiraNotFound,
-    JiraRateLimited,
     JiraTimeout,
-    JiraUnavailable,
     get_settings,
 )
-from smart_timesheet_plugin.errors import RequestFailed
+from smart_timesheet_plugin.errors import RequestFailed, jira_call
 from smart_timesheet_plugin.export import export_filename, export_title, report_csv, report_xlsx
 from smart_timesheet_plugin.forge import export_file, invoked_through_forge
 from smart_timesheet_plugin.page_strings import page_strings, page_strings_json
@@ -74,7 +71,6 @@ if TYPE_CHECKING:
 
     from atlassian_connect_kit import KitRequest as Request
 
-log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 SIGN_IN_MESSAGE = "sign in to Jira to see this report"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -189,7 +185,10 @@ def _fetching(params: ReportParams | None, fetch: Callable[[], _T]) -> _T:
     that are not a report's search (the pickers).
     """
     try:
-        return fetch()
+        return jira_call(
+            fetch,
+            reraise=(JqlRejected, JiraBadRequest, JiraAuthError, JiraNotFound, JiraTimeout),
+        )
     except JqlRejected as error:
         # Jira's parser judged the viewer's text alone: its positions point into that text.
         raise RequestFailed(400, f"jql: {error}", parameter="jql") from None
@@ -205,23 +204,13 @@ def _fetching(params: ReportParams | None, fetch: Callable[[], _T]) -> _T:
         if params.jql:
             raise RequestFailed(400, f"jql: {detail}", parameter="jql") from None
         raise RequestFailed(502, "Jira rejected the report's search") from None
-    except JiraRateLimited as error:
-        raise RequestFailed(
-            429,
-            "Jira is rate limiting this site; try again shortly.",
-            retry_after=error.retry_after,
-        ) from None
     except (JiraAuthError, JiraNotFound):
         raise RequestFailed(
             403, "Jira did not allow this report: you may lack permission to browse these issues."
         ) from None
     except JiraTimeout:
         raise RequestFailed(504, "Jira took too long to answer; try a shorter period.") from None
-    except JiraUnavailable:
-        raise RequestFailed(503, "Jira is unavailable right now; try again shortly.") from None
-    except JiraError as error:
-        log.warning("report failed: %s", error)
-        raise RequestFailed(502, "Jira answered unexpectedly; try again.") from None
+    # Rate limits, outages and anything else unexpected are answered as every Jira call's are.
 
 
 def report_json(request: Request) -> ReportJson:
