@@ -7,13 +7,16 @@ sites in :mod:`tests.timesheet.sites`, hypothesis strategies in
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import pytest
 
 from atlassian_connect_kit.testing.fakejira import FakeJira, SiteData, User
 from smart_timesheet_plugin.report.model import Worklog
+from tests.timesheet import browser as browser_support
 from tests.timesheet import sites
 from tests.timesheet.builders import team_worklogs
 
@@ -61,3 +64,32 @@ def database_inventory(tmp_path) -> Callable[[], dict[str, int]]:
             }
 
     return inventory
+
+
+@pytest.fixture(scope="module")
+def playwright_api() -> Any:
+    """Playwright's sync API module (see :mod:`tests.timesheet.browser`)."""
+    try:
+        from playwright import sync_api
+    except ImportError:
+        browser_support.unavailable("Playwright is not installed (pip install playwright)")
+    sync_api.expect.set_options(timeout=browser_support.TIMEOUT_MS)
+    return sync_api
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_api: Any) -> Iterator[Any]:
+    """A headless Chromium, from ACK_TEST_CHROMIUM or /usr/bin/chromium."""
+    chromium = browser_support.CHROMIUM
+    if not (os.path.isfile(chromium) and os.access(chromium, os.X_OK)):
+        browser_support.unavailable(
+            f"no Chromium at {chromium} (set ACK_TEST_CHROMIUM to a Chromium binary)"
+        )
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium, args=browser_support.CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()

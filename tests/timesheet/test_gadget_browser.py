@@ -8,59 +8,29 @@ missing, except under ``CI=true``.
 
 from __future__ import annotations
 
-import os
 import shutil
-from pathlib import Path
 
 import pytest
 import requests
 
 from atlassian_connect_kit.manifest import REMOTE_ENDPOINT_KEY
 from smart_timesheet_plugin.gadget import CONFIG_PROPERTY
+from tests.timesheet.browser import ARTIFACTS, REPO, TIMEOUT_MS
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
 DOCS_IMAGES = REPO / "docs" / "images"
-CHROMIUM = os.environ.get("ACK_TEST_CHROMIUM") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--no-first-run"]
-TIMEOUT_MS = 20_000
 GADGET_LINK = 'nav a[data-module="smart-timesheet-gadget"]'
 
 
-def _unavailable(reason):
-    if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
-        pytest.fail(f"{reason}; CI=true requires the browser tests to run", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
-def playwright_api():
-    """Playwright's sync API module."""
-    try:
-        from playwright import sync_api
-    except ImportError:
-        _unavailable("Playwright is not installed (pip install playwright)")
-    sync_api.expect.set_options(timeout=TIMEOUT_MS)
-    return sync_api
-
-
-@pytest.fixture(scope="module")
-def demo(playwright_api):
+def demo(browser):
     """The demo (fake site, add-on, host page with a dashboard) and a headless Chromium."""
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        _unavailable(f"no Chromium at {CHROMIUM} (set ACK_TEST_CHROMIUM to a Chromium binary)")
     from atlassian_connect_kit.testing.demo import Demo
 
     running = Demo(port=0, seed=11, plugins=["smart_timesheet"])
     try:
-        with playwright_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                yield running, browser
-            finally:
-                browser.close()
+        yield running, browser
     finally:
         running.stop()
 

@@ -14,7 +14,6 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -24,52 +23,9 @@ import requests
 import time_machine
 
 from smart_timesheet_plugin.export import hours_text
+from tests.timesheet.browser import ARTIFACTS, TIMEOUT_MS
 
 pytestmark = pytest.mark.browser
-
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = os.environ.get("ACK_TEST_CHROMIUM") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-TIMEOUT_MS = 20_000
-
-
-def _unavailable(reason):
-    if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
-        pytest.fail(f"{reason}; CI=true requires the browser tests to run", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def playwright_api():
-    """Playwright's sync API module."""
-    try:
-        from playwright import sync_api
-    except ImportError:
-        _unavailable("Playwright is not installed (pip install playwright)")
-    sync_api.expect.set_options(timeout=TIMEOUT_MS)
-    return sync_api
-
-
-@pytest.fixture(scope="module")
-def browser(playwright_api):
-    """A headless Chromium, from ACK_TEST_CHROMIUM or /usr/bin/chromium."""
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        _unavailable(f"no Chromium at {CHROMIUM} (set ACK_TEST_CHROMIUM to a Chromium binary)")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")
