@@ -7,7 +7,10 @@ request passes the HTTPS check and gets the security headers; the load generator
 ``X-Forwarded-Proto: https`` as a TLS-terminating proxy would):
 
 - ``gunicorn``: ``gunicorn -c gunicorn.conf.py --paste <ini>`` with one gthread worker process;
-- ``waitress``: ``pserve <ini>`` (waitress, one process), for reference.
+- ``waitress``: ``pserve <ini>`` (waitress, one process), for reference;
+- ``granian``: granian's WSGI interface, one worker process with 8 blocking threads (where
+  granian is installed; skipped otherwise), a Rust HTTP server, to show how much of a request's
+  cost is the Python server's own.
 
 Each server is loaded with the same requests: the public route, the protected route with one
 reused token (a page's XHRs share its context token), and the protected route with a fresh token
@@ -483,9 +486,43 @@ def start_ours(server: str, workdir: Path, stack: contextlib.ExitStack) -> Targe
             str(ini),
         ]
         description = "gunicorn, gunicorn.conf.py (gthread, 8 threads), 1 worker process"
-    else:
+    elif server == "granian":
+        # Granian serves a WSGI callable by import path: a module beside the ini loads the app
+        # and the ini's logging as pserve would.
+        (folder / "granian_entry.py").write_text(
+            "from pyramid.paster import get_app, setup_logging\n"
+            f"setup_logging({str(ini)!r})\n"
+            f"inner = get_app({str(ini)!r})\n"
+            "def app(environ, start_response):\n"
+            "    # The proxy's scheme, as waitress's trusted_proxy and gunicorn's\n"
+            "    # forwarded_allow_ips take it from the loopback load generator.\n"
+            "    if environ.get('HTTP_X_FORWARDED_PROTO') == 'https':\n"
+            "        environ['wsgi.url_scheme'] = 'https'\n"
+            "    return inner(environ, start_response)\n",
+            encoding="utf-8",
+        )
+        command = [
+            str(bin_dir / "granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--blocking-threads",
+            "8",
+            "--working-dir",
+            str(folder),
+            "granian_entry:app",
+        ]
+        description = "granian (WSGI, 8 blocking threads), 1 worker process"
+    elif server == "waitress":
         command = [str(bin_dir / "pserve"), str(ini)]
         description = "waitress via pserve and production.ini (8 threads), 1 process"
+    else:
+        raise SystemExit(f"http_throughput: {server}: not a server this bench knows")
     env = server_environment() | {"FORWARDED_ALLOW_IPS": "127.0.0.1"}
     base_url = f"http://127.0.0.1:{port}"
     pgid = stack.enter_context(
@@ -599,7 +636,9 @@ def main() -> None:
         "--asyncio", action="store_true", help="use the asyncio client even where wrk exists"
     )
     parser.add_argument(
-        "--servers", default="gunicorn,waitress", help="ours to measure, comma separated"
+        "--servers",
+        default="gunicorn,waitress,granian",
+        help="ours to measure, comma separated (granian only where it is installed)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ack-bench-http-") as directory:
@@ -612,10 +651,13 @@ def main() -> None:
             "rounds": args.rounds,
         }
         with contextlib.ExitStack() as stack:
-            servers: dict[str, Target] = {
-                f"ours_{name}": start_ours(name, workdir, stack)
-                for name in filter(None, args.servers.split(","))
-            }
+            servers: dict[str, Target] = {}
+            for name in filter(None, args.servers.split(",")):
+                missing = server_missing(name)
+                if missing:
+                    result[f"ours_{name}"] = {"skipped": missing}
+                else:
+                    servers[f"ours_{name}"] = start_ours(name, workdir, stack)
             peer = "--no-ace given" if args.no_ace else start_ace(workdir, stack)
             if isinstance(peer, Target):
                 servers["ace"] = peer
@@ -633,10 +675,22 @@ def main() -> None:
     print(json.dumps(result, indent=2))
 
 
+def server_missing(name: str) -> str:
+    """Why ``name`` cannot be measured here ("" when it can): granian is an optional server."""
+    if (Path(sys.executable).parent / ("pserve" if name == "waitress" else name)).exists():
+        return ""
+    return f"{name} is not installed (pip install {name})"
+
+
 def targets(result: dict[str, Any]) -> dict[str, Any]:
     """Both targets for the production server (gunicorn, where measured), token kind by kind."""
     production = result.get("ours_gunicorn") or next(
-        (value for key, value in result.items() if key.startswith("ours_")), None
+        (
+            value
+            for key, value in result.items()
+            if key.startswith("ours_") and "skipped" not in value
+        ),
+        None,
     )
     if production is None:
         return {}
