@@ -519,6 +519,18 @@ def test_a_request_without_a_query_string_hashes_as_an_empty_query():
     assert request_qsh(request, "") == query_string_hash("GET", "/test/page", "")
 
 
+def _dev_settings(tmp_path):
+    """Settings of an in-process app in dev mode, on a SQLite file of its own."""
+    return {
+        **TEST_APP_IDENTITY,
+        "ack.dev_mode": "true",
+        "ack.base_url": "http://localhost:6543",
+        "ack.encryption_keys": generate_key_line(),
+        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
+        "here": str(tmp_path),
+    }
+
+
 class PermissionedPage:
     """A public view that also names a permission: the kit guards by connect_auth, not by ACLs."""
 
@@ -539,14 +551,7 @@ class PermissionedPage:
 
 
 def test_a_view_naming_a_permission_is_guarded_by_its_mode_alone(tmp_path):
-    settings = {
-        **TEST_APP_IDENTITY,
-        "ack.dev_mode": "true",
-        "ack.base_url": "http://localhost:6543",
-        "ack.encryption_keys": generate_key_line(),
-        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
-        "here": str(tmp_path),
-    }
+    settings = _dev_settings(tmp_path)
     app = TestApp(make_app(settings, extra_plugins=[PermissionedPage()]))
     assert app.get("/permissioned", status=200).json == {"ok": True}
 
@@ -572,14 +577,7 @@ class ForeignProtocol:
 
 
 def test_a_request_no_protocol_recognises_is_unauthenticated(tmp_path):
-    settings = {
-        **TEST_APP_IDENTITY,
-        "ack.dev_mode": "true",
-        "ack.base_url": "http://localhost:6543",
-        "ack.encryption_keys": generate_key_line(),
-        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
-        "here": str(tmp_path),
-    }
+    settings = _dev_settings(tmp_path)
     wsgi = make_app(settings, extra_plugins=[ForeignProtocol(), SampleAddon()])
     get_plugin_manager(wsgi.registry).set_blocked("atlassian_connect_kit.auth.connect")
     app = TestApp(wsgi)
@@ -608,14 +606,7 @@ class TokenOnPublicPage:
 
 
 def test_a_context_token_asked_for_without_a_signed_request_is_a_401(tmp_path):
-    settings = {
-        **TEST_APP_IDENTITY,
-        "ack.dev_mode": "true",
-        "ack.base_url": "http://localhost:6543",
-        "ack.encryption_keys": generate_key_line(),
-        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
-        "here": str(tmp_path),
-    }
+    settings = _dev_settings(tmp_path)
     app = TestApp(make_app(settings, extra_plugins=[TokenOnPublicPage()]))
     response = app.get("/public-token", status=401)
     assert response.json == {"error": "authentication required"}
