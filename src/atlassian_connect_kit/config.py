@@ -20,6 +20,7 @@ from atlassian_connect_kit.deprecation import moved_names
 from atlassian_connect_kit.plugins import make_plugin_manager
 from atlassian_connect_kit.request import KitRequest
 from atlassian_connect_kit.settings import Settings, load_settings
+from atlassian_connect_kit.template_compilation import serialise_template_compilation
 
 if TYPE_CHECKING:
     from pyramid.router import Router
@@ -96,6 +97,8 @@ def includeme(config: Configurator) -> None:
     # /.well-known/security.txt (RFC 9116), from the ack.security.* settings.
     managed.include("atlassian_connect_kit.security.securitytxt")
     # Chameleon templates for the core's and plugins' pages.
+    # Threads rendering not-yet-compiled templates at once could trip CPython 3.11.
+    serialise_template_compilation()
     config.include("pyramid_chameleon")
     # The core is complete: what an add-on adds from here replaces it instead of conflicting.
     config.commit()
