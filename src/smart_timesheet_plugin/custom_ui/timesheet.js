@@ -2849,9 +2849,15 @@
     window.addEventListener("beforeprint", beforePrint);
     window.addEventListener("afterprint", afterPrint);
     if (printMedia && typeof printMedia.addEventListener === "function") {
-      printMedia.addEventListener("change", (event) =>
-        event.matches ? beforePrint() : afterPrint(),
-      );
+      // Print media that comes as a media change (emulated, or a PDF made from print media)
+      // may leave without a change event or afterprint: once the grid is whole, keep looking
+      // until the media is the screen's again (afterPrint waits while it is not).
+      printMedia.addEventListener("change", (event) => {
+        if (event.matches) {
+          beforePrint();
+        }
+        afterPrint();
+      });
     }
   }
 
