@@ -101,16 +101,6 @@ def app_properties(request: Request) -> AppProperties:
     return connect_app_properties(client, get_settings(request).app_key)
 
 
-def read_app_property(client: JiraClient, app_key: str, key: str) -> object:
-    """A Connect app property's value, ``None`` when it is not set."""
-    return connect_app_properties(client, app_key).read(key)
-
-
-def write_app_property(client: JiraClient, app_key: str, key: str, value: Any) -> None:
-    """Set a Connect app property; ``client`` must act as the app."""
-    connect_app_properties(client, app_key).write(key, value)
-
-
 def is_jira_admin(client: JiraClient) -> bool:
     """Whether the client's user holds Jira's Administer Jira permission, as Jira says."""
     answer = client.get("/rest/api/3/mypermissions", params={"permissions": "ADMINISTER"})
