@@ -5,14 +5,15 @@ parameter at fault when there is one); :func:`request_failed_view`, registered o
 :func:`includeme`, turns it into ``{"error": message, "parameter": name}`` with that status,
 ``Retry-After`` when Jira asked us to wait, and no caching. Messages are written by us and never
 echo a token or a secret. :func:`jira_call` turns the failures of a call to Jira into such
-errors, for the views that need no finer reading of Jira's answer.
+errors, for the views that need no finer reading of Jira's answer; :func:`json_body` reads a
+request's JSON body or fails with the one 400 for a body that is not JSON.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from atlassian_connect_kit import (
     JiraAuthError,
@@ -49,6 +50,14 @@ class RequestFailed(Exception):
         self.message = message
         self.parameter = parameter
         self.retry_after = retry_after
+
+
+def json_body(request: Request) -> Any:
+    """The request's body as JSON; a body that is not JSON fails with 400 naming ``body``."""
+    try:
+        return request.json_body
+    except ValueError:
+        raise RequestFailed(400, "body: must be JSON", parameter="body") from None
 
 
 def jira_call(call: Callable[[], _T], *, reraise: tuple[type[Exception], ...] = ()) -> _T:

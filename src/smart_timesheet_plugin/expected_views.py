@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from pyramid.response import Response
 
 from atlassian_connect_kit import JiraAuthError, JiraBadRequest
-from smart_timesheet_plugin.errors import RequestFailed, jira_call
+from smart_timesheet_plugin.errors import RequestFailed, jira_call, json_body
 from smart_timesheet_plugin.expected import (
     DAYS_OFF_PROPERTY,
     WORKING_WEEK_PROPERTY,
@@ -70,13 +70,6 @@ def _viewer(request: Request) -> str:
     return account_id
 
 
-def _body(request: Request) -> object:
-    try:
-        return request.json_body
-    except ValueError:
-        raise RequestFailed(400, "body: must be JSON", parameter="body") from None
-
-
 def _answer(body: dict[str, Any]) -> Response:
     response = Response(json_body=body)
     response.cache_control.no_store = True
@@ -109,7 +102,7 @@ def workweek_put(request: Request) -> Response:
     """``PUT /timesheet/api/workweek`` with ``{"hours": {...}}``: a Jira administrator sets the
     site's working week; anyone else gets 403 and nothing is written."""
     try:
-        week = week_from_body(_body(request))
+        week = week_from_body(json_body(request))
     except ExpectedSettingError as error:
         raise RequestFailed(400, str(error), parameter=error.parameter) from None
     # Jira is asked, as the viewer, before the app writes anything on the site's behalf.
@@ -140,7 +133,7 @@ def daysoff_put(request: Request) -> Response:
     """``PUT /timesheet/api/daysoff`` with ``{"days": ["2026-12-24", ...]}``: the viewer's days
     off, replaced as a whole; answers the stored list."""
     try:
-        document = days_off_document(days_off_from_body(_body(request)))
+        document = days_off_document(days_off_from_body(json_body(request)))
     except ExpectedSettingError as error:
         raise RequestFailed(400, str(error), parameter=error.parameter) from None
     try:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pyramid.response import Response
 
 from atlassian_connect_kit import JiraBadRequest
-from smart_timesheet_plugin.errors import RequestFailed, jira_call
+from smart_timesheet_plugin.errors import RequestFailed, jira_call, json_body
 from smart_timesheet_plugin.saved import (
     APP_PROPERTY,
     USER_PROPERTY,
@@ -92,10 +92,7 @@ def saved_list(request: Request) -> dict[str, Any]:
 
 def saved_create(request: Request) -> Response:
     """``POST /timesheet/api/saved`` with ``{"name", "query", "shared"}``: 201 and the report."""
-    try:
-        body = request.json_body
-    except ValueError:
-        raise RequestFailed(400, "body: must be JSON", parameter="body") from None
+    body = json_body(request)
     try:
         report = new_report(body, owner=_viewer(request))
     except SavedReportError as error:
