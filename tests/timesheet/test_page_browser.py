@@ -1125,6 +1125,9 @@ def test_printing_shows_the_whole_grid_and_the_chart_without_the_controls(
     assert drawn_rows.count() < 200  # on screen, only the rows in view are drawn
     expect(frame.get_by_role("button", name="Print")).to_be_visible()
 
+    # The page fills Jira's content area (sizeToParent): printing, however tall the page grows,
+    # leaves its frame as it was.
+    frame_height = page.locator("#addon-frame").evaluate("f => f.getBoundingClientRect().height")
     cdp = page.context.new_cdp_session(page)
     cdp.send("Emulation.setEmulatedMedia", {"media": "print"})
     # On paper: no form, buttons or menus; the period, the settings and every row and column.
@@ -1174,6 +1177,10 @@ def test_printing_shows_the_whole_grid_and_the_chart_without_the_controls(
         "() => document.querySelectorAll('#ts-table tbody tr[aria-rowindex]').length < 200"
     )
     expect(frame.locator("tbody tr.ts-spacer")).not_to_have_count(0)
+    assert (
+        page.locator("#addon-frame").evaluate("f => f.getBoundingClientRect().height")
+        == frame_height
+    )
 
 
 # ---- The Forge page ------------------------------------------------------------------------------

@@ -10,6 +10,11 @@
  * AP.history takes a string (the page anchor, as in Jira) or an object with `state`, `title`,
  * `hash` and `query`; the host keeps `query` in its own URL as `ac.`-prefixed parameters, which
  * is how a page module's state survives a reload, a bookmark or a shared link.
+ *
+ * The script tag's `data-options` work as in all.js: `sizeToParent:true` makes the frame fill
+ * the host's content area and keeps it there (the page scrolls inside itself, so a page that
+ * grows, while it prints for one, never stretches its frame); otherwise the frame follows the
+ * page's height unless `resize:false`.
  */
 (function () {
   "use strict";
@@ -17,6 +22,18 @@
   var nextId = 1;
   var popStateListeners = [];
   var editListeners = [];
+  var options = scriptOptions(document.currentScript);
+
+  // `data-options="name:value;name:value"` of the tag that loaded this script.
+  function scriptOptions(script) {
+    var found = {};
+    var text = script ? script.getAttribute("data-options") || "" : "";
+    text.split(";").forEach(function (pair) {
+      var at = pair.indexOf(":");
+      if (at > 0) { found[pair.slice(0, at).trim()] = pair.slice(at + 1).trim(); }
+    });
+    return found;
+  }
 
   function call(method, args, callback) {
     var id = nextId++;
@@ -108,8 +125,11 @@
     }
   };
 
-  // Like all.js with data-options="resize:true": follow the page's height as it changes.
-  if (window.ResizeObserver) {
+  if (options.sizeToParent === "true") {
+    // The host keeps the frame filling its content area, as the window resizes too.
+    call("sizeToParent", [true]);
+  } else if (options.resize !== "false" && window.ResizeObserver) {
+    // Follow the page's height as it changes.
     document.addEventListener("DOMContentLoaded", function () {
       new ResizeObserver(sizeNow).observe(document.documentElement);
     });

@@ -16,6 +16,9 @@
   var links = Array.prototype.slice.call(document.querySelectorAll("nav a[data-module]"));
   var current = null;
   var entry = { state: null, title: null, hash: "" };
+  // Whether the page in the frame asked to fill the content area (AP.sizeToParent): the host
+  // then keeps it there as the window resizes, and the page's own height does not count.
+  var fillsParent = false;
 
   function viewer() { return userSelect.selectedOptions[0]; }
 
@@ -76,6 +79,7 @@
       frame.parentElement.classList.toggle("dashboard", gadget);
       // A fresh iframe each time: its first load adds no entry to the joint session history,
       // so the browser's Back button moves through the host's pages as in Jira.
+      fillsParent = false;
       var fresh = frame.cloneNode(false);
       fresh.hidden = false;
       fresh.src = data.url;
@@ -157,6 +161,14 @@
     if (entry.title) { document.title = entry.title; }
   }
 
+  function fillParent() {
+    frame.style.height = (window.innerHeight - frame.getBoundingClientRect().top - 8) + "px";
+  }
+
+  window.addEventListener("resize", function () {
+    if (fillsParent) { fillParent(); }
+  });
+
   window.addEventListener("message", function (event) {
     var data = event.data;
     if (!data || data.type !== "ack-ap" || event.source !== frame.contentWindow) { return; }
@@ -170,10 +182,11 @@
           .then(function (body) { reply(body.token); });
         break;
       case "resize":
-        if (data.args[1] && data.args[1] !== "auto") { frame.style.height = data.args[1]; }
+        if (!fillsParent && data.args[1] && data.args[1] !== "auto") { frame.style.height = data.args[1]; }
         break;
       case "sizeToParent":
-        frame.style.height = (window.innerHeight - frame.getBoundingClientRect().top - 8) + "px";
+        fillsParent = true;
+        fillParent();
         break;
       case "reload":
         route();
