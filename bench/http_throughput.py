@@ -8,9 +8,10 @@ request passes the HTTPS check and gets the security headers; the load generator
 
 - ``gunicorn``: ``gunicorn -c gunicorn.conf.py --paste <ini>`` with one gthread worker process;
 - ``waitress``: ``pserve <ini>`` (waitress, one process), for reference;
-- ``granian``: granian's WSGI interface, one worker process with 8 blocking threads (where
-  granian is installed; skipped otherwise), a Rust HTTP server, to show how much of a request's
-  cost is the Python server's own.
+- ``granian``: granian's WSGI interface serving ``atlassian_connect_kit.wsgi:app_from_ini``, one
+  worker process with 8 blocking threads and ``ack.forwarded_allow_ips`` set (where granian is
+  installed; skipped otherwise), a Rust HTTP server, which shows how much of a request's cost is
+  the Python server's own.
 
 Each server is loaded with the same requests: the public route, the protected route with one
 reused token (a page's XHRs share its context token), and the protected route with a fresh token
@@ -487,20 +488,8 @@ def start_ours(server: str, workdir: Path, stack: contextlib.ExitStack) -> Targe
         ]
         description = "gunicorn, gunicorn.conf.py (gthread, 8 threads), 1 worker process"
     elif server == "granian":
-        # Granian serves a WSGI callable by import path: a module beside the ini loads the app
-        # and the ini's logging as pserve would.
-        (folder / "granian_entry.py").write_text(
-            "from pyramid.paster import get_app, setup_logging\n"
-            f"setup_logging({str(ini)!r})\n"
-            f"inner = get_app({str(ini)!r})\n"
-            "def app(environ, start_response):\n"
-            "    # The proxy's scheme, as waitress's trusted_proxy and gunicorn's\n"
-            "    # forwarded_allow_ips take it from the loopback load generator.\n"
-            "    if environ.get('HTTP_X_FORWARDED_PROTO') == 'https':\n"
-            "        environ['wsgi.url_scheme'] = 'https'\n"
-            "    return inner(environ, start_response)\n",
-            encoding="utf-8",
-        )
+        # Granian imports the app (atlassian_connect_kit.wsgi builds it from the ini and applies
+        # its logging, as pserve does) and leaves X-Forwarded-Proto to the app's own setting.
         command = [
             str(bin_dir / "granian"),
             "--interface",
@@ -515,7 +504,8 @@ def start_ours(server: str, workdir: Path, stack: contextlib.ExitStack) -> Targe
             "8",
             "--working-dir",
             str(folder),
-            "granian_entry:app",
+            "--factory",
+            "atlassian_connect_kit.wsgi:app_from_ini",
         ]
         description = "granian (WSGI, 8 blocking threads), 1 worker process"
     elif server == "waitress":
@@ -524,6 +514,8 @@ def start_ours(server: str, workdir: Path, stack: contextlib.ExitStack) -> Targe
     else:
         raise SystemExit(f"http_throughput: {server}: not a server this bench knows")
     env = server_environment() | {"FORWARDED_ALLOW_IPS": "127.0.0.1"}
+    if server == "granian":
+        env |= {"ACK_INI": str(ini), "ACK_FORWARDED_ALLOW_IPS": "127.0.0.1"}
     base_url = f"http://127.0.0.1:{port}"
     pgid = stack.enter_context(
         running(

@@ -8,6 +8,7 @@ setting can be overridden by the environment variable ``ACK_X_Y``; ``sqlalchemy.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -101,6 +102,21 @@ def _word_list(name: str, value: str) -> tuple[str, ...]:
     return tuple(value.split())
 
 
+def _peer_list(name: str, value: str) -> tuple[str, ...]:
+    # Addresses or networks (CIDR), comma or space separated, or "*" for every peer.
+    peers = tuple(part for part in value.replace(",", " ").split() if part)
+    if "*" in peers:
+        if len(peers) > 1:
+            raise SettingsError(name, "'*' trusts every peer and stands alone")
+        return peers
+    for peer in peers:
+        try:
+            ipaddress.ip_network(peer, strict=False)
+        except ValueError:
+            raise SettingsError(name, f"not an IP address or network: {peer!r}") from None
+    return peers
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     """One documented setting: its name, default (as text) and parser."""
@@ -189,6 +205,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "every view of the app must declare connect_auth, not only the kit's and its plugins'",
     ),
     SettingSpec(
+        "ack.forwarded_allow_ips",
+        "",
+        _peer_list,
+        "proxies whose X-Forwarded-Proto the app applies itself (for servers that do not)",
+    ),
+    SettingSpec(
         "ack.jwt_max_lifetime",
         "3600",
         _int_parser(60, 86400),
@@ -242,6 +264,7 @@ class Settings:
     forge_connect_adoption: bool
     max_request_body_bytes: int
     jwt_max_lifetime: int
+    forwarded_allow_ips: tuple[str, ...] = ()
     connect_auth_all_views: bool = False
     here: str = "."
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)

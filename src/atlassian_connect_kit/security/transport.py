@@ -1,9 +1,11 @@
 """HTTPS only, and the security headers every response carries: a Pyramid tween.
 
 Outside dev mode a request that did not arrive over TLS is refused (``wsgi.url_scheme`` as the
-WSGI server sets it, after its trusted-proxy handling): a GET or HEAD is redirected to the same
-path on the app's https base URL (without its ``jwt`` parameter), anything else gets 403, so a
-token in a form or header never counts as accepted over plain http. Every response then carries:
+WSGI server sets it, after its trusted-proxy handling, or as ``forwarded.py`` sets it from a
+trusted proxy's ``X-Forwarded-Proto`` when ``ack.forwarded_allow_ips`` is set): a GET or HEAD
+is redirected to the same path on the app's https base URL (without its ``jwt`` parameter),
+anything else gets 403, so a token in a form or header never counts as accepted over plain
+http. Every response then carries:
 
 - ``Strict-Transport-Security`` (one year, subdomains): browsers stop trying http at all;
 - ``X-Content-Type-Options: nosniff``: a download or JSON is never run as a script;
@@ -31,6 +33,7 @@ from pyramid.response import Response
 from pyramid.tweens import INGRESS
 
 from atlassian_connect_kit.responses import json_error
+from atlassian_connect_kit.security.forwarded import ForwardedProto
 from atlassian_connect_kit.services import get_settings
 from atlassian_connect_kit.settings import Settings, SettingsError
 
@@ -118,8 +121,11 @@ def security_tween_factory(handler: Handler, registry: Any) -> Handler:
     # once, without the search and rebuild of the header list each assignment costs.
     appended = [*headers.items(), ("Content-Security-Policy", directive)]
     managed = frozenset(name.lower() for name, _ in appended)
+    forwarded = ForwardedProto(settings.forwarded_allow_ips)
 
     def security_tween(request: Request) -> Response:
+        if forwarded.enabled:
+            forwarded.apply(request.environ)
         if not settings.dev_mode and request.scheme != "https":
             response = _refuse_plain_http(settings, request)
         else:
