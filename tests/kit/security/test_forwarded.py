@@ -6,7 +6,7 @@ from webtest import TestApp
 from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.security.forwarded import ForwardedProto
 from atlassian_connect_kit.settings import SettingsError, load_settings
-from tests.kit.security.test_transport import production_settings
+from tests.kit.security.production import production_settings
 
 
 def forwarded(allowed, remote_addr, header, scheme="http"):

@@ -8,11 +8,11 @@ from webtest import TestApp
 from atlassian_connect_kit import hookimpl
 from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.settings import SettingsError
-from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from atlassian_connect_kit.testing.server import AppServer
 from tests.addon_for_tests import SampleAddon
 from tests.kit.operator import run_ack
+from tests.kit.security.production import production_settings
 
 HTTPS = {"wsgi.url_scheme": "https"}
 HSTS = "max-age=31536000; includeSubDomains"
@@ -33,17 +33,6 @@ class FramedPage:
             route_name="framed",
             connect_auth="public",
         )
-
-
-def production_settings(tmp_path, **changes):
-    return {
-        **TEST_APP_IDENTITY,
-        "ack.base_url": "https://app.example.com",
-        "sqlalchemy.url": f"sqlite:///{tmp_path / 'ack.sqlite'}",
-        "ack.encryption_keys": generate_key_line(),
-        "ack.security.contact": "mailto:security@example.com",
-        **changes,
-    }
 
 
 @pytest.fixture
