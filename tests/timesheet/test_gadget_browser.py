@@ -178,3 +178,12 @@ def test_the_forge_gadget_keeps_its_configuration_in_forge_and_shows_the_same_gr
     shared = api_report(running, viewer, preset="last-week", group="project", columns="week")
     expect(gadget.locator(".tg-grand-total")).to_have_text(f"{shared['total'] / 3600:.2f}")
     expect(gadget.locator("#tg-body th")).to_have_text([row["labels"][0] for row in shared["rows"]])
+
+    # "Open in Timesheet" asks Forge's router for the app's Timesheet page.
+    gadget.get_by_role("link", name="Open in Timesheet").click()
+    expect(
+        page.locator('nav a[data-forge][data-module="timesheet-global-page"]')
+    ).to_have_attribute("aria-current", "page")
+    timesheet = page.frame_locator("#addon-frame")
+    expect(timesheet.locator("#ts-grand-total")).to_be_attached()
+    expect(timesheet.locator("#ts-report")).to_have_attribute("aria-busy", "false")

@@ -3,7 +3,8 @@
  *
  * getContext and invoke are asked of the demo host's server (api/forge/context and
  * api/forge/invoke), which mints the Forge Invocation Token and the viewer's token with the fake
- * site's keys and calls the app's remote; navigate and reload move the host page. A dashboard
+ * site's keys and calls the app's remote; navigate (to an issue or another page of the app) and
+ * reload move the host page. A dashboard
  * gadget's submit is kept by the host's server (api/forge/submit), and the gadget then shows its
  * view again; the host's "Configure" button reopens it on its edit view. */
 (function () {
@@ -67,7 +68,18 @@
       go(url);
       return Promise.resolve();
     }
-    return Promise.reject(new Error("the demo host navigates to issues only"));
+    if (location && location.target === "module" && location.moduleKey) {
+      // Another page of the app: the host's own link to that Forge module opens it.
+      var link = document.querySelector(
+        'nav a[data-forge][data-module="' + CSS.escape(String(location.moduleKey)) + '"]:not([data-project])'
+      );
+      if (link) {
+        link.click();
+        return Promise.resolve();
+      }
+      return Promise.reject(new Error("no such module in this app: " + location.moduleKey));
+    }
+    return Promise.reject(new Error("the demo host navigates to issues and the app's pages only"));
   }
 
   // Shows the open gadget again, on its view or its edit view.
