@@ -66,6 +66,7 @@ from atlassian_connect_kit.storage.crypto import KeyRing, generate_key_line
 from atlassian_connect_kit.storage.db import make_engine, upgrade
 from atlassian_connect_kit.storage.store import InstallPayload, TenantStore
 from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
+from atlassian_connect_kit.testing.processes import granian_command
 
 BENCH_DIR = Path(__file__).resolve().parent
 APPS_DIR = BENCH_DIR / "apps"
@@ -490,23 +491,7 @@ def start_ours(server: str, workdir: Path, stack: contextlib.ExitStack) -> Targe
     elif server == "granian":
         # Granian imports the app (atlassian_connect_kit.wsgi builds it from the ini and applies
         # its logging, as pserve does) and leaves X-Forwarded-Proto to the app's own setting.
-        command = [
-            str(bin_dir / "granian"),
-            "--interface",
-            "wsgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--blocking-threads",
-            "8",
-            "--working-dir",
-            str(folder),
-            "--factory",
-            "atlassian_connect_kit.wsgi:app_from_ini",
-        ]
+        command = granian_command(str(bin_dir / "granian"), host="127.0.0.1", port=port)
         description = "granian (WSGI, 8 blocking threads), 1 worker process"
     elif server == "waitress":
         command = [str(bin_dir / "pserve"), str(ini)]

@@ -1,4 +1,5 @@
-"""Serve the app as production does, in child processes: gunicorn on a socket made by the caller.
+"""Serve the app as production does, in child processes: gunicorn on a socket made by the caller,
+or granian on a port of its own.
 
 Tests of what only separate processes show (two instances on one database, a worker surviving a
 database outage) start :class:`GunicornServer`. The listening socket is bound here, on an
@@ -19,6 +20,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import requests
 
@@ -82,88 +84,76 @@ def listening_socket(host: str = "127.0.0.1") -> socket.socket:
     return sock
 
 
-class GunicornServer:
-    """gunicorn serving an ini file in a child process (its own process group), on ``sock``.
+class ServerProcess:
+    """A server in a child process (its own process group), its output in ``log``.
 
-    ``config`` is a gunicorn configuration file (the project's ``gunicorn.conf.py``); workers
-    and threads given here override it. The server's output goes to ``log``.
+    Subclasses give the command, the working directory and the descriptors it inherits.
     """
+
+    name = "server"
 
     def __init__(
         self,
-        ini: Path,
+        command: Sequence[str],
         *,
-        sock: socket.socket,
+        base_url: str,
+        cwd: Path,
         log: Path,
-        config: Path | None = None,
-        workers: int = 1,
-        threads: int = 4,
         env: Mapping[str, str] | None = None,
-        extra_args: Sequence[str] = (),
+        pass_fds: Sequence[int] = (),
     ) -> None:
-        self.ini = ini
+        self.base_url = base_url
         self.log = log
-        self._sock = sock
-        host, port = sock.getsockname()[:2]
-        self.base_url = f"http://{host}:{port}"
-        self._command = [sys.executable, "-m", "gunicorn"]
-        if config is not None:
-            self._command += ["-c", str(config)]
-        self._command += [
-            "--bind",
-            f"fd://{sock.fileno()}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            *extra_args,
-            "--paste",
-            str(ini),
-        ]
+        self._command = list(command)
+        self._cwd = cwd
         self._env = dict(os.environ if env is None else env)
+        self._pass_fds = tuple(pass_fds)
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def pid(self) -> int:
-        """The process id of gunicorn's arbiter (the master process)."""
+        """The process id of the server's main process."""
         assert self._process is not None, "the server is not started"
         return self._process.pid
 
-    def start(self, *, ready_path: str = "/atlassian-connect.json", timeout: float = 90) -> None:
-        """Start gunicorn and wait until ``ready_path`` answers 200 (raise if it never does)."""
+    def start(
+        self,
+        *,
+        ready_path: str = "/atlassian-connect.json",
+        ready_status: int | None = 200,
+        timeout: float = 90,
+    ) -> None:
+        """Start the server; wait until ``ready_path`` answers ``ready_status`` (``None``: any
+        HTTP answer, a redirect included). Raise if it exits or never does."""
         with self.log.open("ab") as output:
             self._process = subprocess.Popen(
                 self._command,
-                cwd=self.ini.parent,
+                cwd=self._cwd,
                 env=self._env,
                 stdout=output,
                 stderr=subprocess.STDOUT,
-                pass_fds=(self._sock.fileno(),),
+                pass_fds=self._pass_fds,
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(
-                    f"gunicorn exited with status {self._process.returncode}; see {self.log}"
+                    f"{self.name} exited with status {self._process.returncode}; see {self.log}"
                 )
             with contextlib.suppress(requests.RequestException):
-                if requests.get(self.base_url + ready_path, timeout=5).status_code == 200:
+                answer = requests.get(self.base_url + ready_path, timeout=5, allow_redirects=False)
+                if ready_status is None or answer.status_code == ready_status:
                     return
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(
-            f"gunicorn did not serve {ready_path} within {timeout} s; see {self.log}"
+            f"{self.name} did not serve {ready_path} within {timeout} s; see {self.log}"
         )
 
     def running(self) -> bool:
-        """Whether the arbiter is still running."""
+        """Whether the server's main process is still running."""
         return self._process is not None and self._process.poll() is None
-
-    def worker_pids(self) -> set[int]:
-        """The process ids of the arbiter's current workers (Linux: read from /proc)."""
-        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
-        return {int(pid) for pid in children.read_text(encoding="ascii").split()}
 
     def stop(self) -> None:
         """Stop gracefully (SIGTERM to the process group), or kill it after 30 seconds."""
@@ -179,7 +169,7 @@ class GunicornServer:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
-    def __enter__(self) -> GunicornServer:
+    def __enter__(self) -> Self:
         if self._process is None:
             self.start()
         return self
@@ -191,3 +181,114 @@ class GunicornServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class GunicornServer(ServerProcess):
+    """gunicorn serving an ini file, on ``sock`` (bound by the caller, inherited by gunicorn).
+
+    ``config`` is a gunicorn configuration file (the project's ``gunicorn.conf.py``); workers
+    and threads given here override it.
+    """
+
+    name = "gunicorn"
+
+    def __init__(
+        self,
+        ini: Path,
+        *,
+        sock: socket.socket,
+        log: Path,
+        config: Path | None = None,
+        workers: int = 1,
+        threads: int = 4,
+        env: Mapping[str, str] | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        self.ini = ini
+        host, port = sock.getsockname()[:2]
+        command = [sys.executable, "-m", "gunicorn"]
+        if config is not None:
+            command += ["-c", str(config)]
+        command += [
+            "--bind",
+            f"fd://{sock.fileno()}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            *extra_args,
+            "--paste",
+            str(ini),
+        ]
+        super().__init__(
+            command,
+            base_url=f"http://{host}:{port}",
+            cwd=ini.parent,
+            log=log,
+            env=env,
+            pass_fds=(sock.fileno(),),
+        )
+
+    def worker_pids(self) -> set[int]:
+        """The process ids of the arbiter's current workers (Linux: read from /proc)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        return {int(pid) for pid in children.read_text(encoding="ascii").split()}
+
+
+def granian_command(
+    executable: str, *, host: str, port: int, workers: int = 1, blocking_threads: int = 8
+) -> list[str]:
+    """granian's command line serving the kit's app (``atlassian_connect_kit.wsgi``), which
+    builds it from the ini that ``ACK_INI`` names in the server's environment."""
+    return [
+        executable,
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(blocking_threads),
+        "--factory",
+        "atlassian_connect_kit.wsgi:app_from_ini",
+    ]
+
+
+class GranianServer(ServerProcess):
+    """granian serving an ini file on ``port`` of 127.0.0.1 (granian binds it itself).
+
+    ``executable`` is granian's command; ``ACK_INI`` is set to ``ini`` in its environment.
+    """
+
+    name = "granian"
+
+    def __init__(
+        self,
+        ini: Path,
+        *,
+        executable: str,
+        port: int,
+        log: Path,
+        workers: int = 1,
+        blocking_threads: int = 8,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.ini = ini
+        command = granian_command(
+            executable,
+            host="127.0.0.1",
+            port=port,
+            workers=workers,
+            blocking_threads=blocking_threads,
+        )
+        environment = dict(os.environ if env is None else env) | {"ACK_INI": str(ini)}
+        super().__init__(
+            command,
+            base_url=f"http://127.0.0.1:{port}",
+            cwd=ini.parent,
+            log=log,
+            env=environment,
+        )

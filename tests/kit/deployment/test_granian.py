@@ -8,12 +8,8 @@ https is not.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +18,7 @@ import requests
 
 from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
-from atlassian_connect_kit.testing.processes import write_ini
+from atlassian_connect_kit.testing.processes import GranianServer, write_ini
 from tests.kit.deployment.support import migrate, server_environment
 from tests.shared_data import REPO_ROOT
 from tests.side_environment import free_port
@@ -57,63 +53,33 @@ def granian_serving(tmp_path: Path, forwarded_allow_ips: str) -> Iterator[str]:
         },
         logging_from=REPO_ROOT / "production.ini",
     )
-    port = free_port()
-    log = tmp_path / "granian.log"
-    command = [
-        executable,
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--factory",
-        "atlassian_connect_kit.wsgi:app_from_ini",
-    ]
-    env = server_environment() | {"ACK_INI": str(ini)}
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=tmp_path,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
+    server = GranianServer(
+        ini,
+        executable=executable,
+        port=free_port(),
+        log=tmp_path / "granian.log",
+        blocking_threads=2,
+        env=server_environment(),
+    )
+    # Plain http is redirected in production mode: any answer means it is serving.
+    server.start(ready_status=None, timeout=60)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"granian exited: {log.read_text(errors='replace')[-2000:]}")
-            with contextlib.suppress(requests.RequestException):
-                requests.get(f"{url}/atlassian-connect.json", timeout=5, allow_redirects=False)
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"granian did not serve: {log.read_text(errors='replace')}")
-            time.sleep(0.1)
-        yield url
+        yield server.base_url
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        server.stop()
+
+
+def descriptor(url: str, **headers: str) -> requests.Response:
+    """``GET /atlassian-connect.json`` with ``headers``, not following a redirect."""
+    return requests.get(
+        f"{url}/atlassian-connect.json", headers=headers, allow_redirects=False, timeout=10
+    )
 
 
 def test_granian_serves_the_proxy_s_https_requests_and_redirects_plain_http(tmp_path):
     with granian_serving(tmp_path, "127.0.0.1") as url:
-        proxied = requests.get(
-            f"{url}/atlassian-connect.json",
-            headers={"X-Forwarded-Proto": "https"},
-            allow_redirects=False,
-            timeout=10,
-        )
-        plain = requests.get(f"{url}/atlassian-connect.json", allow_redirects=False, timeout=10)
+        proxied = descriptor(url, **{"X-Forwarded-Proto": "https"})
+        plain = descriptor(url)
     assert proxied.status_code == 200
     assert proxied.json()["baseUrl"] == BASE_URL
     assert proxied.headers["Strict-Transport-Security"].startswith("max-age=")
@@ -123,11 +89,6 @@ def test_granian_serves_the_proxy_s_https_requests_and_redirects_plain_http(tmp_
 
 def test_under_granian_an_untrusted_peer_cannot_claim_https(tmp_path):
     with granian_serving(tmp_path, "10.0.0.0/8") as url:
-        claimed = requests.get(
-            f"{url}/atlassian-connect.json",
-            headers={"X-Forwarded-Proto": "https"},
-            allow_redirects=False,
-            timeout=10,
-        )
+        claimed = descriptor(url, **{"X-Forwarded-Proto": "https"})
     assert claimed.status_code == 308
     assert claimed.headers["Location"] == f"{BASE_URL}/atlassian-connect.json"
