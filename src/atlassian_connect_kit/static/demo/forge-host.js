@@ -4,9 +4,9 @@
  * getContext and invoke are asked of the demo host's server (api/forge/context and
  * api/forge/invoke), which mints the Forge Invocation Token and the viewer's token with the fake
  * site's keys and calls the app's remote; navigate (to an issue or another page of the app) and
- * reload move the host page. A dashboard
- * gadget's submit is kept by the host's server (api/forge/submit), and the gadget then shows its
- * view again; the host's "Configure" button reopens it on its edit view. */
+ * reload move the host page. A dashboard gadget's submit is kept by the host's server
+ * (api/forge/submit), and the gadget then shows its view again; the host's "Configure" button
+ * reopens it on its edit view. */
 (function () {
   "use strict";
   var viewer = document.getElementById("viewer");
@@ -70,9 +70,9 @@
     }
     if (location && location.target === "module" && location.moduleKey) {
       // Another page of the app: the host's own link to that Forge module opens it.
-      var link = document.querySelector(
-        'nav a[data-forge][data-module="' + CSS.escape(String(location.moduleKey)) + '"]:not([data-project])'
-      );
+      var selector = 'nav a[data-forge][data-module="' + CSS.escape(String(location.moduleKey)) +
+        '"]:not([data-project])';
+      var link = document.querySelector(selector);
       if (link) {
         link.click();
         return Promise.resolve();
