@@ -261,6 +261,11 @@ def test_a_secret_rotated_through_another_process_works_at_once(
         assert _get(other, "/test/page", query, _token(installed_tenant, "/test/page", query)).ok
         rotated = fake_jira.rotate_secret(installed_tenant)  # lands on ack_server only
         assert rotated.install_status == 204
+        # A token signed with neither secret fails against both, and says why.
+        forged = _token(installed_tenant, "/test/page", query, secret="x" * 40)
+        refused = _get(other, "/test/page", query, forged)
+        assert refused.status_code == 401
+        assert refused.json() == {"error": "token signature is invalid"}
         fresh = _token(rotated, "/test/page", query)
         assert _get(other, "/test/page", query, fresh).status_code == 200
         stale = _token(installed_tenant, "/test/page", query)
@@ -309,6 +314,37 @@ def test_database_unavailable_is_a_503(installed_tenant, ack_server, monkeypatch
     response = _get(ack_server, "/test/page", "a=1", _token(installed_tenant, "/test/page", "a=1"))
     assert response.status_code == 503
     assert "Traceback" not in response.text
+
+
+def test_a_cached_site_s_page_is_served_while_the_database_is_down(
+    installed_tenant, ack_server, monkeypatch, caplog
+):
+    store = get_tenant_store(ack_server.app.registry)
+    query = "a=1"
+    # The site is in this process's cache (every request reads it through there).
+    assert _get(ack_server, "/test/page", query, _token(installed_tenant, "/test/page", query)).ok
+    cached_get = store.get
+
+    def get(client_key, *, fresh=False):
+        if fresh:
+            raise DatabaseUnavailable("connection refused")
+        return cached_get(client_key)
+
+    def touch(client_key):
+        raise DatabaseUnavailable("connection refused")
+
+    monkeypatch.setattr(store, "get", get)
+    monkeypatch.setattr(store, "touch", touch)
+    caplog.set_level(logging.INFO, logger="atlassian_connect_kit.auth.connect")
+    response = _get(ack_server, "/test/page", query, _token(installed_tenant, "/test/page", query))
+    # The page and its context token come from the cached site; only the last-seen time waits.
+    assert response.status_code == 200, response.text
+    token = re.search(r"data-token='([^']+)'", response.text).group(1)
+    claims = jwt.decode(token, installed_tenant.shared_secret, algorithms=["HS256"])
+    assert claims["iss"] == installed_tenant.client_key
+    assert [record.getMessage() for record in caplog.records] == [
+        f"last-seen time of {installed_tenant.client_key} not recorded: connection refused"
+    ]
 
 
 # -- views that require a signed-in user -------------------------------------------------------
