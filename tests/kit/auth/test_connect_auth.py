@@ -15,7 +15,7 @@ from pyramid.interfaces import IExceptionResponse
 from webob import Request
 from webtest import TestApp
 
-from atlassian_connect_kit import get_plugin_manager
+from atlassian_connect_kit import get_plugin_manager, hookimpl
 from atlassian_connect_kit.auth.connect import request_qsh
 from atlassian_connect_kit.auth.identity import AUTH_MODES
 from atlassian_connect_kit.auth.policy import sign_in_required_view
@@ -30,9 +30,31 @@ from atlassian_connect_kit.testing.server import serve_kit_app
 from tests.addon_for_tests import SampleAddon
 
 
+class IdentityEcho:
+    """A page that shows what the kit tells a view about its viewer."""
+
+    __name__ = "identity_echo"
+
+    @hookimpl
+    def ack_configure(self, config, settings):
+        config.add_route("echo.identity", "/echo/identity")
+        config.add_view(
+            lambda request: {
+                "clientKey": request.identity.client_key,
+                "baseUrl": request.identity.base_url,
+                "accountId": request.identity.account_id,
+                "context": request.identity.context,
+                "mode": request.identity.mode,
+            },
+            route_name="echo.identity",
+            renderer="json",
+            connect_auth="jwt",
+        )
+
+
 @pytest.fixture
 def ack_extra_plugins():
-    return [SampleAddon()]
+    return [SampleAddon(), IdentityEcho()]
 
 
 def _token(app, path, query="", *, secret=None, lifetime=180, qsh=None, sub="user-1", **extra):
@@ -302,6 +324,35 @@ def test_logs_never_contain_tokens_or_secrets(
         assert secret not in text
     assert "Authorization" not in text
     assert "eyJ" not in text  # no JWT segment at all
+
+
+@pytest.mark.parametrize(
+    ("claims", "account_id", "context"),
+    [
+        (
+            {"sub": "557058:viewer", "context": {"jira": {"issue": {"key": "KIT-7"}}}},
+            "557058:viewer",
+            {"jira": {"issue": {"key": "KIT-7"}}},
+        ),
+        ({"sub": "557058:viewer", "context": "not an object"}, "557058:viewer", {}),
+        ({"sub": "", "context": ["KIT-7"]}, None, {}),
+        ({"sub": None}, None, {}),
+    ],
+)
+def test_the_view_sees_the_site_the_viewer_and_the_token_s_context(
+    fake_jira, installed_tenant, ack_server, claims, account_id, context
+):
+    extra = {key: value for key, value in claims.items() if key != "sub"}
+    token = _token(installed_tenant, "/echo/identity", sub=claims["sub"], **extra)
+    response = _get(ack_server, "/echo/identity", token=token)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "clientKey": installed_tenant.client_key,
+        "baseUrl": fake_jira.base_url,
+        "accountId": account_id,  # an empty subject is nobody, as a missing one
+        "context": context,  # only an object is a context
+        "mode": "jwt",
+    }
 
 
 def test_database_unavailable_is_a_503(installed_tenant, ack_server, monkeypatch):
