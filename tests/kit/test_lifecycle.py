@@ -581,3 +581,11 @@ def test_a_malformed_toggle_token_is_refused_with_its_reason(fake_jira, ack_serv
     assert response.status_code == 401
     assert response.json() == {"error": "malformed token"}
     assert _store(ack_server).get(app.client_key, fresh=True).enabled
+
+
+@pytest.mark.parametrize("event", ["installed", "uninstalled", "enabled", "disabled"])
+def test_lifecycle_urls_answer_posts_only(fake_jira, ack_server, event):
+    # Jira only ever POSTs them; a GET (a crawler, a misconfigured probe) finds nothing there.
+    for method in ("GET", "PUT", "DELETE"):
+        response = requests.request(method, f"{ack_server.base_url}/{event}", timeout=10)
+        assert response.status_code == 404, (method, response.text)
