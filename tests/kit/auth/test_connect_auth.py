@@ -12,6 +12,7 @@ import requests
 from atlassian_jwt import encode as atlassian_encode
 from pyramid.httpexceptions import HTTPForbidden
 from pyramid.interfaces import IExceptionResponse
+from pyramid.response import Response
 from webob import Request
 from webtest import TestApp
 
@@ -31,7 +32,7 @@ from tests.addon_for_tests import SampleAddon
 
 
 class IdentityEcho:
-    """A page that shows what the kit tells a view about its viewer."""
+    """Views that show what the kit tells a view about its viewer and its context."""
 
     __name__ = "identity_echo"
 
@@ -39,17 +40,36 @@ class IdentityEcho:
     def ack_configure(self, config, settings):
         config.add_route("echo.identity", "/echo/identity")
         config.add_view(
-            lambda request: {
-                "clientKey": request.identity.client_key,
-                "baseUrl": request.identity.base_url,
-                "accountId": request.identity.account_id,
-                "context": request.identity.context,
-                "mode": request.identity.mode,
-            },
-            route_name="echo.identity",
-            renderer="json",
-            connect_auth="jwt",
+            echo_identity, route_name="echo.identity", renderer="json", connect_auth="jwt"
         )
+        config.add_route("echo.public", "/echo/public")
+        config.add_view(
+            echo_public, route_name="echo.public", renderer="json", connect_auth="public"
+        )
+        config.add_route("echo.cached", "/echo/cached")
+        config.add_view(echo_cached, route_name="echo.cached", connect_auth="jwt")
+
+
+def echo_identity(context, request):
+    identity = request.identity
+    return {
+        "clientKey": identity.client_key,
+        "baseUrl": identity.base_url,
+        "accountId": identity.account_id,
+        "context": identity.context,
+        "mode": identity.mode,
+        "root": type(context).__name__,
+    }
+
+
+def echo_public(context, request):
+    return {"root": type(context).__name__, "identity": request.identity}
+
+
+def echo_cached(context, request):
+    response = Response("per viewer", content_type="text/plain")
+    response.cache_control.max_age = 60  # a view's own caching wish
+    return response
 
 
 @pytest.fixture
@@ -220,6 +240,21 @@ def test_context_route_accepts_context_tokens_in_the_header(
     assert _get(ack_server, "/test/api/whoami", "x=1", exact, header=True).status_code == 200
 
 
+def test_a_public_view_is_handed_its_context_and_no_identity(ack_server):
+    response = _get(ack_server, "/echo/public")
+    assert response.status_code == 200
+    assert response.json() == {"root": "DefaultRootFactory", "identity": None}
+
+
+def test_an_authenticated_answer_a_view_would_cache_is_never_stored(installed_tenant, ack_server):
+    token = _token(installed_tenant, "/echo/cached")
+    response = _get(ack_server, "/echo/cached", token=token)
+    assert response.status_code == 200
+    # One header carrying both (some intermediaries read only the first of several).
+    [cache_control] = response.raw.headers.getlist("Cache-Control")
+    assert {part.strip() for part in cache_control.split(",")} == {"max-age=60", "no-store"}
+
+
 def test_public_route_needs_no_token(ack_server):
     response = _get(ack_server, "/test/public")
     assert response.status_code == 200
@@ -352,6 +387,7 @@ def test_the_view_sees_the_site_the_viewer_and_the_token_s_context(
         "accountId": account_id,  # an empty subject is nobody, as a missing one
         "context": context,  # only an object is a context
         "mode": "jwt",
+        "root": "DefaultRootFactory",  # the view is handed Pyramid's context as usual
     }
 
 
