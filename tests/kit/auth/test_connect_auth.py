@@ -728,9 +728,13 @@ class TokenOnPublicPage:
         )
 
 
-def test_a_context_token_asked_for_without_a_signed_request_is_a_401(tmp_path):
+def test_a_context_token_asked_for_without_a_signed_request_is_a_401(tmp_path, caplog):
     settings = _dev_settings(tmp_path)
     app = TestApp(make_app(settings, extra_plugins=[TokenOnPublicPage()]))
+    caplog.set_level(logging.INFO, logger="atlassian_connect_kit.auth")
     response = app.get("/public-token", status=401)
     assert response.json == {"error": "authentication required"}
+    assert [record.getMessage() for record in caplog.records] == [
+        "authentication refused for GET /public-token: authentication required"
+    ]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
