@@ -548,6 +548,13 @@ def test_the_qsh_path_comes_from_the_server_s_raw_uri(installed_tenant, ack_serv
     app.get(f"/test/page?a=1&jwt={decoded}", extra_environ={variable: "/test/page"}, status=200)
 
 
+def test_a_question_mark_inside_the_query_belongs_to_the_query(installed_tenant, ack_server):
+    # RFC 3986 allows "?" in a query unencoded, as in a return URL Jira signs as it is.
+    query = "next=/browse/KIT-1?focus=comments"
+    response = _get(ack_server, "/test/page", query, _token(installed_tenant, "/test/page", query))
+    assert response.status_code == 200, response.text
+
+
 def test_a_raw_uri_that_is_not_a_path_is_ignored(installed_tenant, ack_server):
     token = _token(installed_tenant, "/test/page", "a=1")
     TestApp(ack_server.app).get(
