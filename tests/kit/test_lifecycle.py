@@ -508,8 +508,9 @@ def test_each_callback_leaves_one_log_line_naming_the_site(fake_jira, ack_server
 
 
 def test_an_uninstall_retried_on_another_worker_tells_plugins_once(
-    fake_jira, ack_server, ack_settings, ack_extra_plugins, addon
+    fake_jira, ack_server, ack_settings, ack_extra_plugins, addon, caplog
 ):
+    caplog.set_level(logging.INFO, logger="atlassian_connect_kit.privacy")
     app = fake_jira.install(ack_server.base_url)
     other = serve_kit_app(ack_settings, plugins=ack_extra_plugins)  # another worker, same db
     try:
@@ -530,6 +531,9 @@ def test_an_uninstall_retried_on_another_worker_tells_plugins_once(
     finally:
         other.stop()
     assert addon.events.count(("uninstalled", app.client_key)) == 1
+    # The kit's own part ran both times: rows left for the clientKey since would be gone too.
+    purges = [r.getMessage() for r in caplog.records if "removed (uninstall)" in r.getMessage()]
+    assert len(purges) == 2
 
 
 def test_enabled_for_a_site_that_never_installed_is_refused(fake_jira, ack_server):
