@@ -227,3 +227,44 @@ def test_an_installation_first_seen_through_an_invocation_is_announced_once(
         assert response.status_code == 200, response.text
         assert response.json()["client_key"] == installation.installation_id
     assert probe.heard == [("forge_installed", installation.installation_id, None)]
+
+
+def test_a_fit_living_longer_than_the_maximum_lifetime_gets_401(
+    forge_installation, fake_jira, ack_server
+):
+    # ack.jwt_max_lifetime (3600 s by default) binds Forge's tokens as it binds Connect's.
+    for lifetime, status in ((7200, 401), (600, 200)):
+        fit = fake_jira.forge_invocation_token(
+            forge_installation, account_id=user(fake_jira), lifetime=lifetime
+        )
+        response = requests.get(
+            f"{ack_server.base_url}/probe/whoami",
+            headers={"Authorization": f"Bearer {fit}"},
+            timeout=10,
+        )
+        assert response.status_code == status, response.text
+        if status == 401:
+            assert response.json() == {"error": "token lifetime is too long"}
+
+
+class TestWithoutForgeSigningKeys:
+    """Forge's key set cannot be fetched: nothing is accepted, and the answer says try again."""
+
+    @pytest.fixture
+    def ack_settings(self, ack_settings):
+        return {**ack_settings, "ack.forge.jwks_url": "http://127.0.0.1:9/.well-known/jwks.json"}
+
+    def test_every_fit_gets_503(self, fake_jira, ack_server, forge_manifest, caplog):
+        fake_jira.set_forge_delivery(max_retries=0)
+        installation = fake_jira.forge_install(forge_manifest)
+        headers = fake_jira.forge_invocation_headers(
+            installation, "ack-remote-endpoint", account_id=user(fake_jira)
+        )
+        caplog.set_level(logging.WARNING, logger="atlassian_connect_kit.auth.forge_request")
+        caplog.clear()  # the installed event was refused the same way
+        response = requests.get(f"{ack_server.base_url}/probe/whoami", headers=headers, timeout=10)
+        assert response.status_code == 503
+        assert response.json() == {"error": "Forge signing keys are unavailable; try again shortly"}
+        assert [record.getMessage() for record in caplog.records] == [
+            "Forge invocation not verified: JWKS unreachable (ConnectionError)"
+        ]
