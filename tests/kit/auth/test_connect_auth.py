@@ -63,7 +63,11 @@ def echo_identity(context, request):
 
 
 def echo_public(context, request):
-    return {"root": type(context).__name__, "identity": request.identity}
+    return {
+        "root": type(context).__name__,
+        "identity": request.identity,
+        "userid": request.authenticated_userid,
+    }
 
 
 def echo_cached(context, request):
@@ -243,7 +247,7 @@ def test_context_route_accepts_context_tokens_in_the_header(
 def test_a_public_view_is_handed_its_context_and_no_identity(ack_server):
     response = _get(ack_server, "/echo/public")
     assert response.status_code == 200
-    assert response.json() == {"root": "DefaultRootFactory", "identity": None}
+    assert response.json() == {"root": "DefaultRootFactory", "identity": None, "userid": None}
 
 
 def test_an_authenticated_answer_a_view_would_cache_is_never_stored(installed_tenant, ack_server):
