@@ -183,6 +183,11 @@ def test_install_key_server_down_is_a_503_and_nothing_is_written(fake_jira, ack_
     assert warnings == [
         "signed install could not be verified: install key server unreachable (ConnectionError)"
     ]
+    # Jira's installer shows the answer: it says what to do.
+    body = json.dumps(_body("jira:new-site", "s" * 40, "https://new-site.example.com"))
+    response = _post_install(ack_server, _new_site_token(fake_jira, ack_server), body)
+    assert response.status_code == 503
+    assert response.json() == {"error": "install key service unavailable, try again"}
 
 
 def test_disable_then_enable(fake_jira, ack_server, addon):
