@@ -183,6 +183,11 @@ def test_install_key_server_down_is_a_503_and_nothing_is_written(fake_jira, ack_
     assert warnings == [
         "signed install could not be verified: install key server unreachable (ConnectionError)"
     ]
+    # Jira's installer shows the answer: it says what to do.
+    body = json.dumps(_body("jira:new-site", "s" * 40, "https://new-site.example.com"))
+    response = _post_install(ack_server, _new_site_token(fake_jira, ack_server), body)
+    assert response.status_code == 503
+    assert response.json() == {"error": "install key service unavailable, try again"}
 
 
 def test_disable_then_enable(fake_jira, ack_server, addon):
@@ -294,11 +299,17 @@ def test_a_lifecycle_body_of_64_kib_is_accepted(fake_jira, ack_server):
         (b"", "the body must be a JSON object"),
         (b"[1, 2]", "the body must be a JSON object"),
         (b"[" * 20000 + b"]" * 20000, "the body is nested too deeply"),
-        (b'{"clientKey": "jira:new-site", "a": ' + b"[" * 16 + b"]" * 16 + b"}", "nested too"),
+        (
+            b'{"clientKey": "jira:new-site", "a": ' + b"[" * 16 + b"]" * 16 + b"}",
+            "the body is nested too deeply",
+        ),
         (b'{"key": "x"}', "clientKey is missing"),
         (b'{"clientKey": ""}', "clientKey is missing"),
         (b'{"clientKey": 7}', "clientKey is missing"),
-        (b'{"clientKey": "jira:new-site", "baseUrl": "https://x.example.com"}', "sharedSecret"),
+        (
+            b'{"clientKey": "jira:new-site", "baseUrl": "https://x.example.com"}',
+            "sharedSecret is missing",
+        ),
     ],
     ids=[
         "malformed",
@@ -316,7 +327,7 @@ def test_a_lifecycle_body_of_64_kib_is_accepted(fake_jira, ack_server):
 def test_a_malformed_lifecycle_body_under_the_cap_gets_400(fake_jira, ack_server, body, reason):
     response = _post_install(ack_server, _new_site_token(fake_jira, ack_server), body)
     assert response.status_code == 400, response.text
-    assert reason in response.json()["error"]
+    assert response.json() == {"error": reason}  # the words Jira's installer log shows
     _assert_security_headers(response)
     assert _store(ack_server).get("jira:new-site", fresh=True) is None
 
@@ -508,8 +519,9 @@ def test_each_callback_leaves_one_log_line_naming_the_site(fake_jira, ack_server
 
 
 def test_an_uninstall_retried_on_another_worker_tells_plugins_once(
-    fake_jira, ack_server, ack_settings, ack_extra_plugins, addon
+    fake_jira, ack_server, ack_settings, ack_extra_plugins, addon, caplog
 ):
+    caplog.set_level(logging.INFO, logger="atlassian_connect_kit.privacy")
     app = fake_jira.install(ack_server.base_url)
     other = serve_kit_app(ack_settings, plugins=ack_extra_plugins)  # another worker, same db
     try:
@@ -530,6 +542,9 @@ def test_an_uninstall_retried_on_another_worker_tells_plugins_once(
     finally:
         other.stop()
     assert addon.events.count(("uninstalled", app.client_key)) == 1
+    # The kit's own part ran both times: rows left for the clientKey since would be gone too.
+    purges = [r.getMessage() for r in caplog.records if "removed (uninstall)" in r.getMessage()]
+    assert len(purges) == 2
 
 
 def test_enabled_for_a_site_that_never_installed_is_refused(fake_jira, ack_server):
@@ -581,3 +596,11 @@ def test_a_malformed_toggle_token_is_refused_with_its_reason(fake_jira, ack_serv
     assert response.status_code == 401
     assert response.json() == {"error": "malformed token"}
     assert _store(ack_server).get(app.client_key, fresh=True).enabled
+
+
+@pytest.mark.parametrize("event", ["installed", "uninstalled", "enabled", "disabled"])
+def test_lifecycle_urls_answer_posts_only(fake_jira, ack_server, event):
+    # Jira only ever POSTs them; a GET (a crawler, a misconfigured probe) finds nothing there.
+    for method in ("GET", "PUT", "DELETE"):
+        response = requests.request(method, f"{ack_server.base_url}/{event}", timeout=10)
+        assert response.status_code == 404, (method, response.text)

@@ -12,10 +12,11 @@ import requests
 from atlassian_jwt import encode as atlassian_encode
 from pyramid.httpexceptions import HTTPForbidden
 from pyramid.interfaces import IExceptionResponse
+from pyramid.response import Response
 from webob import Request
 from webtest import TestApp
 
-from atlassian_connect_kit import get_plugin_manager
+from atlassian_connect_kit import get_plugin_manager, hookimpl
 from atlassian_connect_kit.auth.connect import request_qsh
 from atlassian_connect_kit.auth.identity import AUTH_MODES
 from atlassian_connect_kit.auth.policy import sign_in_required_view
@@ -30,9 +31,54 @@ from atlassian_connect_kit.testing.server import serve_kit_app
 from tests.addon_for_tests import SampleAddon
 
 
+class IdentityEcho:
+    """Views that show what the kit tells a view about its viewer and its context."""
+
+    __name__ = "identity_echo"
+
+    @hookimpl
+    def ack_configure(self, config, settings):
+        config.add_route("echo.identity", "/echo/identity")
+        config.add_view(
+            echo_identity, route_name="echo.identity", renderer="json", connect_auth="jwt"
+        )
+        config.add_route("echo.public", "/echo/public")
+        config.add_view(
+            echo_public, route_name="echo.public", renderer="json", connect_auth="public"
+        )
+        config.add_route("echo.cached", "/echo/cached")
+        config.add_view(echo_cached, route_name="echo.cached", connect_auth="jwt")
+
+
+def echo_identity(context, request):
+    identity = request.identity
+    return {
+        "clientKey": identity.client_key,
+        "baseUrl": identity.base_url,
+        "accountId": identity.account_id,
+        "context": identity.context,
+        "mode": identity.mode,
+        "root": type(context).__name__,
+    }
+
+
+def echo_public(context, request):
+    return {
+        "root": type(context).__name__,
+        "identity": request.identity,
+        "userid": request.authenticated_userid,
+    }
+
+
+def echo_cached(context, request):
+    response = Response("per viewer", content_type="text/plain")
+    response.cache_control.max_age = 60  # a view's own caching wish
+    return response
+
+
 @pytest.fixture
 def ack_extra_plugins():
-    return [SampleAddon()]
+    return [SampleAddon(), IdentityEcho()]
 
 
 def _token(app, path, query="", *, secret=None, lifetime=180, qsh=None, sub="user-1", **extra):
@@ -198,6 +244,21 @@ def test_context_route_accepts_context_tokens_in_the_header(
     assert _get(ack_server, "/test/api/whoami", "x=1", exact, header=True).status_code == 200
 
 
+def test_a_public_view_is_handed_its_context_and_no_identity(ack_server):
+    response = _get(ack_server, "/echo/public")
+    assert response.status_code == 200
+    assert response.json() == {"root": "DefaultRootFactory", "identity": None, "userid": None}
+
+
+def test_an_authenticated_answer_a_view_would_cache_is_never_stored(installed_tenant, ack_server):
+    token = _token(installed_tenant, "/echo/cached")
+    response = _get(ack_server, "/echo/cached", token=token)
+    assert response.status_code == 200
+    # One header carrying both (some intermediaries read only the first of several).
+    [cache_control] = response.raw.headers.getlist("Cache-Control")
+    assert {part.strip() for part in cache_control.split(",")} == {"max-age=60", "no-store"}
+
+
 def test_public_route_needs_no_token(ack_server):
     response = _get(ack_server, "/test/public")
     assert response.status_code == 200
@@ -261,6 +322,11 @@ def test_a_secret_rotated_through_another_process_works_at_once(
         assert _get(other, "/test/page", query, _token(installed_tenant, "/test/page", query)).ok
         rotated = fake_jira.rotate_secret(installed_tenant)  # lands on ack_server only
         assert rotated.install_status == 204
+        # A token signed with neither secret fails against both, and says why.
+        forged = _token(installed_tenant, "/test/page", query, secret="x" * 40)
+        refused = _get(other, "/test/page", query, forged)
+        assert refused.status_code == 401
+        assert refused.json() == {"error": "token signature is invalid"}
         fresh = _token(rotated, "/test/page", query)
         assert _get(other, "/test/page", query, fresh).status_code == 200
         stale = _token(installed_tenant, "/test/page", query)
@@ -299,6 +365,36 @@ def test_logs_never_contain_tokens_or_secrets(
     assert "eyJ" not in text  # no JWT segment at all
 
 
+@pytest.mark.parametrize(
+    ("claims", "account_id", "context"),
+    [
+        (
+            {"sub": "557058:viewer", "context": {"jira": {"issue": {"key": "KIT-7"}}}},
+            "557058:viewer",
+            {"jira": {"issue": {"key": "KIT-7"}}},
+        ),
+        ({"sub": "557058:viewer", "context": "not an object"}, "557058:viewer", {}),
+        ({"sub": "", "context": ["KIT-7"]}, None, {}),
+        ({"sub": None}, None, {}),
+    ],
+)
+def test_the_view_sees_the_site_the_viewer_and_the_token_s_context(
+    fake_jira, installed_tenant, ack_server, claims, account_id, context
+):
+    extra = {key: value for key, value in claims.items() if key != "sub"}
+    token = _token(installed_tenant, "/echo/identity", sub=claims["sub"], **extra)
+    response = _get(ack_server, "/echo/identity", token=token)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "clientKey": installed_tenant.client_key,
+        "baseUrl": fake_jira.base_url,
+        "accountId": account_id,  # an empty subject is nobody, as a missing one
+        "context": context,  # only an object is a context
+        "mode": "jwt",
+        "root": "DefaultRootFactory",  # the view is handed Pyramid's context as usual
+    }
+
+
 def test_database_unavailable_is_a_503(installed_tenant, ack_server, monkeypatch):
     store = get_tenant_store(ack_server.app.registry)
 
@@ -309,6 +405,37 @@ def test_database_unavailable_is_a_503(installed_tenant, ack_server, monkeypatch
     response = _get(ack_server, "/test/page", "a=1", _token(installed_tenant, "/test/page", "a=1"))
     assert response.status_code == 503
     assert "Traceback" not in response.text
+
+
+def test_a_cached_site_s_page_is_served_while_the_database_is_down(
+    installed_tenant, ack_server, monkeypatch, caplog
+):
+    store = get_tenant_store(ack_server.app.registry)
+    query = "a=1"
+    # The site is in this process's cache (every request reads it through there).
+    assert _get(ack_server, "/test/page", query, _token(installed_tenant, "/test/page", query)).ok
+    cached_get = store.get
+
+    def get(client_key, *, fresh=False):
+        if fresh:
+            raise DatabaseUnavailable("connection refused")
+        return cached_get(client_key)
+
+    def touch(client_key):
+        raise DatabaseUnavailable("connection refused")
+
+    monkeypatch.setattr(store, "get", get)
+    monkeypatch.setattr(store, "touch", touch)
+    caplog.set_level(logging.INFO, logger="atlassian_connect_kit.auth.connect")
+    response = _get(ack_server, "/test/page", query, _token(installed_tenant, "/test/page", query))
+    # The page and its context token come from the cached site; only the last-seen time waits.
+    assert response.status_code == 200, response.text
+    token = re.search(r"data-token='([^']+)'", response.text).group(1)
+    claims = jwt.decode(token, installed_tenant.shared_secret, algorithms=["HS256"])
+    assert claims["iss"] == installed_tenant.client_key
+    assert [record.getMessage() for record in caplog.records] == [
+        f"last-seen time of {installed_tenant.client_key} not recorded: connection refused"
+    ]
 
 
 # -- views that require a signed-in user -------------------------------------------------------
@@ -423,6 +550,13 @@ def test_the_qsh_path_comes_from_the_server_s_raw_uri(installed_tenant, ack_serv
     app.get(url, status=401)  # without it, the decoded path is all there is
     decoded = _token(installed_tenant, "/test/page", "a=1")
     app.get(f"/test/page?a=1&jwt={decoded}", extra_environ={variable: "/test/page"}, status=200)
+
+
+def test_a_question_mark_inside_the_query_belongs_to_the_query(installed_tenant, ack_server):
+    # RFC 3986 allows "?" in a query unencoded, as in a return URL Jira signs as it is.
+    query = "next=/browse/KIT-1?focus=comments"
+    response = _get(ack_server, "/test/page", query, _token(installed_tenant, "/test/page", query))
+    assert response.status_code == 200, response.text
 
 
 def test_a_raw_uri_that_is_not_a_path_is_ignored(installed_tenant, ack_server):
@@ -605,9 +739,13 @@ class TokenOnPublicPage:
         )
 
 
-def test_a_context_token_asked_for_without_a_signed_request_is_a_401(tmp_path):
+def test_a_context_token_asked_for_without_a_signed_request_is_a_401(tmp_path, caplog):
     settings = _dev_settings(tmp_path)
     app = TestApp(make_app(settings, extra_plugins=[TokenOnPublicPage()]))
+    caplog.set_level(logging.INFO, logger="atlassian_connect_kit.auth")
     response = app.get("/public-token", status=401)
     assert response.json == {"error": "authentication required"}
+    assert [record.getMessage() for record in caplog.records] == [
+        "authentication refused for GET /public-token: authentication required"
+    ]
     assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -42,3 +42,19 @@ def test_a_bad_token_for_a_site_another_worker_uninstalled_is_a_401(
         assert refused.json() == {"error": "token signature is invalid"}
     finally:
         other.stop()
+
+
+def test_a_site_another_worker_enabled_again_is_served_at_once(
+    fake_jira, installed_tenant, ack_server, ack_settings, ack_extra_plugins
+):
+    other = serve_kit_app(ack_settings, plugins=ack_extra_plugins)
+    try:
+        assert fake_jira.disable(installed_tenant) == 204  # handled by ack_server
+        refused = _page(other, installed_tenant)  # `other` caches the site, disabled
+        assert refused.status_code == 401
+        assert refused.json() == {"error": "the app is disabled for this site"}
+        assert fake_jira.enable(installed_tenant) == 204  # handled by ack_server again
+        # The cached "disabled" is checked against the database before anyone is refused.
+        assert _page(other, installed_tenant).status_code == 200
+    finally:
+        other.stop()

@@ -2,15 +2,54 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import requests
 
+from atlassian_connect_kit import hookimpl
+from atlassian_connect_kit.auth.forge_request import ForgeTokenMissing
+from atlassian_connect_kit.storage.db import DatabaseUnavailable
+from atlassian_connect_kit.storage.service import get_tenant_store
 from tests.kit.forge_probe import ForgeProbe
 
 
+class MembersOnly:
+    """A Forge-enabled view that needs a user, and one that needs a token Forge did not send."""
+
+    __name__ = "members_only"
+
+    @hookimpl
+    def ack_configure(self, config, settings):
+        config.add_route("members.page", "/members/page")
+        config.add_view(
+            lambda request: {"user": request.identity.account_id},
+            route_name="members.page",
+            renderer="json",
+            connect_auth="context+forge",
+            connect_require_user="sign in to see the members",
+        )
+        config.add_route("members.token", "/members/token")
+        config.add_view(
+            _needs_a_token,
+            route_name="members.token",
+            renderer="json",
+            connect_auth="context+forge",
+        )
+
+
+def _needs_a_token(request):
+    raise ForgeTokenMissing("Forge sent no app system token")
+
+
 @pytest.fixture
-def ack_extra_plugins():
-    return [ForgeProbe()]
+def probe():
+    return ForgeProbe()
+
+
+@pytest.fixture
+def ack_extra_plugins(probe):
+    return [probe, MembersOnly()]
 
 
 def user(fake_jira):
@@ -86,3 +125,146 @@ class TestWithoutAnAppId:
         response = requests.get(f"{ack_server.base_url}/probe/whoami", headers=headers, timeout=10)
         assert response.status_code == 401
         assert response.json() == {"error": "Forge invocations are not enabled (ack.forge.app_id)"}
+
+
+def test_a_pure_forge_invocation_without_a_user_names_its_installation_and_nobody(
+    forge_invoke, forge_installation
+):
+    response = forge_invoke("/probe/whoami", user=None)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "client_key": forge_installation.installation_id,
+        "account_id": None,
+        # A backend invocation names no site URL: the site's API base URL stands for it.
+        "base_url": forge_installation.api_base_url,
+        "mode": "context+forge",
+        "linked": False,
+        "installation_id": forge_installation.installation_id,
+        "license_active": None,
+    }
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_fit_of_an_adopted_connect_install_is_its_tenant(
+    fake_jira, ack_server, forge_manifest, monkeypatch, caplog
+):
+    app = fake_jira.install(ack_server.base_url)
+    manifest = {**forge_manifest, "app": {**forge_manifest["app"]}}
+    manifest["app"]["connect"] = {"key": app.app_key, "remote": "ack-remote"}
+    fake_jira.set_forge_delivery(retry_interval=0.05)
+    installation = fake_jira.forge_install(manifest, adopt=app)
+    viewer = user(fake_jira)
+    headers = fake_jira.forge_invocation_headers(
+        installation, "ack-remote-endpoint", account_id=viewer
+    )
+    touched = []
+
+    def touch(client_key):
+        touched.append(client_key)
+        raise DatabaseUnavailable("connection refused")
+
+    monkeypatch.setattr(get_tenant_store(ack_server.app.registry), "touch", touch)
+    caplog.set_level(logging.INFO, logger="atlassian_connect_kit.auth.forge_request")
+    response = requests.get(f"{ack_server.base_url}/probe/whoami", headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+    # The site was seen (`ack tenants purge-stale` goes by that); when that cannot be written,
+    # the invocation the token proves is served all the same.
+    assert touched == [app.client_key]
+    assert [record.getMessage() for record in caplog.records] == [
+        "Forge installation last-seen time not recorded: connection refused"
+    ]
+    assert response.json() == {
+        "client_key": app.client_key,
+        "account_id": viewer,
+        "base_url": fake_jira.base_url,
+        "mode": "context+forge",
+        "linked": True,
+        "installation_id": installation.installation_id,
+        "license_active": None,
+    }
+
+
+def test_a_forge_invocation_without_a_user_where_one_is_needed_gets_403(forge_invoke, fake_jira):
+    # Forge reserves 401 for refused tokens; this one was accepted.
+    response = forge_invoke("/members/page", user=None)
+    assert response.status_code == 403
+    assert response.json() == {"error": "sign in to see the members"}
+    assert response.headers["Cache-Control"] == "no-store"
+    assert forge_invoke("/members/page", user=user(fake_jira)).json() == {"user": user(fake_jira)}
+
+
+def test_a_connect_viewer_without_a_user_still_gets_the_401(
+    installed_tenant, ack_server, fake_jira
+):
+    token = fake_jira.context_token(installed_tenant, None)
+    response = requests.get(
+        f"{ack_server.base_url}/members/page",
+        headers={"Authorization": f"JWT {token}"},
+        timeout=10,
+    )
+    assert response.status_code == 401
+    assert response.json() == {"error": "sign in to see the members"}
+
+
+def test_a_view_missing_a_forge_token_answers_403(forge_invoke, fake_jira):
+    response = forge_invoke("/members/token", user=user(fake_jira))
+    assert response.status_code == 403
+    assert response.json() == {"error": "Forge sent no app system token"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_an_installation_first_seen_through_an_invocation_is_announced_once(
+    fake_jira, ack_server, forge_manifest, probe
+):
+    # Forge's installed event never arrived (the remote was unreachable then).
+    fake_jira.set_forge_delivery(max_retries=0)
+    installation = fake_jira.forge_install(forge_manifest, remote_base_url="http://127.0.0.1:9")
+    headers = fake_jira.forge_invocation_headers(
+        installation, "ack-remote-endpoint", account_id=user(fake_jira)
+    )
+    for _ in range(2):
+        response = requests.get(f"{ack_server.base_url}/probe/whoami", headers=headers, timeout=10)
+        assert response.status_code == 200, response.text
+        assert response.json()["client_key"] == installation.installation_id
+    assert probe.heard == [("forge_installed", installation.installation_id, None)]
+
+
+def test_a_fit_living_longer_than_the_maximum_lifetime_gets_401(
+    forge_installation, fake_jira, ack_server
+):
+    # ack.jwt_max_lifetime (3600 s by default) binds Forge's tokens as it binds Connect's.
+    for lifetime, status in ((7200, 401), (600, 200)):
+        fit = fake_jira.forge_invocation_token(
+            forge_installation, account_id=user(fake_jira), lifetime=lifetime
+        )
+        response = requests.get(
+            f"{ack_server.base_url}/probe/whoami",
+            headers={"Authorization": f"Bearer {fit}"},
+            timeout=10,
+        )
+        assert response.status_code == status, response.text
+        if status == 401:
+            assert response.json() == {"error": "token lifetime is too long"}
+
+
+class TestWithoutForgeSigningKeys:
+    """Forge's key set cannot be fetched: nothing is accepted, and the answer says try again."""
+
+    @pytest.fixture
+    def ack_settings(self, ack_settings):
+        return {**ack_settings, "ack.forge.jwks_url": "http://127.0.0.1:9/.well-known/jwks.json"}
+
+    def test_every_fit_gets_503(self, fake_jira, ack_server, forge_manifest, caplog):
+        fake_jira.set_forge_delivery(max_retries=0)
+        installation = fake_jira.forge_install(forge_manifest)
+        headers = fake_jira.forge_invocation_headers(
+            installation, "ack-remote-endpoint", account_id=user(fake_jira)
+        )
+        caplog.set_level(logging.WARNING, logger="atlassian_connect_kit.auth.forge_request")
+        caplog.clear()  # the installed event was refused the same way
+        response = requests.get(f"{ack_server.base_url}/probe/whoami", headers=headers, timeout=10)
+        assert response.status_code == 503
+        assert response.json() == {"error": "Forge signing keys are unavailable; try again shortly"}
+        assert [record.getMessage() for record in caplog.records] == [
+            "Forge invocation not verified: JWKS unreachable (ConnectionError)"
+        ]

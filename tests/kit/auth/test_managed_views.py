@@ -3,7 +3,8 @@
 import pytest
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
-from pyramid.security import Allowed, Denied
+from pyramid.security import Allowed, Denied, forget, remember
+from pyramid.traversal import DefaultRootFactory
 from webtest import TestApp
 
 from atlassian_connect_kit import hookimpl
@@ -106,6 +107,18 @@ def _host_app(settings, *, own_policy=None, opt_in=False):
             renderer="json",
             permission="admin",
         )
+        config.add_route("login", "/login")
+        config.add_view(
+            lambda request: {"headers": remember(request, "ada", max_age=60)},
+            route_name="login",
+            renderer="json",
+        )
+        config.add_route("logout", "/logout")
+        config.add_view(
+            lambda request: {"headers": forget(request, reason="done")},
+            route_name="logout",
+            renderer="json",
+        )
         if own_policy is not None:
             config.set_security_policy(ConnectSecurityPolicy(fallback=own_policy))
     return TestApp(config.make_wsgi_app())
@@ -114,6 +127,9 @@ def _host_app(settings, *, own_policy=None, opt_in=False):
 class HeaderPolicy:
     """The host's own policy: the user named by a header; only 'root' may administer."""
 
+    def __init__(self):
+        self.asked = []
+
     def identity(self, request):
         return request.headers.get("X-User")
 
@@ -121,15 +137,16 @@ class HeaderPolicy:
         return self.identity(request)
 
     def permits(self, request, context, permission):
+        self.asked.append((request.path, type(context), permission))
         if request.headers.get("X-User") == "root":
             return Allowed("root")
         return Denied("not root")
 
     def remember(self, request, userid, **kw):
-        return [("X-Remembered", userid)]
+        return [("X-Remembered", f"{userid} at {request.path} {kw}")]
 
     def forget(self, request, **kw):
-        return []
+        return [("X-Forgotten", f"at {request.path} {kw}")]
 
 
 def test_including_the_kit_leaves_the_host_apps_own_views_alone(settings):
@@ -154,6 +171,30 @@ def test_the_host_apps_own_security_policy_answers_for_its_views(settings):
     assert app.get("/styled", headers={"X-User": "root"}, status=401).json == {
         "error": "authentication required"
     }
+
+
+def test_the_host_apps_policy_is_asked_with_the_request_context_and_permission(settings):
+    policy = HeaderPolicy()
+    app = _host_app(settings, own_policy=policy)
+    app.get("/admin", headers={"X-User": "root"}, status=200)
+    assert policy.asked == [("/admin", DefaultRootFactory, "admin")]
+
+
+def test_the_host_apps_policy_remembers_and_forgets_its_users(settings):
+    app = _host_app(settings, own_policy=HeaderPolicy())
+    assert app.get("/login", status=200).json == {
+        "headers": [["X-Remembered", "ada at /login {'max_age': 60}"]]
+    }
+    assert app.get("/logout", status=200).json == {
+        "headers": [["X-Forgotten", "at /logout {'reason': 'done'}"]]
+    }
+
+
+def test_without_a_host_policy_nothing_is_remembered_or_forgotten(settings):
+    # Connect authenticates every request by its token: there is no session to keep.
+    app = _host_app(settings)
+    assert app.get("/login", status=200).json == {"headers": []}
+    assert app.get("/logout", status=200).json == {"headers": []}
 
 
 def test_host_policy_is_not_asked_about_kit_views(settings):

@@ -45,10 +45,10 @@ def userid_header_tween(handler, registry):
     def tween(request):
         response = handler(request)
         try:
-            userid = request.authenticated_userid
-        except AuthenticationFailed:
-            userid = None
-        response.headers["X-Asked-Userid"] = str(userid)
+            userid = str(request.authenticated_userid)
+        except AuthenticationFailed as failure:
+            userid = f"refused: {failure.status} {failure.reason}"
+        response.headers["X-Asked-Userid"] = userid
         return response
 
     return tween
@@ -59,9 +59,21 @@ def counting():
     return CountingAddon()
 
 
+class OutageProtocol:
+    """Another host protocol: while its keys are out of reach it refuses with 503."""
+
+    __name__ = "outage_protocol"
+
+    @hookimpl(tryfirst=True)
+    def ack_authenticate(self, request, mode):
+        if request.headers.get("X-Outage"):
+            raise AuthenticationFailed("keys unavailable, try again", status=503)
+        return None
+
+
 @pytest.fixture
 def ack_extra_plugins(counting):
-    return [counting]
+    return [counting, OutageProtocol()]
 
 
 def test_a_page_asking_five_times_is_authenticated_once(counting, signed_page_url):
@@ -83,5 +95,17 @@ def test_a_refusal_is_kept_too(counting, installed_tenant, ack_server):
     )
     assert response.status_code == 401
     assert response.json() == {"error": "malformed token"}
-    assert response.headers["X-Asked-Userid"] == "None"
+    # Asked again, the request is refused again, for the same reason and with the same status.
+    assert response.headers["X-Asked-Userid"] == "refused: 401 malformed token"
+    assert counting.calls == 1
+
+
+def test_a_refusal_is_kept_with_its_status(counting, ack_server):
+    counting.calls = 0
+    response = requests.get(
+        f"{ack_server.base_url}/count/page", headers={"X-Outage": "1"}, timeout=10
+    )
+    assert response.status_code == 503
+    assert response.json() == {"error": "keys unavailable, try again"}
+    assert response.headers["X-Asked-Userid"] == "refused: 503 keys unavailable, try again"
     assert counting.calls == 1
