@@ -2816,24 +2816,17 @@
     if (!view.printing) {
       return;
     }
-    // The part in view is measured once the screen's layout is back. While the page still has
-    // print media (print emulation outlasting a print) it stays whole, and looks again shortly:
-    // the print query's change back to screen is not always announced (a PDF printed while
-    // print media is emulated can leave the query without a later change event).
-    const settle = () => {
-      if (!view.printing) {
-        return;
-      }
-      if (printMedia && printMedia.matches) {
-        window.setTimeout(settle, 250);
+    // The part in view is measured once the screen's layout is back; while the page still has
+    // print media (print emulation outlasting a print), it stays whole.
+    window.requestAnimationFrame(() => {
+      if (!view.printing || (printMedia && printMedia.matches)) {
         return;
       }
       view.printing = false;
       if (state.report && !view.whole && view.order.length) {
         drawColumns(columnsInView(), wantedRows(view.order.length));
       }
-    };
-    window.requestAnimationFrame(settle);
+    });
   }
 
   // The Print button prints this frame alone: inside Jira the browser's own Print would print
@@ -2849,15 +2842,9 @@
     window.addEventListener("beforeprint", beforePrint);
     window.addEventListener("afterprint", afterPrint);
     if (printMedia && typeof printMedia.addEventListener === "function") {
-      // Print media that comes as a media change (emulated, or a PDF made from print media)
-      // may leave without a change event or afterprint: once the grid is whole, keep looking
-      // until the media is the screen's again (afterPrint waits while it is not).
-      printMedia.addEventListener("change", (event) => {
-        if (event.matches) {
-          beforePrint();
-        }
-        afterPrint();
-      });
+      printMedia.addEventListener("change", (event) =>
+        event.matches ? beforePrint() : afterPrint(),
+      );
     }
   }
 
