@@ -23,6 +23,9 @@ from typing import Any
 HEADER = "HTTP_X_FORWARDED_PROTO"
 SCHEMES = frozenset({"http", "https"})
 
+MAX_REMEMBERED_PEERS = 1024
+"""How many peer addresses keep their verdict before the memory of them starts over."""
+
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -36,6 +39,9 @@ class ForwardedProto:
             ipaddress.ip_network(peer, strict=False) for peer in peers if peer != "*"
         )
         self.enabled = self.trusts_everyone or bool(self.networks)
+        # Every request asks about one of the few addresses of the front end: parsing the
+        # address each time would cost more than the rest of this check.
+        self._verdicts: dict[str, bool] = {}
 
     def trusts(self, peer: str | None) -> bool:
         """Whether ``peer`` (a ``REMOTE_ADDR``) is one of the trusted proxies."""
@@ -43,6 +49,14 @@ class ForwardedProto:
             return True
         if not peer:
             return False
+        verdict = self._verdicts.get(peer)
+        if verdict is None:
+            if len(self._verdicts) >= MAX_REMEMBERED_PEERS:
+                self._verdicts.clear()  # peers that are not a front end: start over
+            verdict = self._verdicts[peer] = self._in_networks(peer)
+        return verdict
+
+    def _in_networks(self, peer: str) -> bool:
         try:
             address = ipaddress.ip_address(peer.split("%", 1)[0])
         except ValueError:

@@ -4,7 +4,7 @@ import pytest
 from webtest import TestApp
 
 from atlassian_connect_kit.config import make_app
-from atlassian_connect_kit.security.forwarded import ForwardedProto
+from atlassian_connect_kit.security.forwarded import MAX_REMEMBERED_PEERS, ForwardedProto
 from atlassian_connect_kit.settings import SettingsError, load_settings
 from tests.kit.security.production import production_settings
 
@@ -39,6 +39,20 @@ def test_an_untrusted_peer_s_header_is_removed_and_changes_nothing():
     environ = forwarded(["127.0.0.1"], "", "https")
     assert environ["wsgi.url_scheme"] == "http"
     assert "HTTP_X_FORWARDED_PROTO" not in environ
+
+
+def test_each_peer_keeps_its_own_verdict_however_many_peers_are_seen():
+    proxy = ForwardedProto(["10.0.0.0/24"])
+    # More peers than the verdicts remembered: asked twice each, in an order that makes the
+    # memory start over in between, every answer is the network's.
+    peers = [f"10.0.{block}.{host}" for block in range(4) for host in range(256)]
+    peers += [f"192.0.2.{host}" for host in range(256)] * 2
+    assert len(set(peers)) > MAX_REMEMBERED_PEERS
+    for _ in range(2):
+        for peer in peers:
+            assert proxy.trusts(peer) is peer.startswith("10.0.0."), peer
+    assert proxy.trusts("not an address") is False
+    assert proxy.trusts("not an address") is False
 
 
 def test_a_value_other_than_http_or_https_is_ignored():
