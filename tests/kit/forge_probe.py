@@ -5,6 +5,7 @@ Registered through ``ack_extra_plugins``; never ships with the package.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pyramid.response import Response
@@ -26,6 +27,20 @@ def whoami(request: Any) -> dict[str, Any]:
         "installation_id": forge.installation_id if forge is not None else None,
         "license_active": forge.license.active if forge and forge.license else None,
     }
+
+
+def where(request: Any) -> dict[str, Any]:
+    """The context the kit says the request was made in (a Forge module's, a Connect page's)."""
+    return {"context": _plain(request.identity.context)}
+
+
+def _plain(value: Any) -> Any:
+    # A Forge context is read-only all the way down (mapping proxies): JSON wants dicts.
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def myself(request: Any) -> dict[str, Any]:
@@ -58,6 +73,7 @@ class ForgeProbe:
     def ack_configure(self, config: Any, settings: Any) -> None:
         for name, view, mode in (
             ("whoami", whoami, "context+forge"),
+            ("where", where, "context+forge"),
             ("myself", myself, "context+forge"),
             ("projects", projects_as_app, "context+forge"),
             ("connect-only", whoami, "context"),

@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from atlassian_connect_kit import hookimpl
-from atlassian_connect_kit.auth.forge_request import ForgeTokenMissing
+from atlassian_connect_kit.auth.forge_request import ForgeTokenMissing, is_forge_request
+from atlassian_connect_kit.auth.identity import AuthenticationFailed
 from atlassian_connect_kit.storage.db import DatabaseUnavailable
 from atlassian_connect_kit.storage.service import get_tenant_store
 from tests.kit.forge_probe import ForgeProbe
@@ -184,6 +185,31 @@ def test_a_fit_of_an_adopted_connect_install_is_its_tenant(
     }
 
 
+def test_a_pure_forge_invocation_carries_its_module_s_context(forge_invoke, fake_jira):
+    response = forge_invoke("/probe/where", user=user(fake_jira), module_key="timesheet-page")
+    assert response.status_code == 200, response.text
+    context = response.json()["context"]
+    assert context["moduleKey"] == "timesheet-page"
+    assert context["extension"] == {"type": "jira:globalPage"}
+
+
+def test_a_fit_of_an_adopted_connect_install_carries_its_module_s_context(
+    fake_jira, ack_server, forge_manifest
+):
+    app = fake_jira.install(ack_server.base_url)
+    manifest = {**forge_manifest, "app": {**forge_manifest["app"]}}
+    manifest["app"]["connect"] = {"key": app.app_key, "remote": "ack-remote"}
+    fake_jira.set_forge_delivery(retry_interval=0.05)
+    installation = fake_jira.forge_install(manifest, adopt=app)
+    sent = {"extension": {"type": "jira:issuePanel", "issue": {"key": "TIME-1"}}}
+    headers = fake_jira.forge_invocation_headers(
+        installation, "ack-remote-endpoint", account_id=user(fake_jira), context=sent
+    )
+    response = requests.get(f"{ack_server.base_url}/probe/where", headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"context": sent}
+
+
 def test_a_forge_invocation_without_a_user_where_one_is_needed_gets_403(forge_invoke, fake_jira):
     # Forge reserves 401 for refused tokens; this one was accepted.
     response = forge_invoke("/members/page", user=None)
@@ -268,3 +294,14 @@ class TestWithoutForgeSigningKeys:
         assert [record.getMessage() for record in caplog.records] == [
             "Forge invocation not verified: JWKS unreachable (ConnectionError)"
         ]
+
+
+def test_a_request_whose_authentication_was_refused_is_no_forge_request():
+    # The predicate that picks Forge's answers (403 rather than 401) asks for the identity; a
+    # refused token must leave the request to the ordinary answers, not make the lookup fail.
+    class Refused:
+        @property
+        def identity(self):
+            raise AuthenticationFailed("token signature is invalid")
+
+    assert is_forge_request(Refused()) is False

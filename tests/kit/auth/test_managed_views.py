@@ -9,8 +9,12 @@ from webtest import TestApp
 
 from atlassian_connect_kit import hookimpl
 from atlassian_connect_kit.auth.policy import ConnectSecurityPolicy
+from atlassian_connect_kit.auth.tokens import mint_context_token
 from atlassian_connect_kit.config import make_app
+from atlassian_connect_kit.host.errors import SignInRequired
 from atlassian_connect_kit.storage.crypto import generate_key_line
+from atlassian_connect_kit.storage.service import get_tenant_store
+from atlassian_connect_kit.storage.store import InstallPayload
 from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 
 STATIC = "tests.kit.auth:static_files"
@@ -42,6 +46,16 @@ class StaticAssets:
             route_name="styled",
             renderer="json",
             connect_auth="jwt",
+        )
+        config.add_route("styled.who", "/styled/who")
+        config.add_view(
+            lambda request: {
+                "user": request.authenticated_userid,
+                "may_administer": bool(request.has_permission("admin")),
+            },
+            route_name="styled.who",
+            renderer="json",
+            connect_auth="context",
         )
 
 
@@ -113,6 +127,8 @@ def _host_app(settings, *, own_policy=None, opt_in=False):
             route_name="login",
             renderer="json",
         )
+        config.add_route("members", "/members")
+        config.add_view(_members_only, route_name="members", renderer="json")
         config.add_route("logout", "/logout")
         config.add_view(
             lambda request: {"headers": forget(request, reason="done")},
@@ -122,6 +138,11 @@ def _host_app(settings, *, own_policy=None, opt_in=False):
         if own_policy is not None:
             config.set_security_policy(ConnectSecurityPolicy(fallback=own_policy))
     return TestApp(config.make_wsgi_app())
+
+
+def _members_only(request):
+    # A host view may refuse a visitor the way the kit's views do.
+    raise SignInRequired("sign in to see the members")
 
 
 class HeaderPolicy:
@@ -195,6 +216,30 @@ def test_without_a_host_policy_nothing_is_remembered_or_forgotten(settings):
     app = _host_app(settings)
     assert app.get("/login", status=200).json == {"headers": []}
     assert app.get("/logout", status=200).json == {"headers": []}
+
+
+def test_a_host_view_refusing_a_visitor_gets_the_kit_s_401(settings):
+    app = _host_app(settings)
+    assert app.get("/members", status=401).json == {"error": "sign in to see the members"}
+
+
+def test_in_a_host_app_a_kit_view_s_user_and_permissions_are_the_kit_s(settings):
+    app = _host_app(settings, own_policy=HeaderPolicy())
+    store = get_tenant_store(app.app.registry)
+    store.save_install(
+        InstallPayload("host-site", "https://host-site.atlassian.net", "s" * 32, None, None)
+    )
+    token = mint_context_token(
+        client_key="host-site", shared_secret="s" * 32, account_id="557058:connect-user"
+    )
+    # The host's policy knows another user and would deny "admin" to anyone but root: a kit
+    # view answers for the Connect viewer, guarded by its connect_auth mode alone.
+    found = app.get(
+        "/styled/who",
+        headers={"Authorization": f"JWT {token}", "X-User": "someone-else"},
+        status=200,
+    ).json
+    assert found == {"user": "557058:connect-user", "may_administer": True}
 
 
 def test_host_policy_is_not_asked_about_kit_views(settings):
