@@ -114,6 +114,12 @@ def _host_app(settings, *, own_policy=None, opt_in=False):
             route_name="whoami",
             renderer="json",
         )
+        config.add_route("identity", "/identity")
+        config.add_view(
+            lambda request: {"identity": request.identity},
+            route_name="identity",
+            renderer="json",
+        )
         config.add_route("admin", "/admin")
         config.add_view(
             lambda request: {"admin": True},
@@ -186,6 +192,7 @@ def test_a_host_app_opts_in_to_the_rule_for_all_its_views(settings):
 def test_the_host_apps_own_security_policy_answers_for_its_views(settings):
     app = _host_app(settings, own_policy=HeaderPolicy())
     assert app.get("/whoami", headers={"X-User": "ada"}).json == {"user": "ada"}
+    assert app.get("/identity", headers={"X-User": "ada"}).json == {"identity": "ada"}
     assert app.get("/admin", headers={"X-User": "root"}, status=200).json == {"admin": True}
     app.get("/admin", headers={"X-User": "ada"}, status=(401, 403))
     # A plugin's page still authenticates by its connect_auth mode, whatever the host's says.
