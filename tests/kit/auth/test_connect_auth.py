@@ -514,8 +514,42 @@ def test_a_misdeclared_user_requirement_fails_at_start_up(tmp_path, options, pro
         "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
         "here": str(tmp_path),
     }
-    with pytest.raises(Exception, match=problem):
+    # The message names the view, so the developer knows which one to fix.
+    with pytest.raises(
+        Exception, match=rf"view \S*Misdeclared\.ack_configure\.<locals>\.<lambda>: .*{problem}"
+    ):
         serve_kit_app(settings, plugins=[Misdeclared()]).stop()
+
+
+def test_a_callable_object_without_a_mode_is_named_by_its_repr(tmp_path):
+    class Listing:
+        """A view written as a callable object: it has no ``__qualname__`` of its own."""
+
+        def __call__(self, request):
+            return {}
+
+        def __repr__(self):
+            return "<Listing view>"
+
+    class Careless:
+        __name__ = "careless"
+
+        from atlassian_connect_kit import hookimpl
+
+        @hookimpl
+        def ack_configure(self, config, settings):
+            config.add_route("careless", "/careless")
+            config.add_view(Listing(), route_name="careless", renderer="json")
+
+    settings = {
+        **TEST_APP_IDENTITY,
+        "ack.dev_mode": "true",
+        "ack.encryption_keys": generate_key_line(),
+        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
+        "here": str(tmp_path),
+    }
+    with pytest.raises(Exception, match="view <Listing view> must declare connect_auth"):
+        serve_kit_app(settings, plugins=[Careless()]).stop()
 
 
 # -- the qsh covers the request as the server received it --------------------------------------

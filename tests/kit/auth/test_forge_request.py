@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 import requests
@@ -271,6 +272,33 @@ def test_a_fit_living_longer_than_the_maximum_lifetime_gets_401(
         assert response.status_code == status, response.text
         if status == 401:
             assert response.json() == {"error": "token lifetime is too long"}
+
+
+class TestWithALongerLeeway:
+    """``ack.jwt_leeway`` is the clock skew Forge's tokens get too, not only Connect's."""
+
+    @pytest.fixture
+    def ack_settings(self, ack_settings):
+        return {**ack_settings, "ack.jwt_leeway": "60"}
+
+    def test_a_fit_expired_within_the_leeway_is_accepted(
+        self, forge_installation, fake_jira, ack_server
+    ):
+        now = int(time.time())
+        # Both lived 60 s: one expired 45 s ago (within 60 s of skew), one 90 s ago.
+        for issued_ago, status in ((105, 200), (150, 401)):
+            fit = fake_jira.forge_invocation_token(
+                forge_installation,
+                account_id=user(fake_jira),
+                lifetime=60,
+                issued_at=now - issued_ago,
+            )
+            response = requests.get(
+                f"{ack_server.base_url}/probe/whoami",
+                headers={"Authorization": f"Bearer {fit}"},
+                timeout=10,
+            )
+            assert response.status_code == status, response.text
 
 
 class TestWithoutForgeSigningKeys:

@@ -432,13 +432,14 @@ class FakeJira:
         module_type: str = "core:endpoint",
         context: Mapping[str, Any] | None = None,
         lifetime: int = FIT_LIFETIME,
+        issued_at: int | None = None,
     ) -> str:
         """A Forge Invocation Token for a call to the app's remote, signed as Forge signs it.
 
         ``account_id`` is the ``principal`` (the user in a UI module; ``None`` for backend calls
         and triggers). Without ``context``, a UI invocation gets the module context Forge sends
         (``cloudId``, ``siteUrl``, ``moduleKey``, ``localId``, ``extension.type``) and a backend
-        one none.
+        one none. ``issued_at`` (Unix seconds, default now) dates the token, for clock skew.
         """
         current = self._forge_current(installation)
         if context is None and account_id is not None:
@@ -457,6 +458,7 @@ class FakeJira:
             principal=account_id,
             context=context,
             lifetime=lifetime,
+            now=issued_at,
         )
 
     def forge_user_token(
