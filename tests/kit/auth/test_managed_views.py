@@ -93,6 +93,45 @@ def test_a_plugins_static_view_is_public_without_declaring_anything(settings):
     assert app.get("/styled", status=401).json == {"error": "authentication required"}
 
 
+class ModeStamp:
+    """A plugin deriver placed beneath the kit's authentication, as docs/plugins.md says."""
+
+    __name__ = "mode_stamp"
+
+    @hookimpl
+    def ack_configure(self, config, settings):
+        def stamp(view, info):
+            def stamped(context, request):
+                response = view(context, request)
+                response.headers["X-Auth-Mode"] = request.ack_auth_mode
+                return response
+
+            return stamped
+
+        config.add_view_deriver(stamp, name="mode_stamp", under="connect_auth")
+        config.add_route("stamped", "/stamped")
+        config.add_view(
+            lambda request: {"stamped": True},
+            route_name="stamped",
+            renderer="json",
+            connect_auth="public",
+        )
+        config.add_route("stamped.page", "/stamped/page")
+        config.add_view(
+            lambda request: {"stamped": True},
+            route_name="stamped.page",
+            renderer="json",
+            connect_auth="jwt",
+        )
+
+
+def test_a_plugin_deriver_beneath_connect_auth_sees_the_authenticated_request(settings):
+    app = TestApp(make_app(settings, extra_plugins=[ModeStamp()]))
+    assert app.get("/stamped", status=200).headers["X-Auth-Mode"] == "public"
+    # Refused by the kit before the plugin's deriver runs: no stamp.
+    assert "X-Auth-Mode" not in app.get("/stamped/page", status=401).headers
+
+
 @pytest.mark.parametrize("plugin", [CarelessPlugin(), IncludingPlugin()])
 def test_a_plugin_view_without_connect_auth_still_fails_start_up(settings, plugin):
     with pytest.raises(ConfigurationError, match="must declare connect_auth"):
