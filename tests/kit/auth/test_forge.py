@@ -348,3 +348,130 @@ def test_no_reason_quotes_the_token(site, keys) -> None:
     with pytest.raises(ForgeTokenError) as refused:
         _verify(fake._state.forge_keys.sign(claims), keys)
     assert "secret-looking-value" not in str(refused.value)
+
+
+def _resigned(fake: FakeJira, installation: ForgeInstallation, change: Any) -> str:
+    """A FIT of ``installation`` with its claims changed by ``change(claims)``, signed by Forge."""
+    claims = _claims(fake.forge_invocation_token(installation, account_id=BOB))
+    change(claims)
+    signed: str = fake._state.forge_keys.sign(claims)
+    return signed
+
+
+def _set_contexts(claims: dict[str, Any], contexts: Any) -> None:
+    claims["app"]["installation"]["contexts"] = contexts
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda c: c["context"].update(cloudId=42), "token context.cloudId is missing"),
+        (lambda c: c.update(principal=42), "token principal is missing"),
+        (lambda c: c["app"].update(installation="all"), "token app.installation is not an object"),
+        (lambda c: _set_contexts(c, "jira"), "token app.installation.contexts is not a list"),
+        (
+            lambda c: _set_contexts(c, {"cloudId": "x"}),
+            "token app.installation.contexts is not a list",
+        ),
+        (lambda c: _set_contexts(c, ["jira"]), "token app.installation.contexts[] is not an obj"),
+        (lambda c: c["app"].update(license="active"), "token app.license is not an object"),
+    ],
+    ids=["cloud-id", "principal", "installation", "text", "object", "entry", "license"],
+)
+def test_each_refusal_names_the_claim_at_fault(site, keys, change, reason) -> None:
+    fake, installation = site
+    with pytest.raises(ForgeTokenError) as refused:
+        _verify(_resigned(fake, installation, change), keys)
+    assert str(refused.value).startswith(reason)
+
+
+def test_every_site_the_installation_names_for_this_product_must_be_the_same(site, keys) -> None:
+    fake, installation = site
+
+    def add(entry: dict[str, Any]) -> Any:
+        return lambda c: c["app"]["installation"]["contexts"].append(entry)
+
+    here = installation.api_base_url
+    refused = add({"apiBaseUrl": here, "cloudId": "another-site"})
+    with pytest.raises(ForgeTokenError, match="token names more than one site"):
+        _verify(_resigned(fake, installation, refused), keys)
+    with pytest.raises(ForgeTokenError, match="token names more than one site"):
+        # A base URL written with a trailing slash is this product all the same.
+        _verify(
+            _resigned(fake, installation, add({"apiBaseUrl": f"{here}/", "cloudId": "x"})), keys
+        )
+    # Another product of the same installation (Confluence beside Jira) names its own site; a
+    # context without a cloud id names none; an installation without contexts names nothing.
+    for accepted in (
+        add({"apiBaseUrl": "https://api.atlassian.com/ex/confluence/other", "cloudId": "other"}),
+        add({"apiBaseUrl": here}),
+        lambda c: _set_contexts(c, None),
+        lambda c: _set_contexts(c, []),
+        lambda c: c["app"].pop("installation"),
+    ):
+        invocation = _verify(_resigned(fake, installation, accepted), keys)
+        assert invocation.cloud_id == installation.cloud_id
+
+
+def test_the_license_reads_each_field_and_ignores_ill_typed_ones(keys) -> None:
+    full = {
+        "isActive": True,
+        "type": "commercial",
+        "isEvaluation": False,
+        "billingPeriod": "MONTHLY",
+        "trialEndDate": "2026-12-31",
+        "subscriptionEndDate": "2027-01-31",
+    }
+    with FakeJira(tiny_site(), forge_retry_interval=0.01) as fake:
+        installation = fake.forge_install(
+            forge_manifest(remote_base_url="http://127.0.0.1:9"), license=full
+        )
+        source = JwksKeySource(fake.forge_jwks_url, dev_mode=True)
+        license_ = _verify(fake.forge_invocation_token(installation), source).license
+        assert license_ is not None
+        assert (license_.active, license_.type, license_.is_evaluation) == (
+            True,
+            "commercial",
+            False,
+        )
+        assert license_.billing_period == "MONTHLY"
+        assert license_.trial_end_date == "2026-12-31"
+        assert license_.subscription_end_date == "2027-01-31"
+        ill_typed = {"isActive": "yes", "type": 3, "billingPeriod": ["MONTHLY"], "trialEndDate": 1}
+        fit = _resigned(fake, installation, lambda c: c["app"].update(license=ill_typed))
+        license_ = _verify(fit, source).license
+        assert license_ is not None
+        assert (license_.active, license_.type, license_.billing_period) == (None, None, None)
+        assert license_.trial_end_date is None
+        assert license_.raw["isActive"] == "yes"
+
+
+def test_the_context_is_kept_whole_and_read_only(site, keys) -> None:
+    fake, installation = site
+    sent = {
+        "extension": {"type": "jira:issuePanel", "issues": [{"key": "TIME-1"}, {"key": "TIME-2"}]},
+        "tags": ["a", "b"],
+    }
+    fit = fake.forge_invocation_token(installation, account_id=BOB, context=sent)
+    context = _verify(fit, keys).context
+    assert context["tags"] == ("a", "b")
+    issues = context["extension"]["issues"]
+    assert [dict(issue) for issue in issues] == [{"key": "TIME-1"}, {"key": "TIME-2"}]
+    with pytest.raises(TypeError):
+        issues[0]["key"] = "TIME-3"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        context["extension"]["type"] = "changed"  # type: ignore[index]
+
+
+def test_the_verifier_applies_its_leeway_at_the_given_time(site, keys) -> None:
+    fake, installation = site
+    fit = fake.forge_invocation_token(installation, lifetime=300)
+    expired_at = _claims(fit)["exp"]
+    strict = ForgeInvocationVerifier(keys, app_id=APP_ID, leeway=0, dev_mode=True)
+    lenient = ForgeInvocationVerifier(keys, app_id=APP_ID, leeway=30, dev_mode=True)
+    assert strict.verify(fit, now=expired_at - 1).app_id == APP_ID
+    with pytest.raises(ForgeTokenError, match="expired"):
+        strict.verify(fit, now=expired_at + 10)
+    assert lenient.verify(fit, now=expired_at + 10).app_id == APP_ID
+    with pytest.raises(ForgeTokenError, match="expired"):
+        lenient.verify(fit, now=expired_at + 31)
