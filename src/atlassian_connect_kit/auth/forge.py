@@ -133,8 +133,8 @@ def check_api_base_url(url: object, *, dev_mode: bool) -> tuple[str, str]:
     """
     if not isinstance(url, str) or not url or len(url) > _MAX_TEXT:
         raise ForgeTokenError("token apiBaseUrl is missing")
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)  # an unclosed IPv6 bracket is refused here already
         port = parts.port
     except ValueError:
         raise ForgeTokenError("token apiBaseUrl is not a URL") from None

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from atlassian_connect_kit.auth.forge import (
+    MAX_KID_LENGTH,
     ForgeInvocationVerifier,
     ForgeTokenError,
     bearer_token,
@@ -475,3 +476,179 @@ def test_the_verifier_applies_its_leeway_at_the_given_time(site, keys) -> None:
     assert lenient.verify(fit, now=expired_at + 10).app_id == APP_ID
     with pytest.raises(ForgeTokenError, match="expired"):
         lenient.verify(fit, now=expired_at + 31)
+
+
+def _refusal(fit: str, keys: JwksKeySource, **kwargs: Any) -> str:
+    """The reason a FIT is refused (the words of the 401), failing the test if it is accepted."""
+    with pytest.raises(ForgeTokenError) as refused:
+        _verify(fit, keys, **kwargs)
+    return str(refused.value)
+
+
+def _put(path: str, value: Any) -> Any:
+    """A claims change setting the claim at dotted ``path`` (``None`` removes it)."""
+
+    def change(claims: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target = claims
+        for name in parents:
+            target = target[name]
+        if value is None:
+            target.pop(last, None)
+        else:
+            target[last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (_put("app", "x"), "token app is not an object"),
+        (_put("app.id", "ari:cloud:ecosystem::app/x"), "token app id is not this app"),
+        (_put("app.installationId", 42), "token app.installationId is missing"),
+        (_put("app.installationId", "42"), "token app.installationId is not an installation id"),
+        (_put("app.apiBaseUrl", ""), "token apiBaseUrl is missing"),
+        (_put("app.apiBaseUrl", "http://[::1"), "token apiBaseUrl is not a URL"),
+        (
+            _put("app.apiBaseUrl", "https://api.atlassian.com/ex/jira/x?a=1"),
+            "token apiBaseUrl is not an Atlassian API URL",
+        ),
+        (_put("app.environment", "prod"), "token app.environment is not an object"),
+        (_put("app.environment.type", None), "token app.environment.type is missing"),
+        (_put("app.environment.id", ""), "token app.environment.id is missing"),
+        (_put("app.module.key", None), "token app.module.key is missing"),
+        (_put("app.module.type", 7), "token app.module.type is missing"),
+        (_put("app.appVersion", 2), "token app.appVersion is missing"),
+        (_put("context", ["x"]), "token context is not an object"),
+        (_put("context.siteUrl", 5), "token context.siteUrl is missing"),
+        (_put("context.cloudId", "elsewhere"), "token names more than one site"),
+        (_put("jti", ""), "token jti is missing"),
+        (_put("jti", "j" * 1025), "token jti is missing"),
+        (_put("iss", "forge/context-token"), "token issuer is not Forge"),
+        (_put("aud", "ari:cloud:ecosystem::app/other"), "token audience is not this app"),
+        (_put("exp", True), "token exp claim is not a number"),
+        (_put("iat", float("inf")), "token iat claim is not a number"),
+        (_put("nbf", "now"), "token nbf claim is not a number"),
+    ],
+)
+def test_each_refusal_says_exactly_what_is_wrong(site, keys, change, reason) -> None:
+    fake, installation = site
+    assert _refusal(_resigned(fake, installation, change), keys) == reason
+
+
+def test_another_product_s_context_before_a_conflicting_one_is_skipped_not_the_end(
+    site, keys
+) -> None:
+    fake, installation = site
+    here = installation.api_base_url
+    first_other_then_conflict = _put(
+        "app.installation.contexts",
+        [
+            {"apiBaseUrl": "https://api.atlassian.com/ex/confluence/other", "cloudId": "other"},
+            {"apiBaseUrl": here, "cloudId": "elsewhere"},
+        ],
+    )
+    fit = _resigned(fake, installation, first_other_then_conflict)
+    assert _refusal(fit, keys) == "token names more than one site"
+    entry_cloud_id = _put("app.installation.contexts", [{"apiBaseUrl": here, "cloudId": 42}])
+    assert _refusal(_resigned(fake, installation, entry_cloud_id), keys) == (
+        "token app.installation.contexts[].cloudId is missing"
+    )
+
+
+def test_the_invocation_carries_the_app_version(site, keys) -> None:
+    fake, installation = site
+    fit = fake.forge_invocation_token(installation, account_id=BOB)
+    assert _verify(fit, keys).app_version == installation.app_version
+    assert (
+        _verify(_resigned(fake, installation, _put("app.appVersion", None)), keys).app_version
+        is None
+    )
+
+
+def test_text_claims_may_be_as_long_as_the_limit_and_no_longer(site, keys) -> None:
+    fake, installation = site
+    assert _verify(_resigned(fake, installation, _put("jti", "j" * 1024)), keys).jti == "j" * 1024
+
+
+def test_times_are_checked_at_their_exact_bounds(site, keys) -> None:
+    fake, installation = site
+    now = int(time.time())
+
+    def dated(**claims: int) -> str:
+        return _resigned(fake, installation, lambda c: c.update(claims))
+
+    same_moment = dated(iat=now, nbf=now, exp=now)
+    assert _refusal(same_moment, keys, leeway=0) == "token expires before it was issued"
+    # exp is the first moment the token is no longer valid; iat and nbf the first it is.
+    fit = dated(iat=now - 20, nbf=now - 20, exp=now + 5)
+    assert _refusal(fit, keys, leeway=10, now=now + 15) == "token expired"
+    assert _verify(fit, keys, leeway=10, now=now + 14)
+    assert _verify(fit, keys, leeway=10, now=now - 30)  # iat == now + leeway: not in the future
+    assert _refusal(fit, keys, leeway=10, now=now - 31) == "token issued in the future"
+    later = dated(iat=now - 20, nbf=now, exp=now + 25)
+    assert _verify(later, keys, leeway=10, now=now - 10)  # nbf == now + leeway: valid
+    assert _refusal(later, keys, leeway=10, now=now - 11) == "token not yet valid"
+
+
+def test_a_list_audience_naming_the_app_is_accepted(site, keys) -> None:
+    fake, installation = site
+    fit = _resigned(fake, installation, _put("aud", ["ari:cloud:ecosystem::app/other", APP_ID]))
+    assert _verify(fit, keys).app_id == APP_ID
+
+
+def test_the_header_must_name_a_key_of_bounded_length(site, keys) -> None:
+    fake, installation = site
+    claims = _claims(fake.forge_invocation_token(installation))
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assert _refusal("a.b", keys) == "malformed token"
+    assert _refusal("a.b.c", keys) == "malformed token"
+    assert _refusal(_sign(claims, private_key, kid=""), keys) == "token has no key id"
+    too_long = "k" * (MAX_KID_LENGTH + 1)
+    assert _refusal(_sign(claims, private_key, kid=too_long), keys) == "token has no key id"
+    # A kid of the longest length allowed is looked up (and not found).
+    longest = "k" * MAX_KID_LENGTH
+    assert _refusal(_sign(claims, private_key, kid=longest), keys) == (
+        "token signed by an unknown key"
+    )
+    assert _refusal(_sign(claims, private_key, kid=fake.forge_key_id), keys) == (
+        "token signature is invalid"
+    )
+    hs256 = _sign(claims, "secret" * 8, kid=fake.forge_key_id, alg="HS256")
+    assert _refusal(hs256, keys) == "token is not signed with RS256"
+
+
+def test_arguments_that_cannot_be_right_are_refused_with_their_reason(keys) -> None:
+    with pytest.raises(ValueError) as wrong_app:
+        verify_invocation_token("a.b.c", keys=keys, app_id="my-app")
+    assert str(wrong_app.value) == "app_id must be a Forge app id (ari:cloud:ecosystem::app/<uuid>)"
+    with pytest.raises(ValueError) as wrong_verifier:
+        ForgeInvocationVerifier(keys, app_id="my-app")
+    assert str(wrong_verifier.value) == str(wrong_app.value)
+    with pytest.raises(ValueError) as negative:
+        verify_invocation_token("a.b.c", keys=keys, app_id=APP_ID, leeway=-1)
+    assert str(negative.value) == "leeway must not be negative"
+
+
+def test_outside_dev_mode_by_default_a_loopback_api_is_refused(site, keys) -> None:
+    fake, installation = site
+    fit = fake.forge_invocation_token(installation)
+    with pytest.raises(ForgeTokenError) as refused:
+        verify_invocation_token(fit, keys=keys, app_id=APP_ID)
+    assert str(refused.value) == "token apiBaseUrl is not an Atlassian API URL"
+
+
+def test_api_base_urls_at_the_edges(keys) -> None:
+    cloud = "d0d52620-3203-4cfa-8db5-f2587155f0dd"
+    plain = f"https://api.atlassian.com/ex/jira/{cloud}"
+    assert check_api_base_url(f"{plain}/", dev_mode=False) == (plain, cloud)
+    assert check_api_base_url(f"https://api.atlassian.com:443/ex/jira/{cloud}", dev_mode=False)
+    assert check_api_base_url(f"https://127.0.0.1:5000/ex/jira/{cloud}", dev_mode=True)
+    for refused in (f"{plain}?x=1", f"{plain}#top"):
+        with pytest.raises(ForgeTokenError) as error:
+            check_api_base_url(refused, dev_mode=False)
+        assert str(error.value) == "token apiBaseUrl is not an Atlassian API URL"
+    with pytest.raises(ForgeTokenError) as error:
+        check_api_base_url(plain + "/" * (1025 - len(plain)), dev_mode=False)
+    assert str(error.value) == "token apiBaseUrl is missing"
