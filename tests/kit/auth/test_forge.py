@@ -617,6 +617,12 @@ def test_the_header_must_name_a_key_of_bounded_length(site, keys) -> None:
     )
     hs256 = _sign(claims, "secret" * 8, kid=fake.forge_key_id, alg="HS256")
     assert _refusal(hs256, keys) == "token is not signed with RS256"
+    # Signed by Forge's key, but its claims are not JSON: PyJWT's refusal, in the kit's words.
+    forge_key = fake._state.forge_keys._keys[fake.forge_key_id]
+    not_json = jwt.PyJWS().encode(
+        b"not json", forge_key, algorithm="RS256", headers={"kid": fake.forge_key_id}
+    )
+    assert _refusal(not_json, keys) == "malformed token"
 
 
 def test_arguments_that_cannot_be_right_are_refused_with_their_reason(keys) -> None:
@@ -645,7 +651,7 @@ def test_api_base_urls_at_the_edges(keys) -> None:
     assert check_api_base_url(f"{plain}/", dev_mode=False) == (plain, cloud)
     assert check_api_base_url(f"https://api.atlassian.com:443/ex/jira/{cloud}", dev_mode=False)
     assert check_api_base_url(f"https://127.0.0.1:5000/ex/jira/{cloud}", dev_mode=True)
-    for refused in (f"{plain}?x=1", f"{plain}#top"):
+    for refused in (f"{plain}?x=1", f"{plain}#top", "https://api.atlassian.com/wiki/rest"):
         with pytest.raises(ForgeTokenError) as error:
             check_api_base_url(refused, dev_mode=False)
         assert str(error.value) == "token apiBaseUrl is not an Atlassian API URL"
