@@ -230,8 +230,11 @@ def test_an_http_url_needs_dev_mode_even_on_loopback() -> None:
     [{"refresh_interval": -1}, {"cache_seconds": 0}, {"timeout_seconds": 0}],
 )
 def test_timings_must_be_positive(server, timing) -> None:
-    with pytest.raises(ValueError, match="must be positive"):
+    with pytest.raises(ValueError) as refused:
         JwksKeySource(server.url, dev_mode=True, **timing)
+    assert str(refused.value) == (
+        "refresh_interval, cache_seconds and timeout_seconds must be positive"
+    )
 
 
 def test_an_unreachable_key_server_is_an_outage_naming_the_error() -> None:
@@ -356,3 +359,47 @@ def test_concurrent_lookups_share_one_fetch_and_all_get_the_key(server) -> None:
         thread.join(timeout=10)
     assert sizes == [2048] * 6
     assert len(server.accept_headers) == 1
+
+
+def test_a_key_server_streaming_without_end_is_cut_off_at_the_size_limit() -> None:
+    # A hostile or broken key server sends a chunked body that never ends, each chunk well
+    # within the read timeout: the fetch must stop at the size limit, not read on for ever.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/jwks.json"
+
+    def stream_for_ever() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n"
+            )
+            chunk = b" " * 65536
+            try:
+                while True:
+                    connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except OSError:
+                return  # the client hung up
+
+    threading.Thread(target=stream_for_ever, daemon=True).start()
+    outcome: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            JwksKeySource(url, dev_mode=True, timeout_seconds=5).signing_key("k1")
+        except BaseException as error:  # handed to the test's thread
+            outcome.append(error)
+
+    worker = threading.Thread(target=fetch, daemon=True)
+    try:
+        worker.start()
+        worker.join(timeout=20)
+        assert not worker.is_alive(), "the fetch read on past the size limit"
+    finally:
+        listener.close()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], JwksUnavailable)
+    assert str(outcome[0]) == "the JWKS response is too large"
