@@ -5,24 +5,10 @@ import logging
 import pytest
 from webtest import TestApp
 
-from atlassian_connect_kit import hookimpl
 from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
-
-
-class Failing:
-    """A public view failing in a way no exception view knows."""
-
-    __name__ = "failing"
-
-    @hookimpl
-    def ack_configure(self, config, settings):
-        def fail(request):
-            raise LookupError("the disk is on fire")
-
-        config.add_route("failing", "/failing")
-        config.add_view(fail, route_name="failing", connect_auth="public")
+from tests.kit.failing_view import FailingView
 
 
 @pytest.fixture
@@ -35,7 +21,11 @@ def app(tmp_path):
         "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
         "here": str(tmp_path),
     }
-    return TestApp(make_app(settings, extra_plugins=[Failing()]))
+    return TestApp(
+        make_app(
+            settings, extra_plugins=[FailingView("/failing", LookupError("the disk is on fire"))]
+        )
+    )
 
 
 def test_an_unexpected_error_reaches_the_log_as_itself(app, caplog):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -289,28 +290,41 @@ def test_zero_refresh_interval_and_fractional_timings_are_accepted(server) -> No
 
 def test_a_key_server_that_never_answers_times_out_as_an_outage() -> None:
     # A listening socket that accepts connections (the kernel's backlog) but never answers.
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(8)
-    url = f"http://127.0.0.1:{silent.getsockname()[1]}/jwks.json"
+    with _listener() as (_, url):
+        reason = _outage_within(url, timeout_seconds=0.5, seconds=10)
+    assert reason == "JWKS unreachable (ReadTimeout)"
+
+
+@contextlib.contextmanager
+def _listener() -> Iterator[tuple[socket.socket, str]]:
+    """A socket listening on loopback (its backlog accepts connections) and its JWKS URL."""
+    listening = socket.socket()
+    try:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen(8)
+        yield listening, f"http://127.0.0.1:{listening.getsockname()[1]}/jwks.json"
+    finally:
+        listening.close()
+
+
+def _outage_within(url: str, *, timeout_seconds: float, seconds: float) -> str:
+    """Why a key lookup on ``url`` found an outage, failing the test if it took over ``seconds``
+    or ended any other way."""
     outcome: list[BaseException] = []
 
     def fetch() -> None:
         try:
-            JwksKeySource(url, dev_mode=True, timeout_seconds=0.5).signing_key("k1")
+            JwksKeySource(url, dev_mode=True, timeout_seconds=timeout_seconds).signing_key("k1")
         except BaseException as error:  # handed to the test's thread
             outcome.append(error)
 
     worker = threading.Thread(target=fetch, daemon=True)
-    try:
-        worker.start()
-        worker.join(timeout=10)
-        assert not worker.is_alive(), "the fetch did not time out"
-    finally:
-        silent.close()
+    worker.start()
+    worker.join(timeout=seconds)
+    assert not worker.is_alive(), f"the lookup on {url} was still running after {seconds} s"
     assert len(outcome) == 1
-    assert isinstance(outcome[0], JwksUnavailable)
-    assert str(outcome[0]) == "JWKS unreachable (ReadTimeout)"
+    assert isinstance(outcome[0], JwksUnavailable), repr(outcome[0])
+    return str(outcome[0])
 
 
 def test_an_outage_stays_an_outage_while_the_rate_limit_holds(server) -> None:
@@ -364,42 +378,23 @@ def test_concurrent_lookups_share_one_fetch_and_all_get_the_key(server) -> None:
 def test_a_key_server_streaming_without_end_is_cut_off_at_the_size_limit() -> None:
     # A hostile or broken key server sends a chunked body that never ends, each chunk well
     # within the read timeout: the fetch must stop at the size limit, not read on for ever.
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/jwks.json"
+    with _listener() as (listener, url):
 
-    def stream_for_ever() -> None:
-        connection, _ = listener.accept()
-        with connection:
-            connection.recv(65536)
-            connection.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                b"Transfer-Encoding: chunked\r\n\r\n"
-            )
-            chunk = b" " * 65536
-            try:
-                while True:
-                    connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            except OSError:
-                return  # the client hung up
+        def stream_for_ever() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Transfer-Encoding: chunked\r\n\r\n"
+                )
+                chunk = b" " * 65536
+                try:
+                    while True:
+                        connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                except OSError:
+                    return  # the client hung up
 
-    threading.Thread(target=stream_for_ever, daemon=True).start()
-    outcome: list[BaseException] = []
-
-    def fetch() -> None:
-        try:
-            JwksKeySource(url, dev_mode=True, timeout_seconds=5).signing_key("k1")
-        except BaseException as error:  # handed to the test's thread
-            outcome.append(error)
-
-    worker = threading.Thread(target=fetch, daemon=True)
-    try:
-        worker.start()
-        worker.join(timeout=20)
-        assert not worker.is_alive(), "the fetch read on past the size limit"
-    finally:
-        listener.close()
-    assert len(outcome) == 1
-    assert isinstance(outcome[0], JwksUnavailable)
-    assert str(outcome[0]) == "the JWKS response is too large"
+        threading.Thread(target=stream_for_ever, daemon=True).start()
+        reason = _outage_within(url, timeout_seconds=5, seconds=20)
+    assert reason == "the JWKS response is too large"

@@ -109,20 +109,16 @@ class ModeStamp:
             return stamped
 
         config.add_view_deriver(stamp, name="mode_stamp", under="connect_auth")
-        config.add_route("stamped", "/stamped")
-        config.add_view(
-            lambda request: {"stamped": True},
-            route_name="stamped",
-            renderer="json",
-            connect_auth="public",
-        )
-        config.add_route("stamped.page", "/stamped/page")
-        config.add_view(
-            lambda request: {"stamped": True},
-            route_name="stamped.page",
-            renderer="json",
-            connect_auth="jwt",
-        )
+        for name, path, mode in (
+            ("stamped", "/stamped", "public"),
+            ("stamped.page", "/stamped/page", "jwt"),
+        ):
+            config.add_route(name, path)
+            config.add_view(_stamped, route_name=name, renderer="json", connect_auth=mode)
+
+
+def _stamped(request):
+    return {"stamped": True}
 
 
 def test_a_plugin_deriver_beneath_connect_auth_sees_the_authenticated_request(settings):

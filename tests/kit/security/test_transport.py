@@ -11,6 +11,7 @@ from atlassian_connect_kit.settings import SettingsError
 from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from atlassian_connect_kit.testing.server import AppServer
 from tests.addon_for_tests import SampleAddon
+from tests.kit.failing_view import FailingView
 from tests.kit.operator import run_ack
 from tests.kit.security.production import production_settings
 
@@ -146,22 +147,13 @@ def test_a_redirect_of_a_url_carrying_only_a_token_has_no_query_left(app):
     assert response.headers["Location"] == "https://app.example.com/atlassian-connect.json"
 
 
-class Broken:
-    """A view that fails in a way no exception view knows."""
-
-    __name__ = "broken"
-
-    @hookimpl
-    def ack_configure(self, config, settings):
-        def fail(request):
-            raise RuntimeError("something unexpected")
-
-        config.add_route("broken", "/broken")
-        config.add_view(fail, route_name="broken", connect_auth="public")
-
-
 def test_an_unexpected_error_is_a_short_500_with_the_security_headers(tmp_path, caplog):
-    app = TestApp(make_app(production_settings(tmp_path), extra_plugins=[Broken()]))
+    app = TestApp(
+        make_app(
+            production_settings(tmp_path),
+            extra_plugins=[FailingView("/broken", RuntimeError("something unexpected"))],
+        )
+    )
     response = app.get("/broken", extra_environ=HTTPS, status=500)
     assert response.json == {"error": "internal error"}
     assert response.headers["Strict-Transport-Security"] == HSTS
