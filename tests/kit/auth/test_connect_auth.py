@@ -23,12 +23,11 @@ from atlassian_connect_kit.auth.policy import sign_in_required_view
 from atlassian_connect_kit.auth.qsh import query_string_hash
 from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.host import SignInRequired
-from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.storage.db import DatabaseUnavailable
 from atlassian_connect_kit.storage.service import get_tenant_store
-from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
 from atlassian_connect_kit.testing.server import serve_kit_app
 from tests.addon_for_tests import SampleAddon
+from tests.kit.dev_settings import dev_settings
 
 
 class IdentityEcho:
@@ -297,13 +296,7 @@ def test_a_view_without_a_mode_fails_at_start_up(tmp_path):
             config.add_route("careless", "/careless")
             config.add_view(lambda request: {}, route_name="careless", renderer="json")
 
-    settings = {
-        **TEST_APP_IDENTITY,
-        "ack.dev_mode": "true",
-        "ack.encryption_keys": generate_key_line(),
-        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
-        "here": str(tmp_path),
-    }
+    settings = dev_settings(tmp_path)
     with pytest.raises(
         (ConfigurationExecutionError, Exception),
         match=r"view \S*Careless\.ack_configure\.<locals>\.<lambda> must declare connect_auth "
@@ -507,13 +500,7 @@ def test_a_misdeclared_user_requirement_fails_at_start_up(tmp_path, options, pro
                 lambda request: {}, route_name="misdeclared", renderer="json", **options
             )
 
-    settings = {
-        **TEST_APP_IDENTITY,
-        "ack.dev_mode": "true",
-        "ack.encryption_keys": generate_key_line(),
-        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
-        "here": str(tmp_path),
-    }
+    settings = dev_settings(tmp_path)
     # The message names the view, so the developer knows which one to fix.
     with pytest.raises(
         Exception, match=rf"view \S*Misdeclared\.ack_configure\.<locals>\.<lambda>: .*{problem}"
@@ -541,13 +528,7 @@ def test_a_callable_object_without_a_mode_is_named_by_its_repr(tmp_path):
             config.add_route("careless", "/careless")
             config.add_view(Listing(), route_name="careless", renderer="json")
 
-    settings = {
-        **TEST_APP_IDENTITY,
-        "ack.dev_mode": "true",
-        "ack.encryption_keys": generate_key_line(),
-        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
-        "here": str(tmp_path),
-    }
+    settings = dev_settings(tmp_path)
     with pytest.raises(Exception, match="view <Listing view> must declare connect_auth"):
         serve_kit_app(settings, plugins=[Careless()]).stop()
 
@@ -687,18 +668,6 @@ def test_a_request_without_a_query_string_hashes_as_an_empty_query():
     assert request_qsh(request, "") == query_string_hash("GET", "/test/page", "")
 
 
-def _dev_settings(tmp_path):
-    """Settings of an in-process app in dev mode, on a SQLite file of its own."""
-    return {
-        **TEST_APP_IDENTITY,
-        "ack.dev_mode": "true",
-        "ack.base_url": "http://localhost:6543",
-        "ack.encryption_keys": generate_key_line(),
-        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
-        "here": str(tmp_path),
-    }
-
-
 class PermissionedPage:
     """A public view that also names a permission: the kit guards by connect_auth, not by ACLs."""
 
@@ -719,7 +688,7 @@ class PermissionedPage:
 
 
 def test_a_view_naming_a_permission_is_guarded_by_its_mode_alone(tmp_path):
-    settings = _dev_settings(tmp_path)
+    settings = dev_settings(tmp_path)
     app = TestApp(make_app(settings, extra_plugins=[PermissionedPage()]))
     assert app.get("/permissioned", status=200).json == {"ok": True}
 
@@ -745,7 +714,7 @@ class ForeignProtocol:
 
 
 def test_a_request_no_protocol_recognises_is_unauthenticated(tmp_path):
-    settings = _dev_settings(tmp_path)
+    settings = dev_settings(tmp_path)
     wsgi = make_app(settings, extra_plugins=[ForeignProtocol(), SampleAddon()])
     get_plugin_manager(wsgi.registry).set_blocked("atlassian_connect_kit.auth.connect")
     app = TestApp(wsgi)
@@ -774,7 +743,7 @@ class TokenOnPublicPage:
 
 
 def test_a_context_token_asked_for_without_a_signed_request_is_a_401(tmp_path, caplog):
-    settings = _dev_settings(tmp_path)
+    settings = dev_settings(tmp_path)
     app = TestApp(make_app(settings, extra_plugins=[TokenOnPublicPage()]))
     caplog.set_level(logging.INFO, logger="atlassian_connect_kit.auth")
     response = app.get("/public-token", status=401)

@@ -6,26 +6,14 @@ import pytest
 from webtest import TestApp
 
 from atlassian_connect_kit.config import make_app
-from atlassian_connect_kit.storage.crypto import generate_key_line
-from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
+from tests.kit.dev_settings import dev_settings
 from tests.kit.failing_view import FailingView
 
 
 @pytest.fixture
 def app(tmp_path):
-    settings = {
-        **TEST_APP_IDENTITY,
-        "ack.dev_mode": "true",
-        "ack.base_url": "http://localhost:6543",
-        "ack.encryption_keys": generate_key_line(),
-        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
-        "here": str(tmp_path),
-    }
-    return TestApp(
-        make_app(
-            settings, extra_plugins=[FailingView("/failing", LookupError("the disk is on fire"))]
-        )
-    )
+    failing = FailingView("/failing", LookupError("the disk is on fire"))
+    return TestApp(make_app(dev_settings(tmp_path), extra_plugins=[failing]))
 
 
 def test_an_unexpected_error_reaches_the_log_as_itself(app, caplog):

@@ -147,14 +147,19 @@ def test_a_pure_forge_invocation_without_a_user_names_its_installation_and_nobod
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_a_fit_of_an_adopted_connect_install_is_its_tenant(
-    fake_jira, ack_server, forge_manifest, monkeypatch, caplog
-):
+def _adopted_install(fake_jira, ack_server, forge_manifest):
+    """A Connect install of the app, then the Forge app adopting it: (Connect app, installation)."""
     app = fake_jira.install(ack_server.base_url)
     manifest = {**forge_manifest, "app": {**forge_manifest["app"]}}
     manifest["app"]["connect"] = {"key": app.app_key, "remote": "ack-remote"}
     fake_jira.set_forge_delivery(retry_interval=0.05)
-    installation = fake_jira.forge_install(manifest, adopt=app)
+    return app, fake_jira.forge_install(manifest, adopt=app)
+
+
+def test_a_fit_of_an_adopted_connect_install_is_its_tenant(
+    fake_jira, ack_server, forge_manifest, monkeypatch, caplog
+):
+    app, installation = _adopted_install(fake_jira, ack_server, forge_manifest)
     viewer = user(fake_jira)
     headers = fake_jira.forge_invocation_headers(
         installation, "ack-remote-endpoint", account_id=viewer
@@ -197,11 +202,7 @@ def test_a_pure_forge_invocation_carries_its_module_s_context(forge_invoke, fake
 def test_a_fit_of_an_adopted_connect_install_carries_its_module_s_context(
     fake_jira, ack_server, forge_manifest
 ):
-    app = fake_jira.install(ack_server.base_url)
-    manifest = {**forge_manifest, "app": {**forge_manifest["app"]}}
-    manifest["app"]["connect"] = {"key": app.app_key, "remote": "ack-remote"}
-    fake_jira.set_forge_delivery(retry_interval=0.05)
-    installation = fake_jira.forge_install(manifest, adopt=app)
+    _, installation = _adopted_install(fake_jira, ack_server, forge_manifest)
     sent = {"extension": {"type": "jira:issuePanel", "issue": {"key": "TIME-1"}}}
     headers = fake_jira.forge_invocation_headers(
         installation, "ack-remote-endpoint", account_id=user(fake_jira), context=sent

@@ -12,24 +12,16 @@ from atlassian_connect_kit.auth.policy import ConnectSecurityPolicy
 from atlassian_connect_kit.auth.tokens import mint_context_token
 from atlassian_connect_kit.config import make_app
 from atlassian_connect_kit.host.errors import SignInRequired
-from atlassian_connect_kit.storage.crypto import generate_key_line
 from atlassian_connect_kit.storage.service import get_tenant_store
 from atlassian_connect_kit.storage.store import InstallPayload
-from atlassian_connect_kit.testing.identity import TEST_APP_IDENTITY
+from tests.kit.dev_settings import dev_settings
 
 STATIC = "tests.kit.auth:static_files"
 
 
 @pytest.fixture
 def settings(tmp_path):
-    return {
-        **TEST_APP_IDENTITY,
-        "ack.dev_mode": "true",
-        "ack.base_url": "http://localhost:6543",
-        "ack.encryption_keys": generate_key_line(),
-        "sqlalchemy.url": f"sqlite:///{tmp_path}/a.sqlite",
-        "here": str(tmp_path),
-    }
+    return dev_settings(tmp_path)
 
 
 class StaticAssets:
