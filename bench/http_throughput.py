@@ -8,6 +8,8 @@ request passes the HTTPS check and gets the security headers; the load generator
 
 - ``gunicorn``: ``gunicorn -c gunicorn.conf.py --paste <ini>`` with one gthread worker process;
 - ``waitress``: ``pserve <ini>`` (waitress, one process), for reference;
+- ``gunicorn-1thread`` (only when named in ``--servers``): gunicorn as above with one thread per
+  worker instead of eight, for reference: what the threads' contention for the GIL costs;
 - ``granian``: granian's WSGI interface serving ``atlassian_connect_kit.wsgi:app_from_ini``, one
   worker process with 8 blocking threads and ``ack.forwarded_allow_ips`` set (where granian is
   installed; skipped otherwise), a Rust HTTP server, which shows how much of a request's cost is
@@ -20,6 +22,13 @@ run. Optionally (where ``node`` and ``npm`` exist) the same three loads are sent
 atlassian-connect-express 11.5.3 built from the harness in ``<repo>/../shared/bench/ace``
 (installed from npm into a cache folder outside the repository, never into it), one node process,
 the same HS256 tokens and Connect ``qsh`` scheme.
+
+Ours get a fourth load, the fixed-identity route: the protected route's twin, which the bench
+app's own ``ack_authenticate`` implementation answers first with one fixed viewer, reading no
+token. It costs what authentication costs apart from the token (view deriver, security policy,
+hook dispatch, no-store header), so its rate is the most any token verification could let the
+protected route reach on that server. With ACE's protected rate beside our public route (which
+authenticates nothing), it bounds the two targets: the JSON reports both ceilings per server.
 
 The load generator is wrk (Debian package ``wrk``: ``apt-get install wrk``): 2 threads,
 16 connections, keep-alive. Without wrk, an asyncio client with 16 keep-alive connections stands in
@@ -84,6 +93,7 @@ FORWARDED_HTTPS = {"X-Forwarded-Proto": "https"}
 # The routes of apps/bench_app.py, which runs in the server process only.
 PUBLIC_PATH = "/bench/public"
 PROTECTED_PATH = "/bench/protected"
+FIXED_IDENTITY_PATH = "/bench/fixed-identity"
 
 WRK_SCRIPT = r"""
 -- Rotates through pre-minted tokens (one per line in the file named by the first argument),
@@ -392,6 +402,8 @@ class Target:
     extra_headers: dict[str, str]
     workdir: Path
     pgid: int
+    # Ours only: the protected route's twin authenticated as one fixed viewer, no token read.
+    fixed_identity_path: str | None = None
 
 
 def _costed(target: Target, load: Callable[[], Load]) -> Load:
@@ -433,7 +445,7 @@ def measure_server(
     warm_up = max(1.0, seconds / 5)
     generator.run(public_url, warm_up, plain_headers)
     generator.run(protected_url, warm_up, reused_headers)
-    return {
+    loads = {
         "public": _costed(target, lambda: generator.run(public_url, seconds, plain_headers)),
         "protected_reused": _costed(
             target, lambda: generator.run(protected_url, seconds, reused_headers)
@@ -442,19 +454,26 @@ def measure_server(
             target, lambda: generator.run(protected_url, seconds, plain_headers, tokens=fresh)
         ),
     }
+    if target.fixed_identity_path:
+        # The same request as the reused-token load (the token is sent, never read).
+        fixed_url = f"{target.base_url}{target.fixed_identity_path}?{QUERY}"
+        loads["protected_fixed_identity"] = _costed(
+            target, lambda: generator.run(fixed_url, seconds, reused_headers)
+        )
+    return loads
 
 
 def summarise(rounds: list[dict[str, Load]]) -> dict[str, Any]:
     """The median of each load over the rounds, and the protected/public ratios."""
     result: dict[str, Any] = {}
-    for name in ("public", "protected_reused", "protected_fresh"):
+    for name in rounds[0]:
         loads = sorted((each[name] for each in rounds), key=lambda load: load.rps)
         median = loads[len(loads) // 2]
         result[name] = median.as_json() | {"errors": sum(load.errors for load in loads)}
     # Each ratio is taken within a round (loads seconds apart), then the median over rounds;
     # the CPU ratio is public's CPU per request over protected's: the throughput ratio of a
     # server that has its core to itself.
-    for kind in ("reused", "fresh"):
+    for kind in (name.removeprefix("protected_") for name in rounds[0] if name != "public"):
         ratios = sorted(each[f"protected_{kind}"].rps / each["public"].rps for each in rounds)
         result[f"ratio_{kind}"] = round(ratios[len(ratios) // 2], 3)
         cpu = sorted(
@@ -476,7 +495,8 @@ def start_ours(server: str, workdir: Path, stack: contextlib.ExitStack) -> Targe
     port = free_port()
     ini = write_ini(folder, port, database_url, key_line)
     bin_dir = Path(sys.executable).parent
-    if server == "gunicorn":
+    if server in ("gunicorn", "gunicorn-1thread"):
+        threads = "1" if server == "gunicorn-1thread" else "8"
         command = [
             str(bin_dir / "gunicorn"),
             "-c",
@@ -485,10 +505,12 @@ def start_ours(server: str, workdir: Path, stack: contextlib.ExitStack) -> Targe
             f"127.0.0.1:{port}",
             "--workers",
             "1",
+            "--threads",
+            threads,
             "--paste",
             str(ini),
         ]
-        description = "gunicorn, gunicorn.conf.py (gthread, 8 threads), 1 worker process"
+        description = f"gunicorn, gunicorn.conf.py (gthread, {threads} threads), 1 worker process"
     elif server == "granian":
         # Granian imports the app (atlassian_connect_kit.wsgi builds it from the ini and applies
         # its logging, as pserve does) and leaves X-Forwarded-Proto to the app's own setting.
@@ -523,6 +545,7 @@ def start_ours(server: str, workdir: Path, stack: contextlib.ExitStack) -> Targe
         FORWARDED_HTTPS,
         folder,
         pgid,
+        FIXED_IDENTITY_PATH,
     )
 
 
@@ -616,7 +639,10 @@ def main() -> None:
     parser.add_argument(
         "--servers",
         default="gunicorn,waitress,granian",
-        help="ours to measure, comma separated (granian only where it is installed)",
+        help=(
+            "ours to measure, comma separated (granian only where it is installed; "
+            "gunicorn-1thread: gunicorn with one thread per worker, for reference)"
+        ),
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ack-bench-http-") as directory:
@@ -655,7 +681,8 @@ def main() -> None:
 
 def server_missing(name: str) -> str:
     """Why ``name`` cannot be measured here ("" when it can): granian is an optional server."""
-    if (Path(sys.executable).parent / ("pserve" if name == "waitress" else name)).exists():
+    command = {"waitress": "pserve", "gunicorn-1thread": "gunicorn"}.get(name, name)
+    if (Path(sys.executable).parent / command).exists():
         return ""
     return f"{name} is not installed (pip install {name})"
 
@@ -683,8 +710,19 @@ def targets(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def server_targets(measured: dict[str, Any], peer: dict[str, Any]) -> dict[str, Any]:
-    """One server's ratios and whether each target is met (never by a load with errors)."""
+    """One server's ratios and whether each target is met (never by a load with errors).
+
+    Two ceilings say what no token verification could change: the fixed-identity route against
+    public (the kit's authentication with the token work taken out), and our public route, which
+    authenticates nothing, against ACE's protected one.
+    """
     checks: dict[str, Any] = {}
+    if "ratio_fixed_identity" in measured:
+        checks["ceiling_fixed_identity_vs_public"] = measured["ratio_fixed_identity"]
+    if "protected_reused" in peer:
+        checks["ceiling_public_vs_ace_protected"] = round(
+            measured["public"]["rps"] / peer["protected_reused"]["rps"], 3
+        )
     for kind in ("reused", "fresh"):
         ratio = measured[f"ratio_{kind}"]
         # A load with failed requests measured refusals, not service: it meets nothing.

@@ -4,6 +4,11 @@
 declares ``connect_auth="jwt"``, so the difference between them is what authentication costs.
 They mirror the ``/public`` and ``/timesheet`` routes of the atlassian-connect-express harness.
 ``GET /bench/api`` stands for a page's XHR: a context-token route answering who is asking.
+``GET /bench/fixed-identity`` is a third ``connect_auth="jwt"`` route whose requests an
+``ack_authenticate`` implementation of this app answers first with one fixed identity, without
+reading any token: what the kit's authentication costs apart from the token itself (the view
+deriver, the security policy, the hook dispatch and the no-store header), the most any token
+verification could let the protected route reach.
 
 ``main`` is a PasteDeploy app factory (``use = call:bench_app:main``, with this folder on
 ``PYTHONPATH``), so the benchmark serves it with the same servers and ini files as production.
@@ -17,11 +22,13 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from atlassian_connect_kit import hookimpl
+from atlassian_connect_kit.auth.identity import Identity
 from atlassian_connect_kit.config import make_app
 
 PUBLIC_PATH = "/bench/public"
 PROTECTED_PATH = "/bench/protected"
 API_PATH = "/bench/api"
+FIXED_IDENTITY_PATH = "/bench/fixed-identity"
 
 
 class BenchAddon:
@@ -45,6 +52,21 @@ class BenchAddon:
 
         config.add_route("bench.api", API_PATH)
         config.add_view(whoami, route_name="bench.api", renderer="json", connect_auth="context")
+        config.add_route("bench.fixed_identity", FIXED_IDENTITY_PATH)
+        config.add_view(ok, route_name="bench.fixed_identity", connect_auth="jwt")
+
+    @hookimpl(tryfirst=True)
+    def ack_authenticate(self, request: Request, mode: str) -> Identity | None:
+        """One fixed viewer for the fixed-identity route; every other request is left alone."""
+        if request.environ.get("PATH_INFO") != FIXED_IDENTITY_PATH:
+            return None
+        return Identity(
+            client_key="bench-fixed",
+            account_id="557058:bench-fixed",
+            base_url="https://bench-fixed.atlassian.net",
+            context={},
+            mode=mode,
+        )
 
 
 def main(global_config: dict[str, Any], **settings: Any) -> Any:
