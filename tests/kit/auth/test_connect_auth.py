@@ -283,26 +283,30 @@ def test_every_registered_view_declares_its_authentication_mode(ack_server):
     assert missing == []
 
 
-def test_a_view_without_a_mode_fails_at_start_up(tmp_path):
-    from pyramid.exceptions import ConfigurationExecutionError
+def _plugin_with_an_undeclared_view(view):
+    """A plugin that adds ``view`` at /careless without declaring its connect_auth."""
 
     class Careless:
         __name__ = "careless"
 
-        from atlassian_connect_kit import hookimpl
-
         @hookimpl
         def ack_configure(self, config, settings):
             config.add_route("careless", "/careless")
-            config.add_view(lambda request: {}, route_name="careless", renderer="json")
+            config.add_view(view, route_name="careless", renderer="json")
 
-    settings = dev_settings(tmp_path)
+    return Careless()
+
+
+def test_a_view_without_a_mode_fails_at_start_up(tmp_path):
+    from pyramid.exceptions import ConfigurationExecutionError
+
+    plugin = _plugin_with_an_undeclared_view(lambda request: {})
     with pytest.raises(
-        (ConfigurationExecutionError, Exception),
-        match=r"view \S*Careless\.ack_configure\.<locals>\.<lambda> must declare connect_auth "
-        r"as one of jwt, context, public",
+        ConfigurationExecutionError,
+        match=r"view \S*test_a_view_without_a_mode_fails_at_start_up\.<locals>\.<lambda> "
+        r"must declare connect_auth as one of jwt, context, public",
     ):
-        serve_kit_app(settings, plugins=[Careless()]).stop()
+        serve_kit_app(dev_settings(tmp_path), plugins=[plugin]).stop()
 
 
 def test_a_secret_rotated_through_another_process_works_at_once(
@@ -518,19 +522,9 @@ def test_a_callable_object_without_a_mode_is_named_by_its_repr(tmp_path):
         def __repr__(self):
             return "<Listing view>"
 
-    class Careless:
-        __name__ = "careless"
-
-        from atlassian_connect_kit import hookimpl
-
-        @hookimpl
-        def ack_configure(self, config, settings):
-            config.add_route("careless", "/careless")
-            config.add_view(Listing(), route_name="careless", renderer="json")
-
-    settings = dev_settings(tmp_path)
+    plugin = _plugin_with_an_undeclared_view(Listing())
     with pytest.raises(Exception, match="view <Listing view> must declare connect_auth"):
-        serve_kit_app(settings, plugins=[Careless()]).stop()
+        serve_kit_app(dev_settings(tmp_path), plugins=[plugin]).stop()
 
 
 # -- the qsh covers the request as the server received it --------------------------------------
