@@ -496,7 +496,8 @@ def start_ours(server: str, workdir: Path, stack: contextlib.ExitStack) -> Targe
     ini = write_ini(folder, port, database_url, key_line)
     bin_dir = Path(sys.executable).parent
     if server in ("gunicorn", "gunicorn-1thread"):
-        threads = "1" if server == "gunicorn-1thread" else "8"
+        # gunicorn.conf.py's own thread count (8) unless the reference variant asks for one.
+        one_thread = server == "gunicorn-1thread"
         command = [
             str(bin_dir / "gunicorn"),
             "-c",
@@ -505,12 +506,12 @@ def start_ours(server: str, workdir: Path, stack: contextlib.ExitStack) -> Targe
             f"127.0.0.1:{port}",
             "--workers",
             "1",
-            "--threads",
-            threads,
+            *(["--threads", "1"] if one_thread else []),
             "--paste",
             str(ini),
         ]
-        description = f"gunicorn, gunicorn.conf.py (gthread, {threads} threads), 1 worker process"
+        threads = "1 thread" if one_thread else "8 threads"
+        description = f"gunicorn, gunicorn.conf.py (gthread, {threads}), 1 worker process"
     elif server == "granian":
         # Granian imports the app (atlassian_connect_kit.wsgi builds it from the ini and applies
         # its logging, as pserve does) and leaves X-Forwarded-Proto to the app's own setting.

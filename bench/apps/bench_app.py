@@ -8,7 +8,9 @@ They mirror the ``/public`` and ``/timesheet`` routes of the atlassian-connect-e
 ``ack_authenticate`` implementation of this app answers first with one fixed identity, without
 reading any token: what the kit's authentication costs apart from the token itself (the view
 deriver, the security policy, the hook dispatch and the no-store header), the most any token
-verification could let the protected route reach.
+verification could let the protected route reach. Being first, that implementation also sees
+every other authenticated request, for one environ lookup: in-process, a protected request cost
+38-39 µs with it and without it alike.
 
 ``main`` is a PasteDeploy app factory (``use = call:bench_app:main``, with this folder on
 ``PYTHONPATH``), so the benchmark serves it with the same servers and ini files as production.

@@ -283,24 +283,24 @@ def test_every_registered_view_declares_its_authentication_mode(ack_server):
     assert missing == []
 
 
-def _plugin_with_an_undeclared_view(view):
-    """A plugin that adds ``view`` at /careless without declaring its connect_auth."""
+def _plugin_with_one_view(view, **options):
+    """A plugin that adds ``view`` at /single with exactly the view ``options`` given."""
 
-    class Careless:
-        __name__ = "careless"
+    class SingleView:
+        __name__ = "single_view"
 
         @hookimpl
         def ack_configure(self, config, settings):
-            config.add_route("careless", "/careless")
-            config.add_view(view, route_name="careless", renderer="json")
+            config.add_route("single", "/single")
+            config.add_view(view, route_name="single", renderer="json", **options)
 
-    return Careless()
+    return SingleView()
 
 
 def test_a_view_without_a_mode_fails_at_start_up(tmp_path):
     from pyramid.exceptions import ConfigurationExecutionError
 
-    plugin = _plugin_with_an_undeclared_view(lambda request: {})
+    plugin = _plugin_with_one_view(lambda request: {})
     with pytest.raises(
         ConfigurationExecutionError,
         match=r"view \S*test_a_view_without_a_mode_fails_at_start_up\.<locals>\.<lambda> "
@@ -492,24 +492,14 @@ def test_without_the_option_an_anonymous_identity_reaches_the_view(
     ],
 )
 def test_a_misdeclared_user_requirement_fails_at_start_up(tmp_path, options, problem):
-    class Misdeclared:
-        __name__ = "misdeclared"
-
-        from atlassian_connect_kit import hookimpl
-
-        @hookimpl
-        def ack_configure(self, config, settings):
-            config.add_route("misdeclared", "/misdeclared")
-            config.add_view(
-                lambda request: {}, route_name="misdeclared", renderer="json", **options
-            )
-
-    settings = dev_settings(tmp_path)
+    plugin = _plugin_with_one_view(lambda request: {}, **options)
     # The message names the view, so the developer knows which one to fix.
     with pytest.raises(
-        Exception, match=rf"view \S*Misdeclared\.ack_configure\.<locals>\.<lambda>: .*{problem}"
+        Exception,
+        match=r"view \S*test_a_misdeclared_user_requirement_fails_at_start_up\.<locals>"
+        rf"\.<lambda>: .*{problem}",
     ):
-        serve_kit_app(settings, plugins=[Misdeclared()]).stop()
+        serve_kit_app(dev_settings(tmp_path), plugins=[plugin]).stop()
 
 
 def test_a_callable_object_without_a_mode_is_named_by_its_repr(tmp_path):
@@ -522,7 +512,7 @@ def test_a_callable_object_without_a_mode_is_named_by_its_repr(tmp_path):
         def __repr__(self):
             return "<Listing view>"
 
-    plugin = _plugin_with_an_undeclared_view(Listing())
+    plugin = _plugin_with_one_view(Listing())
     with pytest.raises(Exception, match="view <Listing view> must declare connect_auth"):
         serve_kit_app(dev_settings(tmp_path), plugins=[plugin]).stop()
 
